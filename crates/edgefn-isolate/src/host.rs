@@ -1,0 +1,600 @@
+//! The host object handed to the Web platform layer: the only way JavaScript reaches Rust.
+//!
+//! It is passed to `init(host, config)` and never stored on `globalThis`, so tenant code
+//! cannot call it. Each function here is synchronous; asynchronous work (timers, body reads,
+//! waiting for room in a response stream) runs as a local task that later calls back into
+//! JavaScript through `internal.complete(opId, value, error)` or `internal.fireTimer(id)`.
+//! The contract, function by function, is written next to each one below.
+
+use std::rc::Weak;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use rquickjs::function::Opt;
+use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
+use tokio::sync::mpsc;
+
+use crate::isolate::{BodySlot, Inner, LogLevel};
+use crate::types::{BodyError, HandlerError, OutgoingResponse, ResponseBody};
+
+/// How many chunks a streamed response may run ahead of the client.
+const STREAM_CHANNEL_CHUNKS: usize = 16;
+
+/// Builds the host object for one isolate.
+pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Result<Object<'js>> {
+    let host = Object::new(ctx.clone())?;
+    let set = |name: &str, f: Function<'js>| -> rquickjs::Result<()> {
+        f.set_name(name)?;
+        host.set(name, f)
+    };
+
+    // log(level, message): a line from console.* or an uncaught error.
+    let w = weak.clone();
+    set(
+        "log",
+        Function::new(ctx.clone(), move |level: String, message: String| {
+            if let Some(inner) = w.upgrade() {
+                let level = match level.as_str() {
+                    "debug" => LogLevel::Debug,
+                    "warn" => LogLevel::Warn,
+                    "error" => LogLevel::Error,
+                    _ => LogLevel::Info,
+                };
+                (inner.log)(level, &message);
+            }
+        })?,
+    )?;
+
+    // now() -> milliseconds since the isolate's time origin (monotonic).
+    let w = weak.clone();
+    set(
+        "now",
+        Function::new(ctx.clone(), move || {
+            w.upgrade().map_or(0.0, |inner| {
+                inner.time_origin.elapsed().as_secs_f64() * 1000.0
+            })
+        })?,
+    )?;
+    let origin = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    host.set("timeOrigin", origin)?;
+
+    // timerStart(id, delayMs): fire internal.fireTimer(id) after the delay.
+    let w = weak.clone();
+    set(
+        "timerStart",
+        Function::new(ctx.clone(), move |id: u32, delay_ms: f64| {
+            let Some(inner) = w.upgrade() else { return };
+            let delay = Duration::from_secs_f64(delay_ms.max(0.0) / 1000.0);
+            let task_weak = w.clone();
+            let task = tokio::task::spawn_local(async move {
+                tokio::time::sleep(delay).await;
+                if let Some(inner) = task_weak.upgrade() {
+                    inner.state.borrow_mut().timers.remove(&id);
+                    inner.fire_timer(id);
+                }
+            });
+            if let Some(old) = inner
+                .state
+                .borrow_mut()
+                .timers
+                .insert(id, task.abort_handle())
+            {
+                old.abort();
+            }
+        })?,
+    )?;
+
+    // timerCancel(id)
+    let w = weak.clone();
+    set(
+        "timerCancel",
+        Function::new(ctx.clone(), move |id: u32| {
+            if let Some(inner) = w.upgrade()
+                && let Some(timer) = inner.state.borrow_mut().timers.remove(&id)
+            {
+                timer.abort();
+            }
+        })?,
+    )?;
+
+    // randomFill(u8): fill a Uint8Array with bytes from the OS CSPRNG.
+    set(
+        "randomFill",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, array: TypedArray<'js, u8>| {
+            let Some(raw) = array.as_raw() else {
+                return Err(Exception::throw_type(
+                    &ctx,
+                    "the array's buffer is detached",
+                ));
+            };
+            // SAFETY: no JavaScript runs while the slice is alive, and the typed array keeps
+            // its buffer alive for the duration of this call.
+            let bytes = unsafe { &mut *raw.as_ptr() };
+            getrandom::fill(bytes)
+                .map_err(|e| Exception::throw_internal(&ctx, &format!("no randomness: {e}")))
+        })?,
+    )?;
+
+    // randomUUID() -> a version 4 UUID.
+    set(
+        "randomUUID",
+        Function::new(ctx.clone(), || uuid::Uuid::new_v4().to_string())?,
+    )?;
+
+    install_encoding(ctx, &host)?;
+    install_url(ctx, &host)?;
+    install_bodies(ctx, &host, &weak)?;
+    install_responses(ctx, &host, &weak)?;
+
+    #[cfg(feature = "panic-hook")]
+    ctx.globals().set(
+        "__edgefnTestPanic",
+        Function::new(ctx.clone(), || -> () {
+            panic!("panic requested by a test")
+        })?,
+    )?;
+
+    Ok(host)
+}
+
+// === encoding ===
+
+fn install_encoding<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
+    // utf8Encode(string) -> Uint8Array
+    host.set(
+        "utf8Encode",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: rquickjs::String<'js>| {
+            let text = js_string_lossy(&text)?;
+            TypedArray::<u8>::new(ctx, text.into_bytes())
+        })?,
+    )?;
+
+    // utf8EncodeInto(string, u8) -> [read (UTF-16 units), written (bytes)]
+    host.set(
+        "utf8EncodeInto",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, text: rquickjs::String<'js>, array: TypedArray<'js, u8>| {
+                let text = js_string_lossy(&text)?;
+                let Some(raw) = array.as_raw() else {
+                    return Err(Exception::throw_type(
+                        &ctx,
+                        "the array's buffer is detached",
+                    ));
+                };
+                // SAFETY: as in randomFill, no JavaScript runs while the slice is alive.
+                let dest = unsafe { &mut *raw.as_ptr() };
+                let (mut read, mut written) = (0usize, 0usize);
+                for ch in text.chars() {
+                    let len = ch.len_utf8();
+                    if written + len > dest.len() {
+                        break;
+                    }
+                    ch.encode_utf8(&mut dest[written..written + len]);
+                    written += len;
+                    read += ch.len_utf16();
+                }
+                Ok(vec![read, written])
+            },
+        )?,
+    )?;
+
+    // utf8Decode(u8, fatal) -> string; no BOM handling here.
+    host.set(
+        "utf8Decode",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, array: TypedArray<'js, u8>, fatal: Opt<bool>| {
+                // SAFETY: the slice is only read before any JavaScript runs again.
+                let bytes = unsafe { array.as_slice() };
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => rquickjs::String::from_str(ctx, text),
+                    Err(_) if fatal.0.unwrap_or(false) => Err(Exception::throw_type(
+                        &ctx,
+                        "The encoded data was not valid for encoding utf-8",
+                    )),
+                    Err(_) => rquickjs::String::from_str(ctx, &String::from_utf8_lossy(bytes)),
+                }
+            },
+        )?,
+    )?;
+    Ok(())
+}
+
+/// A JavaScript string as UTF-8, lone surrogates replaced by U+FFFD (as TextEncoder requires).
+fn js_string_lossy(text: &rquickjs::String<'_>) -> rquickjs::Result<String> {
+    text.to_string()
+}
+
+// === url ===
+
+/// The components of a URL in the order `urlParse` and `urlSet` return them.
+fn url_parts(url: &url::Url) -> Vec<String> {
+    use url::quirks;
+    vec![
+        quirks::href(url).to_owned(),
+        quirks::origin(url),
+        quirks::protocol(url).to_owned(),
+        quirks::username(url).to_owned(),
+        quirks::password(url).to_owned(),
+        quirks::host(url).to_owned(),
+        quirks::hostname(url).to_owned(),
+        quirks::port(url).to_owned(),
+        quirks::pathname(url).to_owned(),
+        quirks::search(url).to_owned(),
+        quirks::hash(url).to_owned(),
+    ]
+}
+
+fn install_url<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
+    // urlParse(input, base?) -> parts | null  (WHATWG URL §4.4 basic URL parser, via `url`)
+    host.set(
+        "urlParse",
+        Function::new(ctx.clone(), |input: String, base: Opt<Option<String>>| {
+            let base = match base.0.flatten() {
+                Some(base) => match url::Url::parse(&base) {
+                    Ok(base) => Some(base),
+                    Err(_) => return None,
+                },
+                None => None,
+            };
+            url::Url::options()
+                .base_url(base.as_ref())
+                .parse(&input)
+                .ok()
+                .map(|url| url_parts(&url))
+        })?,
+    )?;
+
+    // urlSet(href, name, value) -> parts | null  (WHATWG URL §6.1 setters)
+    host.set(
+        "urlSet",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, href: String, name: String, value: String| {
+                use url::quirks;
+                let Ok(mut url) = url::Url::parse(&href) else {
+                    return Ok(None);
+                };
+                match name.as_str() {
+                    "href" => {
+                        if quirks::set_href(&mut url, &value).is_err() {
+                            return Ok(None);
+                        }
+                    }
+                    "protocol" => {
+                        let _ = quirks::set_protocol(&mut url, &value);
+                    }
+                    "username" => {
+                        let _ = quirks::set_username(&mut url, &value);
+                    }
+                    "password" => {
+                        let _ = quirks::set_password(&mut url, &value);
+                    }
+                    "host" => {
+                        let _ = quirks::set_host(&mut url, &value);
+                    }
+                    "hostname" => {
+                        let _ = quirks::set_hostname(&mut url, &value);
+                    }
+                    "port" => {
+                        let _ = quirks::set_port(&mut url, &value);
+                    }
+                    "pathname" => quirks::set_pathname(&mut url, &value),
+                    "search" => quirks::set_search(&mut url, &value),
+                    "hash" => quirks::set_hash(&mut url, &value),
+                    other => {
+                        return Err(Exception::throw_type(
+                            &ctx,
+                            &format!("unknown URL component {other}"),
+                        ));
+                    }
+                }
+                Ok(Some(url_parts(&url)))
+            },
+        )?,
+    )?;
+
+    // formParse(string) -> [name, value, ...]  (application/x-www-form-urlencoded parser)
+    host.set(
+        "formParse",
+        Function::new(ctx.clone(), |input: String| {
+            form_urlencoded::parse(input.as_bytes())
+                .flat_map(|(k, v)| [k.into_owned(), v.into_owned()])
+                .collect::<Vec<_>>()
+        })?,
+    )?;
+
+    // formSerialize([name, value, ...]) -> string
+    host.set(
+        "formSerialize",
+        Function::new(ctx.clone(), |flat: Vec<String>| {
+            let mut serializer = form_urlencoded::Serializer::new(String::new());
+            for pair in flat.chunks(2) {
+                serializer.append_pair(&pair[0], pair.get(1).map_or("", String::as_str));
+            }
+            serializer.finish()
+        })?,
+    )?;
+    Ok(())
+}
+
+// === request bodies ===
+
+fn install_bodies<'js>(
+    ctx: &Ctx<'js>,
+    host: &Object<'js>,
+    weak: &Weak<Inner>,
+) -> rquickjs::Result<()> {
+    // bodyRead(bodyId, opId): complete(opId, Uint8Array | null at the end, error?)
+    let w = weak.clone();
+    host.set(
+        "bodyRead",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, body_id: u32, op_id: u32| {
+                let Some(inner) = w.upgrade() else {
+                    return Ok(());
+                };
+                let mut state = inner.state.borrow_mut();
+                let stream = match state.bodies.remove(&body_id) {
+                    Some(BodySlot::Idle(stream)) => stream,
+                    Some(reading @ BodySlot::Reading(_)) => {
+                        state.bodies.insert(body_id, reading);
+                        return Err(Exception::throw_type(
+                            &ctx,
+                            "a read of this body is in flight",
+                        ));
+                    }
+                    None => return Err(Exception::throw_type(&ctx, "the body is gone")),
+                };
+                let task_weak = w.clone();
+                let task = tokio::task::spawn_local(async move {
+                    let mut stream = stream;
+                    let item = stream.next().await;
+                    let Some(inner) = task_weak.upgrade() else {
+                        return;
+                    };
+                    match item {
+                        Some(Ok(chunk)) => {
+                            inner
+                                .state
+                                .borrow_mut()
+                                .bodies
+                                .insert(body_id, BodySlot::Idle(stream));
+                            inner.complete_chunk(op_id, Some(chunk));
+                        }
+                        None => {
+                            inner.state.borrow_mut().bodies.remove(&body_id);
+                            inner.complete_chunk(op_id, None);
+                        }
+                        Some(Err(error)) => {
+                            inner.state.borrow_mut().bodies.remove(&body_id);
+                            inner.complete(op_id, rquickjs::Undefined, Some(error.0));
+                        }
+                    }
+                });
+                state
+                    .bodies
+                    .insert(body_id, BodySlot::Reading(task.abort_handle()));
+                Ok(())
+            },
+        )?,
+    )?;
+
+    // bodyCancel(bodyId): drop the body (and any read in flight).
+    let w = weak.clone();
+    host.set(
+        "bodyCancel",
+        Function::new(ctx.clone(), move |body_id: u32| {
+            if let Some(inner) = w.upgrade()
+                && let Some(BodySlot::Reading(task)) =
+                    inner.state.borrow_mut().bodies.remove(&body_id)
+            {
+                task.abort();
+            }
+        })?,
+    )?;
+    Ok(())
+}
+
+// === responses ===
+
+fn install_responses<'js>(
+    ctx: &Ctx<'js>,
+    host: &Object<'js>,
+    weak: &Weak<Inner>,
+) -> rquickjs::Result<()> {
+    // respond(requestId, status, statusText, [name, value, ...], body) -> streamId | undefined
+    // body: null (none), string (UTF-8), Uint8Array, or true (streamed: returns a stream id).
+    let w = weak.clone();
+    host.set(
+        "respond",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  request_id: u32,
+                  status: u16,
+                  status_text: String,
+                  headers: Vec<String>,
+                  body: Value<'js>|
+                  -> rquickjs::Result<Option<u32>> {
+                let Some(inner) = w.upgrade() else {
+                    return Ok(None);
+                };
+                let head = response_head(status, &status_text, &headers);
+                let (status, status_text, headers) = match head {
+                    Ok(head) => head,
+                    Err(message) => {
+                        inner.answer(request_id, Err(HandlerError::InvalidResponse(message)));
+                        return Ok(None);
+                    }
+                };
+                let mut stream_id = None;
+                let body = if body.is_null() || body.is_undefined() {
+                    ResponseBody::Empty
+                } else if let Some(text) = body.as_string() {
+                    ResponseBody::Full(Bytes::from(text.to_string()?))
+                } else if body.as_bool() == Some(true) {
+                    let (tx, rx) = mpsc::channel(STREAM_CHANNEL_CHUNKS);
+                    let mut state = inner.state.borrow_mut();
+                    let id = state.next_id();
+                    state.streams.insert(id, tx);
+                    stream_id = Some(id);
+                    ResponseBody::Stream(rx)
+                } else {
+                    ResponseBody::Full(copy_bytes(&ctx, body)?)
+                };
+                inner.answer(
+                    request_id,
+                    Ok(OutgoingResponse {
+                        status,
+                        status_text,
+                        headers,
+                        body,
+                    }),
+                );
+                Ok(stream_id)
+            },
+        )?,
+    )?;
+
+    // respondError(requestId, kind, message, stack?)
+    let w = weak.clone();
+    host.set(
+        "respondError",
+        Function::new(
+            ctx.clone(),
+            move |request_id: u32, kind: String, message: String, stack: Opt<Option<String>>| {
+                let Some(inner) = w.upgrade() else { return };
+                let error = match kind.as_str() {
+                    "InvalidResponse" => HandlerError::InvalidResponse(message),
+                    _ => HandlerError::Uncaught {
+                        message,
+                        stack: stack.0.flatten(),
+                    },
+                };
+                inner.answer(request_id, Err(error));
+            },
+        )?,
+    )?;
+
+    // streamWrite(streamId, u8) -> 0 taken, 1 full (retry after streamWait), 2 client gone
+    let w = weak.clone();
+    host.set(
+        "streamWrite",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, stream_id: u32, chunk: Value<'js>| -> rquickjs::Result<u8> {
+                let Some(inner) = w.upgrade() else {
+                    return Ok(2);
+                };
+                let mut state = inner.state.borrow_mut();
+                let reserved = match state.streams.get(&stream_id) {
+                    None => return Ok(2),
+                    Some(sender) => match sender.try_reserve() {
+                        Ok(permit) => {
+                            permit.send(Ok(copy_bytes(&ctx, chunk)?));
+                            Ok(())
+                        }
+                        Err(error) => Err(error),
+                    },
+                };
+                match reserved {
+                    Ok(()) => Ok(0),
+                    Err(mpsc::error::TrySendError::Full(())) => Ok(1),
+                    Err(mpsc::error::TrySendError::Closed(())) => {
+                        state.streams.remove(&stream_id);
+                        Ok(2)
+                    }
+                }
+            },
+        )?,
+    )?;
+
+    // streamWait(streamId, opId): complete(opId, true) when there is room, false if gone.
+    let w = weak.clone();
+    host.set(
+        "streamWait",
+        Function::new(ctx.clone(), move |stream_id: u32, op_id: u32| {
+            let Some(inner) = w.upgrade() else { return };
+            let sender = inner.state.borrow().streams.get(&stream_id).cloned();
+            let task_weak = w.clone();
+            tokio::task::spawn_local(async move {
+                let room = match sender {
+                    Some(sender) => sender.reserve().await.is_ok(),
+                    None => false,
+                };
+                if let Some(inner) = task_weak.upgrade() {
+                    inner.complete(op_id, room, None);
+                }
+            });
+        })?,
+    )?;
+
+    // streamClose(streamId): the body ends normally.
+    let w = weak.clone();
+    host.set(
+        "streamClose",
+        Function::new(ctx.clone(), move |stream_id: u32| {
+            if let Some(inner) = w.upgrade() {
+                inner.state.borrow_mut().streams.remove(&stream_id);
+            }
+        })?,
+    )?;
+
+    // streamAbort(streamId, message): the body ends with an error; the client sees it cut short.
+    let w = weak.clone();
+    host.set(
+        "streamAbort",
+        Function::new(ctx.clone(), move |stream_id: u32, message: String| {
+            let Some(inner) = w.upgrade() else { return };
+            let sender = inner.state.borrow_mut().streams.remove(&stream_id);
+            if let Some(sender) = sender {
+                tokio::task::spawn_local(async move {
+                    let _ = sender.send(Err(BodyError(message))).await;
+                });
+            }
+        })?,
+    )?;
+    Ok(())
+}
+
+/// Validates the response head a handler produced.
+fn response_head(
+    status: u16,
+    status_text: &str,
+    flat: &[String],
+) -> Result<(http::StatusCode, Option<String>, http::HeaderMap), String> {
+    let status = http::StatusCode::from_u16(status)
+        .map_err(|_| format!("invalid response status {status}"))?;
+    let status_text = (!status_text.is_empty() && status.canonical_reason() != Some(status_text))
+        .then(|| status_text.to_owned());
+    let mut headers = http::HeaderMap::with_capacity(flat.len() / 2);
+    for pair in flat.chunks(2) {
+        let name = http::HeaderName::from_bytes(pair[0].as_bytes())
+            .map_err(|_| format!("invalid response header name {:?}", pair[0]))?;
+        let raw = pair.get(1).map_or("", String::as_str);
+        // Isomorphic encode (WHATWG Infra): each code point below 256 is one byte.
+        let bytes: Vec<u8> = raw
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)))
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("response header {name} has a character above U+00FF"))?;
+        let value = http::HeaderValue::from_bytes(&bytes)
+            .map_err(|_| format!("invalid value for response header {name}"))?;
+        headers.append(name, value);
+    }
+    Ok((status, status_text, headers))
+}
+
+/// Copies the bytes of a Uint8Array, or any ArrayBuffer view the Web layer hands over.
+fn copy_bytes<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Bytes> {
+    let array = TypedArray::<u8>::from_value(value)
+        .map_err(|_| Exception::throw_type(ctx, "expected a Uint8Array"))?;
+    // SAFETY: the slice is copied out before any JavaScript runs again.
+    Ok(Bytes::copy_from_slice(unsafe { array.as_slice() }))
+}

@@ -1,0 +1,586 @@
+//! One isolate: a QuickJS runtime with one context, the Web platform loaded into it, one
+//! function's module graph, and the host state behind its asynchronous operations.
+//!
+//! An isolate is `!Send`: it lives on the thread that created it, inside a tokio `LocalSet`,
+//! where its timers and body reads run as local tasks. Every entry into JavaScript goes through
+//! [`Inner::enter`], which contains Rust panics (the isolate is then poisoned) and runs the
+//! microtask queue to exhaustion before returning.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::rc::{Rc, Weak};
+use std::time::Instant;
+
+use bytes::Bytes;
+use rquickjs::function::Opt;
+use rquickjs::promise::PromiseState;
+use rquickjs::{
+    CatchResultExt, CaughtError, Context, Ctx, Function, IntoJs, Module, Object, Persistent,
+    Runtime, Value,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use crate::types::OutgoingResponse;
+use crate::types::{BodyError, BodyStream, BootError, HandlerError, IncomingRequest};
+use crate::{bootstrap, host, modules};
+
+/// Severity of a line a function logs through `console`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    /// `console.debug`, `console.trace`.
+    Debug,
+    /// `console.log`, `console.info` and the other informational methods.
+    Info,
+    /// `console.warn`.
+    Warn,
+    /// `console.error`, failed `console.assert`, uncaught errors.
+    Error,
+}
+
+/// Receives every line an isolate logs; the owner tags it with whatever identifies the isolate.
+pub type LogSink = Rc<dyn Fn(LogLevel, &str)>;
+
+/// How to build an isolate.
+pub struct IsolateOptions {
+    /// The heap limit of the runtime in bytes; `0` means no limit.
+    pub memory_limit_bytes: usize,
+    /// The function's environment variables (`Deno.env`, the `env` argument of `fetch`).
+    pub env: BTreeMap<String, String>,
+    /// `navigator.userAgent`.
+    pub user_agent: String,
+    /// Where `console.*` and uncaught errors go.
+    pub log: LogSink,
+}
+
+/// Result of a dispatched request, delivered when the handler answers.
+pub type ResponseReceiver = oneshot::Receiver<Result<OutgoingResponse, HandlerError>>;
+
+/// A JavaScript isolate serving one function. Cheap to clone (a reference count).
+#[derive(Clone)]
+pub struct Isolate {
+    inner: Rc<Inner>,
+}
+
+/// The state shared by the isolate handle, its host functions and its local tasks.
+///
+/// Field order matters: persistent JS values must be dropped before the context and the
+/// runtime that own them.
+pub(crate) struct Inner {
+    hooks: RefCell<Option<Hooks>>,
+    rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
+    context: Context,
+    runtime: Runtime,
+    pub(crate) state: RefCell<HostState>,
+    pub(crate) log: LogSink,
+    pub(crate) time_origin: Instant,
+    poisoned: Cell<bool>,
+}
+
+/// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
+struct Hooks {
+    resolve_handler: Persistent<Function<'static>>,
+    dispatch: Persistent<Function<'static>>,
+    complete: Persistent<Function<'static>>,
+    fire_timer: Persistent<Function<'static>>,
+}
+
+/// Host-side resources JavaScript refers to by number.
+#[derive(Default)]
+pub(crate) struct HostState {
+    next_id: u32,
+    pub(crate) requests: HashMap<u32, oneshot::Sender<Result<OutgoingResponse, HandlerError>>>,
+    pub(crate) bodies: HashMap<u32, BodySlot>,
+    pub(crate) streams: HashMap<u32, mpsc::Sender<Result<Bytes, BodyError>>>,
+    pub(crate) timers: HashMap<u32, AbortHandle>,
+}
+
+/// A request body, idle or with a read in flight.
+pub(crate) enum BodySlot {
+    Idle(BodyStream),
+    Reading(AbortHandle),
+}
+
+impl HostState {
+    pub(crate) fn next_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+}
+
+// === impl Isolate ===
+
+impl Isolate {
+    /// Creates a runtime and a context and loads the Web platform layer into it.
+    ///
+    /// Must be called inside a tokio `LocalSet`.
+    pub fn new(options: IsolateOptions) -> Result<Isolate, BootError> {
+        let engine = |e: rquickjs::Error| BootError::Engine(e.to_string());
+        let runtime = Runtime::new().map_err(engine)?;
+        if options.memory_limit_bytes > 0 {
+            runtime.set_memory_limit(options.memory_limit_bytes);
+        }
+        runtime.set_max_stack_size(STACK_LIMIT_BYTES);
+        let context = Context::full(&runtime).map_err(engine)?;
+        let bytecode = bootstrap::bytecode().map_err(BootError::Engine)?;
+
+        let inner = Rc::new(Inner {
+            hooks: RefCell::new(None),
+            rejections: RefCell::new(Vec::new()),
+            context,
+            runtime,
+            state: RefCell::new(HostState::default()),
+            log: options.log.clone(),
+            time_origin: Instant::now(),
+            poisoned: Cell::new(false),
+        });
+        let weak = Rc::downgrade(&inner);
+        inner.install_rejection_tracker(weak.clone());
+        let hooks = inner.context.with(|ctx| -> Result<Hooks, BootError> {
+            let caught = |e: CaughtError<'_>| BootError::Engine(e.to_string());
+            // SAFETY: the bytecode was written by `bootstrap::compile` with this same engine
+            // build, in this process, from a module that compiled without error.
+            let module = unsafe { Module::load(ctx.clone(), bytecode) }
+                .catch(&ctx)
+                .map_err(caught)?;
+            let (module, _) = module.eval().catch(&ctx).map_err(caught)?;
+            let init: Function = module.get("default").catch(&ctx).map_err(caught)?;
+            let host = host::install(&ctx, weak).catch(&ctx).map_err(caught)?;
+            let config = Object::new(ctx.clone()).map_err(engine)?;
+            let env = Object::new(ctx.clone()).map_err(engine)?;
+            for (key, value) in &options.env {
+                env.set(key.as_str(), value.as_str()).map_err(engine)?;
+            }
+            config.set("env", env).map_err(engine)?;
+            config
+                .set("userAgent", options.user_agent.as_str())
+                .map_err(engine)?;
+            let internal: Object = init.call((host, config)).catch(&ctx).map_err(caught)?;
+            let hook = |name: &str| -> Result<Persistent<Function<'static>>, BootError> {
+                let f: Function = internal.get(name).catch(&ctx).map_err(caught)?;
+                Ok(Persistent::save(&ctx, f))
+            };
+            Ok(Hooks {
+                resolve_handler: hook("resolveHandler")?,
+                dispatch: hook("dispatch")?,
+                complete: hook("complete")?,
+                fire_timer: hook("fireTimer")?,
+            })
+        })?;
+        *inner.hooks.borrow_mut() = Some(hooks);
+        inner.drain_jobs();
+        Ok(Isolate { inner })
+    }
+
+    /// Loads the function in `root` (its `index.ts`, `index.js` or `index.mjs` and what that
+    /// imports), waits for top-level await, and finds the request handler.
+    pub async fn boot(&self, root: &Path) -> Result<(), BootError> {
+        let inner = &self.inner;
+        let root = std::fs::canonicalize(root)
+            .map_err(|e| BootError::Module(format!("cannot open {}: {e}", root.display())))?;
+        let entry = modules::find_entry(&root).ok_or_else(|| {
+            BootError::MissingEntry(
+                modules::ENTRY_FILES
+                    .iter()
+                    .map(|name| root.join(name).display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })?;
+        inner.runtime.set_loader(
+            modules::FolderResolver::new(root.clone()),
+            modules::FolderLoader,
+        );
+        let source = modules::load_source(&entry).map_err(BootError::Module)?;
+        let entry_name = entry.to_string_lossy().into_owned();
+
+        let (done_tx, done_rx) = oneshot::channel::<Result<(), BootError>>();
+        let namespace = inner
+            .enter(|ctx| -> Result<Persistent<Object<'static>>, BootError> {
+                let declared = Module::declare(ctx.clone(), entry_name.as_str(), source)
+                    .catch(&ctx)
+                    .map_err(|e| BootError::Module(describe_caught(e).0))?;
+                let (module, promise) = declared
+                    .eval()
+                    .catch(&ctx)
+                    .map_err(|e| module_error(describe_caught(e)))?;
+                let namespace = module
+                    .namespace()
+                    .map_err(|e| BootError::Engine(e.to_string()))?;
+                settle_into(&ctx, &promise, done_tx)
+                    .map_err(|e| BootError::Engine(e.to_string()))?;
+                Ok(Persistent::save(&ctx, namespace))
+            })
+            .map_err(|panic| BootError::Engine(panic.to_string()))??;
+        done_rx
+            .await
+            .map_err(|_| BootError::Engine("the isolate was dropped while booting".into()))??;
+
+        let problem = inner
+            .enter(|ctx| -> rquickjs::Result<Option<String>> {
+                let resolve = inner.hook(|h| &h.resolve_handler).restore(&ctx)?;
+                resolve.call((namespace.restore(&ctx)?,))
+            })
+            .map_err(|panic| BootError::Engine(panic.to_string()))?
+            .map_err(|e| BootError::Engine(e.to_string()))?;
+        match problem {
+            None => Ok(()),
+            Some(message) => Err(BootError::NoHandler(message)),
+        }
+    }
+
+    /// Hands a request to the function's handler. The response (or the reason there is none)
+    /// arrives on the returned receiver.
+    pub fn dispatch(&self, request: IncomingRequest) -> ResponseReceiver {
+        let (tx, rx) = oneshot::channel();
+        let inner = &self.inner;
+        if inner.poisoned.get() {
+            let _ = tx.send(Err(HandlerError::Panicked(
+                "the worker was poisoned".into(),
+            )));
+            return rx;
+        }
+        let (request_id, body_id) = {
+            let mut state = inner.state.borrow_mut();
+            let request_id = state.next_id();
+            state.requests.insert(request_id, tx);
+            let body_id = match request.body {
+                Some(body) => {
+                    let id = state.next_id();
+                    state.bodies.insert(id, BodySlot::Idle(body));
+                    i64::from(id)
+                }
+                None => -1,
+            };
+            (request_id, body_id)
+        };
+        let headers = flatten_headers(&request.headers);
+        let (remote_host, remote_port) = request
+            .remote_addr
+            .map(|addr| (addr.ip().to_string(), addr.port()))
+            .unwrap_or_default();
+        let entered = inner.enter(|ctx| -> rquickjs::Result<()> {
+            let dispatch = inner.hook(|h| &h.dispatch).restore(&ctx)?;
+            dispatch.call((
+                request_id,
+                request.method.as_str(),
+                request.url.as_str(),
+                headers,
+                body_id,
+                remote_host,
+                remote_port,
+            ))
+        });
+        // `dispatch` never throws by contract; if it did, the request must still be answered.
+        if let Ok(Err(error)) = entered {
+            inner.answer(
+                request_id,
+                Err(HandlerError::Uncaught {
+                    message: error.to_string(),
+                    stack: None,
+                }),
+            );
+        }
+        rx
+    }
+
+    /// `true` once a Rust panic happened inside the isolate; it must then be discarded.
+    pub fn is_poisoned(&self) -> bool {
+        self.inner.poisoned.get()
+    }
+
+    /// Bytes the runtime's allocator currently holds for this isolate.
+    pub fn memory_used_bytes(&self) -> usize {
+        usize::try_from(self.inner.runtime.memory_usage().malloc_size).unwrap_or(0)
+    }
+
+    /// Number of requests dispatched and not yet answered.
+    pub fn pending_requests(&self) -> usize {
+        self.inner.state.borrow().requests.len()
+    }
+}
+
+/// Maximum native stack the engine may use, in bytes. Worker threads must have more.
+pub const STACK_LIMIT_BYTES: usize = 1024 * 1024;
+
+// === impl Inner ===
+
+/// A Rust panic caught at the isolate boundary.
+#[derive(Debug, thiserror::Error)]
+#[error("panic inside the isolate: {0}")]
+pub(crate) struct Panicked(String);
+
+impl Inner {
+    /// Runs `f` inside the context, then the microtask queue; contains panics.
+    pub(crate) fn enter<R>(&self, f: impl for<'js> FnOnce(Ctx<'js>) -> R) -> Result<R, Panicked> {
+        if self.poisoned.get() {
+            return Err(Panicked("the isolate is poisoned".into()));
+        }
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let value = self.context.with(f);
+            self.drain_jobs();
+            value
+        }));
+        result.map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            self.poison(&message);
+            Panicked(message)
+        })
+    }
+
+    fn hook(
+        &self,
+        pick: impl Fn(&Hooks) -> &Persistent<Function<'static>>,
+    ) -> Persistent<Function<'static>> {
+        pick(
+            self.hooks
+                .borrow()
+                .as_ref()
+                .expect("hooks are installed at creation"),
+        )
+        .clone()
+    }
+
+    /// Runs pending jobs (promise reactions) until none is left, then reports rejections that
+    /// are still unhandled.
+    fn drain_jobs(&self) {
+        loop {
+            match self.runtime.execute_pending_job() {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(job) => {
+                    let message = job.0.with(|ctx| {
+                        describe_caught(CaughtError::from_error(&ctx, rquickjs::Error::Exception)).0
+                    });
+                    (self.log)(LogLevel::Error, &format!("Uncaught {message}"));
+                }
+            }
+        }
+        self.report_unhandled_rejections();
+    }
+
+    fn install_rejection_tracker(&self, weak: Weak<Inner>) {
+        self.runtime
+            .set_host_promise_rejection_tracker(Some(Box::new(
+                move |ctx, promise, reason, handled| {
+                    let Some(inner) = weak.upgrade() else { return };
+                    let mut rejections = inner.rejections.borrow_mut();
+                    if handled {
+                        rejections.retain(|(p, _)| {
+                            p.clone()
+                                .restore(&ctx)
+                                .map(|p| p != promise)
+                                .unwrap_or(false)
+                        });
+                    } else {
+                        rejections.push((
+                            Persistent::save(&ctx, promise),
+                            Persistent::save(&ctx, reason),
+                        ));
+                    }
+                },
+            )));
+    }
+
+    fn report_unhandled_rejections(&self) {
+        let pending = std::mem::take(&mut *self.rejections.borrow_mut());
+        if pending.is_empty() {
+            return;
+        }
+        let messages: Vec<String> = self.context.with(|ctx| {
+            pending
+                .into_iter()
+                .filter_map(|(_, reason)| reason.restore(&ctx).ok())
+                .map(|reason| describe_value(&ctx, reason).0)
+                .collect()
+        });
+        for message in messages {
+            (self.log)(LogLevel::Error, &format!("Uncaught (in promise) {message}"));
+        }
+    }
+
+    /// Answers a dispatched request, if it is still waiting.
+    pub(crate) fn answer(&self, request_id: u32, result: Result<OutgoingResponse, HandlerError>) {
+        let sender = self.state.borrow_mut().requests.remove(&request_id);
+        if let Some(sender) = sender {
+            let _ = sender.send(result);
+        }
+    }
+
+    /// Completes host operation `op_id` in JavaScript with a value or an error message.
+    pub(crate) fn complete<V>(&self, op_id: u32, value: V, error: Option<String>)
+    where
+        V: for<'js> IntoJs<'js>,
+    {
+        let _ = self.enter(|ctx| -> rquickjs::Result<()> {
+            let complete = self.hook(|h| &h.complete).restore(&ctx)?;
+            complete.call((op_id, value, error))
+        });
+    }
+
+    /// Like [`Inner::complete`] for a chunk of a request body, turned into a `Uint8Array`.
+    pub(crate) fn complete_chunk(&self, op_id: u32, chunk: Option<Bytes>) {
+        let _ = self.enter(|ctx| -> rquickjs::Result<()> {
+            let complete = self.hook(|h| &h.complete).restore(&ctx)?;
+            let value = match chunk {
+                Some(bytes) => {
+                    rquickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec())?.into_value()
+                }
+                None => Value::new_null(ctx.clone()),
+            };
+            complete.call((op_id, value, Opt::<String>(None)))
+        });
+    }
+
+    pub(crate) fn fire_timer(&self, id: u32) {
+        let _ = self.enter(|ctx| -> rquickjs::Result<()> {
+            let fire = self.hook(|h| &h.fire_timer).restore(&ctx)?;
+            fire.call((id,))
+        });
+    }
+
+    /// Marks the isolate unusable after a panic and fails everything that waits on it.
+    fn poison(&self, message: &str) {
+        self.poisoned.set(true);
+        let mut state = self.state.borrow_mut();
+        for (_, sender) in state.requests.drain() {
+            let _ = sender.send(Err(HandlerError::Panicked(message.to_owned())));
+        }
+        for (_, timer) in state.timers.drain() {
+            timer.abort();
+        }
+        for (_, body) in state.bodies.drain() {
+            if let BodySlot::Reading(task) = body {
+                task.abort();
+            }
+        }
+        state.streams.clear();
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let state = self.state.get_mut();
+        for (_, timer) in state.timers.drain() {
+            timer.abort();
+        }
+        for (_, body) in state.bodies.drain() {
+            if let BodySlot::Reading(task) = body {
+                task.abort();
+            }
+        }
+        for (_, sender) in state.requests.drain() {
+            let _ = sender.send(Err(HandlerError::Dropped));
+        }
+    }
+}
+
+// === helpers ===
+
+/// Resolves `done` when `promise` settles: `Ok` when it fulfils, a boot error when it rejects.
+fn settle_into<'js>(
+    ctx: &Ctx<'js>,
+    promise: &rquickjs::Promise<'js>,
+    done: oneshot::Sender<Result<(), BootError>>,
+) -> rquickjs::Result<()> {
+    match promise.state() {
+        PromiseState::Resolved => {
+            let _ = done.send(Ok(()));
+        }
+        PromiseState::Rejected => {
+            let reason: Value = promise
+                .result::<Value>()
+                .and_then(Result::err)
+                .map_or_else(|| Value::new_undefined(ctx.clone()), |_| ctx.catch());
+            let _ = done.send(Err(module_error(describe_value(ctx, reason))));
+        }
+        PromiseState::Pending => {
+            let done = Rc::new(RefCell::new(Some(done)));
+            let on_error = done.clone();
+            let fulfilled = Function::new(ctx.clone(), move || {
+                if let Some(done) = done.borrow_mut().take() {
+                    let _ = done.send(Ok(()));
+                }
+            })?;
+            let rejected = Function::new(ctx.clone(), move |ctx: Ctx<'js>, reason: Value<'js>| {
+                if let Some(done) = on_error.borrow_mut().take() {
+                    let _ = done.send(Err(module_error(describe_value(&ctx, reason))));
+                }
+            })?;
+            let then: Function = promise.get("then")?;
+            then.call::<_, Value>((
+                rquickjs::function::This(promise.clone()),
+                fulfilled,
+                rejected,
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn module_error((message, stack): (String, Option<String>)) -> BootError {
+    BootError::Evaluation { message, stack }
+}
+
+/// `Name: message` and the stack of a caught error.
+pub(crate) fn describe_caught(error: CaughtError<'_>) -> (String, Option<String>) {
+    match error {
+        CaughtError::Exception(exception) => {
+            let name: Option<String> = exception.get("name").ok();
+            let message = exception.message().unwrap_or_default();
+            let title = match name {
+                Some(name) if !name.is_empty() => format!("{name}: {message}"),
+                _ => message,
+            };
+            let stack = exception.stack().filter(|s| !s.trim().is_empty());
+            // Syntax errors carry their file and line only in the stack.
+            match stack {
+                Some(stack) => (format!("{title}\n{}", stack.trim_end()), Some(stack)),
+                None => (title, None),
+            }
+        }
+        CaughtError::Value(value) => {
+            let ctx = value.ctx().clone();
+            describe_value(&ctx, value)
+        }
+        CaughtError::Error(error) => (error.to_string(), None),
+    }
+}
+
+/// `Name: message` and the stack of any thrown value.
+pub(crate) fn describe_value<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> (String, Option<String>) {
+    if let Some(object) = value.as_object()
+        && let Some(exception) = rquickjs::Exception::from_object(object.clone())
+    {
+        return describe_caught(CaughtError::Exception(exception));
+    }
+    let text = rquickjs::Coerced::<String>::from_js(ctx, value)
+        .map(|c| c.0)
+        .unwrap_or_else(|_| "<unprintable value>".to_owned());
+    (text, None)
+}
+
+use rquickjs::FromJs as _;
+
+/// Headers as the flat `[name, value, ...]` list the Web layer takes; values are decoded
+/// isomorphically (each byte one code point), as WHATWG Fetch treats header values.
+fn flatten_headers(headers: &http::HeaderMap) -> Vec<String> {
+    let mut flat = Vec::with_capacity(headers.len() * 2);
+    for (name, value) in headers {
+        flat.push(name.as_str().to_owned());
+        flat.push(value.as_bytes().iter().map(|&b| char::from(b)).collect());
+    }
+    flat
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_owned()
+    }
+}

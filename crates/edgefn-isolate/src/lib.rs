@@ -1,0 +1,21 @@
+//! One JavaScript isolate: the QuickJS-NG engine (through `rquickjs`), the Web platform inside
+//! it, the module loader and TypeScript.
+//!
+//! Architecture invariant: this crate knows nothing about HTTP servers, connections, pools,
+//! tenants or clusters. It takes an [`IncomingRequest`] and produces an [`OutgoingResponse`];
+//! the worker layer decides which isolate serves which request and on which thread. All
+//! `unsafe` code of the project lives here, next to the engine.
+
+mod bootstrap;
+mod host;
+mod isolate;
+pub mod modules;
+mod types;
+pub mod typescript;
+
+pub use isolate::{
+    Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES,
+};
+pub use types::{
+    BodyError, BodyStream, BootError, HandlerError, IncomingRequest, OutgoingResponse, ResponseBody,
+};

@@ -1,0 +1,207 @@
+//! The module loader: ES modules with relative imports inside one function folder.
+//!
+//! Module names are absolute, canonical file paths, so stack traces and errors name the file.
+//! Only relative specifiers (`./x.ts`, `../lib/y.js`) are accepted, and every resolved file must
+//! lie inside the function folder after symlinks are followed: an import that escapes it fails
+//! the boot with an error naming the import.
+
+use std::path::{Component, Path, PathBuf};
+
+use rquickjs::loader::{ImportAttributes, Loader, Resolver};
+use rquickjs::module::Declared;
+use rquickjs::{Ctx, Exception, Module};
+
+use crate::typescript;
+
+/// Extensions tried, in order, for a specifier that names no existing file.
+const IMPLICIT_EXTENSIONS: [&str; 4] = ["ts", "js", "mjs", "json"];
+
+/// Entry file names of a function folder, in order of preference.
+pub const ENTRY_FILES: [&str; 3] = ["index.ts", "index.js", "index.mjs"];
+
+/// Finds the entry module of a function folder.
+pub fn find_entry(root: &Path) -> Option<PathBuf> {
+    ENTRY_FILES
+        .iter()
+        .map(|name| root.join(name))
+        .find(|path| path.is_file())
+}
+
+/// Reads one module file and returns its JavaScript source: TypeScript is stripped, JSON becomes
+/// a module whose default export is the parsed value.
+pub fn load_source(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read module {}: {error}", path.display()))?;
+    if typescript::is_typescript(path) {
+        return typescript::strip_types(path, &text).map_err(|error| error.to_string());
+    }
+    if path.extension().is_some_and(|e| e == "json") {
+        // Validate first so that a broken JSON file is reported as such, with its position.
+        serde_json::from_str::<serde_json::Value>(&text).map_err(|error| {
+            format!(
+                "{}:{}:{}: invalid JSON: {error}",
+                path.display(),
+                error.line(),
+                error.column()
+            )
+        })?;
+        return Ok(format!("export default {text};"));
+    }
+    Ok(text)
+}
+
+/// Resolves import specifiers against the importing module, confined to one folder.
+pub struct FolderResolver {
+    root: PathBuf,
+}
+
+impl FolderResolver {
+    /// `root` must be canonical (see [`std::fs::canonicalize`]).
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn resolve_path(&self, base: &str, specifier: &str) -> Result<PathBuf, String> {
+        if !(specifier.starts_with("./") || specifier.starts_with("../")) {
+            return Err(format!(
+                "unsupported import '{specifier}' in {base}: only relative imports ('./x.ts') \
+                 of files inside the function folder are supported"
+            ));
+        }
+        let base_dir = Path::new(base).parent().unwrap_or(&self.root);
+        let lexical = normalize(&base_dir.join(specifier));
+        let escapes = || format!("import '{specifier}' in {base} escapes the function folder");
+        if !lexical.starts_with(&self.root) {
+            return Err(escapes());
+        }
+        let found = std::iter::once(lexical.clone())
+            .chain(IMPLICIT_EXTENSIONS.iter().map(|ext| {
+                let mut with_ext = lexical.clone().into_os_string();
+                with_ext.push(".");
+                with_ext.push(ext);
+                PathBuf::from(with_ext)
+            }))
+            .find(|path| path.is_file())
+            .ok_or_else(|| format!("cannot find module '{specifier}' imported from {base}"))?;
+        // Follow symlinks: a link inside the folder must not lead outside it.
+        let canonical = std::fs::canonicalize(&found)
+            .map_err(|error| format!("cannot resolve '{specifier}' in {base}: {error}"))?;
+        if !canonical.starts_with(&self.root) {
+            return Err(escapes());
+        }
+        Ok(canonical)
+    }
+}
+
+impl Resolver for FolderResolver {
+    fn resolve<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        base: &str,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<String> {
+        match self.resolve_path(base, name) {
+            Ok(path) => Ok(path.to_string_lossy().into_owned()),
+            Err(message) => Err(Exception::throw_reference(ctx, &message)),
+        }
+    }
+}
+
+/// Loads resolved module files, stripping TypeScript on the way.
+pub struct FolderLoader;
+
+impl Loader for FolderLoader {
+    fn load<'js>(
+        &mut self,
+        ctx: &Ctx<'js>,
+        name: &str,
+        _attributes: Option<ImportAttributes<'js>>,
+    ) -> rquickjs::Result<Module<'js, Declared>> {
+        let source = load_source(Path::new(name)).map_err(|m| Exception::throw_syntax(ctx, &m))?;
+        Module::declare(ctx.clone(), name, source)
+    }
+}
+
+/// Removes `.` and `..` components without touching the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder() -> (tempfile::TempDir, FolderResolver) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        std::fs::create_dir(root.join("fn")).unwrap();
+        std::fs::write(root.join("fn/index.ts"), "").unwrap();
+        std::fs::write(root.join("fn/lib.ts"), "").unwrap();
+        std::fs::write(root.join("secret.js"), "").unwrap();
+        let resolver = FolderResolver::new(root.join("fn"));
+        (dir, resolver)
+    }
+
+    #[test]
+    fn resolves_relative_imports_with_and_without_extension() {
+        let (_dir, resolver) = folder();
+        let base = resolver.root.join("index.ts");
+        let base = base.to_str().unwrap();
+        assert_eq!(
+            resolver.resolve_path(base, "./lib.ts").unwrap(),
+            resolver.root.join("lib.ts")
+        );
+        assert_eq!(
+            resolver.resolve_path(base, "./lib").unwrap(),
+            resolver.root.join("lib.ts")
+        );
+    }
+
+    #[test]
+    fn refuses_imports_that_escape_the_folder() {
+        let (_dir, resolver) = folder();
+        let base = resolver.root.join("index.ts");
+        let err = resolver
+            .resolve_path(base.to_str().unwrap(), "../secret.js")
+            .unwrap_err();
+        assert!(
+            err.contains("'../secret.js'") && err.contains("escapes"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_symlink_that_leads_outside() {
+        let (_dir, resolver) = folder();
+        std::os::unix::fs::symlink(
+            resolver.root.join("../secret.js"),
+            resolver.root.join("link.js"),
+        )
+        .unwrap();
+        let base = resolver.root.join("index.ts");
+        let err = resolver
+            .resolve_path(base.to_str().unwrap(), "./link.js")
+            .unwrap_err();
+        assert!(err.contains("escapes"), "{err}");
+    }
+
+    #[test]
+    fn refuses_bare_specifiers() {
+        let (_dir, resolver) = folder();
+        let err = resolver
+            .resolve_path("/x/index.ts", "npm:hono")
+            .unwrap_err();
+        assert!(err.contains("unsupported import 'npm:hono'"), "{err}");
+    }
+}

@@ -1,0 +1,10 @@
+//! Process-wide plumbing of edgefn, with no knowledge of JavaScript or HTTP: configuration
+//! (declared once, layered with figment, validated at start-up).
+//!
+//! Architecture invariant: nothing here depends on another edgefn crate.
+
+mod config;
+
+pub use config::{
+    Config, ConfigError, ConfigSources, FunctionConfig, LimitsConfig, ServerConfig, WorkersConfig,
+};

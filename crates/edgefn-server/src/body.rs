@@ -1,0 +1,73 @@
+//! The response body type of the server: empty, known in full, or streamed from a worker.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use edgefn_isolate::{BodyError, ResponseBody as FunctionBody};
+use http_body::{Frame, SizeHint};
+use tokio::sync::mpsc;
+
+/// A response body as hyper writes it. A streamed body has no length, so HTTP/1.1 sends it with
+/// chunked encoding; a body known in full gets a `Content-Length`.
+#[derive(Debug)]
+pub enum ResponseBody {
+    /// No body.
+    Empty,
+    /// The whole body; `None` once written.
+    Full(Option<Bytes>),
+    /// Chunks as the function produces them.
+    Stream(mpsc::Receiver<Result<Bytes, BodyError>>),
+}
+
+impl ResponseBody {
+    /// A body holding `bytes`.
+    pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
+        ResponseBody::Full(Some(bytes.into()))
+    }
+}
+
+impl From<FunctionBody> for ResponseBody {
+    fn from(body: FunctionBody) -> Self {
+        match body {
+            FunctionBody::Empty => ResponseBody::Empty,
+            FunctionBody::Full(bytes) => ResponseBody::Full(Some(bytes)),
+            FunctionBody::Stream(receiver) => ResponseBody::Stream(receiver),
+        }
+    }
+}
+
+impl http_body::Body for ResponseBody {
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BodyError>>> {
+        match self.get_mut() {
+            ResponseBody::Empty => Poll::Ready(None),
+            ResponseBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            ResponseBody::Stream(receiver) => receiver
+                .poll_recv(cx)
+                .map(|item| item.map(|chunk| chunk.map(Frame::data))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ResponseBody::Empty => true,
+            ResponseBody::Full(bytes) => bytes.is_none(),
+            ResponseBody::Stream(_) => false,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ResponseBody::Empty => SizeHint::with_exact(0),
+            ResponseBody::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
+            ResponseBody::Full(None) => SizeHint::with_exact(0),
+            ResponseBody::Stream(_) => SizeHint::default(),
+        }
+    }
+}

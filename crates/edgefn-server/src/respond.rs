@@ -1,0 +1,105 @@
+//! Every response the server makes up itself, in one place: each failure cause maps to one
+//! status code and a JSON body `{"error": <stable name>, ...}`.
+//!
+//! | cause                                   | status | `error`               |
+//! |-----------------------------------------|--------|-----------------------|
+//! | no function folder with that name       | 404    | `FunctionNotFound`    |
+//! | function name with path syntax          | 400    | `InvalidFunctionName` |
+//! | unusable request (e.g. bad `Host`)      | 400    | `BadRequest`          |
+//! | function failed to load                 | 500    | `BootError`           |
+//! | handler threw or rejected               | 500    | `UncaughtException`   |
+//! | handler returned something else         | 502    | `InvalidResponse`     |
+//! | worker crashed (Rust panic)             | 500    | `WorkerCrashed`       |
+//! | worker or process shutting down         | 503    | `ShuttingDown`        |
+//! | unknown `/_edgefn/` path                | 404    | `NotFound`            |
+//!
+//! Malformed HTTP never reaches this module: hyper answers it with 400 (or 414 / 431) and closes
+//! only that connection.
+
+use edgefn_workers::{TerminationReason, WorkerError};
+use http::{HeaderValue, Response, StatusCode, header};
+use serde_json::json;
+
+use crate::body::ResponseBody;
+
+/// Why the server answers instead of a function.
+#[derive(Debug)]
+pub(crate) enum Failure<'a> {
+    FunctionNotFound(&'a str),
+    InvalidFunctionName(&'a str),
+    BadRequest(&'a str),
+    AdminNotFound(&'a str),
+    Worker {
+        function: &'a str,
+        error: &'a WorkerError,
+    },
+}
+
+/// The response for a failure.
+pub(crate) fn failure(failure: Failure<'_>) -> Response<ResponseBody> {
+    let (status, body) = match failure {
+        Failure::FunctionNotFound(function) => (
+            StatusCode::NOT_FOUND,
+            json!({"error": "FunctionNotFound", "function": function}),
+        ),
+        Failure::InvalidFunctionName(function) => (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "InvalidFunctionName", "function": function}),
+        ),
+        Failure::BadRequest(message) => (
+            StatusCode::BAD_REQUEST,
+            json!({"error": "BadRequest", "message": message}),
+        ),
+        Failure::AdminNotFound(path) => (
+            StatusCode::NOT_FOUND,
+            json!({"error": "NotFound", "path": format!("/_edgefn/{path}")}),
+        ),
+        Failure::Worker { function, error } => worker_failure(function, error),
+    };
+    json_response(status, &body)
+}
+
+fn worker_failure(function: &str, error: &WorkerError) -> (StatusCode, serde_json::Value) {
+    match error {
+        WorkerError::Boot(boot) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "BootError", "function": function, "message": boot.to_string()}),
+        ),
+        WorkerError::Uncaught { message, .. } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "UncaughtException", "function": function, "message": message}),
+        ),
+        WorkerError::InvalidResponse(message) => (
+            StatusCode::BAD_GATEWAY,
+            json!({"error": "InvalidResponse", "function": function, "message": message}),
+        ),
+        WorkerError::Terminated {
+            reason: TerminationReason::Panic,
+            ..
+        } => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({"error": "WorkerCrashed", "function": function, "reason": "panic"}),
+        ),
+        WorkerError::Terminated {
+            reason: TerminationReason::Shutdown,
+            ..
+        } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "ShuttingDown", "function": function}),
+        ),
+    }
+}
+
+/// A JSON response with the given status.
+pub(crate) fn json_response(
+    status: StatusCode,
+    body: &serde_json::Value,
+) -> Response<ResponseBody> {
+    let mut response = Response::new(ResponseBody::full(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
