@@ -1,0 +1,157 @@
+// 01_primordials.js
+//
+// Built-ins captured once per isolate, before any tenant code runs. Tenant
+// code may replace globals and prototype methods (`Promise.prototype.then`,
+// `Array.prototype.push`, `globalThis.Response`, ...). Every path that the
+// host drives (dispatch, response pumping, body reading, timers, op
+// completion) only uses the values captured here, so a tenant can break its
+// own code but not the runtime's invariants (e.g. "respond exactly once").
+//
+// All js/*.js files are concatenated into the body of one function
+// `init(host, config)`, so every top-level name below is visible to the
+// files that follow. Names must be unique across files.
+
+const globalObject = globalThis;
+
+const ReflectApply = Reflect.apply;
+const ReflectOwnKeys = Reflect.ownKeys;
+const ReflectHas = Reflect.has;
+
+const ObjectCtor = Object;
+const ObjectPrototype = Object.prototype;
+const ObjectCreate = Object.create;
+const ObjectDefineProperty = Object.defineProperty;
+const ObjectFreeze = Object.freeze;
+const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+const ObjectGetPrototypeOf = Object.getPrototypeOf;
+const ObjectSetPrototypeOf = Object.setPrototypeOf;
+const ObjectIs = Object.is;
+const ObjectKeys = Object.keys;
+const ObjectPrototypeToString = Object.prototype.toString;
+const ObjectPrototypeIsPrototypeOf = Object.prototype.isPrototypeOf;
+const ObjectPrototypePropertyIsEnumerable =
+  Object.prototype.propertyIsEnumerable;
+
+const FunctionPrototypeToString = Function.prototype.toString;
+
+const ArrayCtor = Array;
+const ArrayIsArray = Array.isArray;
+
+const StringCtor = String;
+const StringFromCharCode = String.fromCharCode;
+const StringPrototypeToWellFormed = String.prototype.toWellFormed;
+
+const NumberCtor = Number;
+const NumberIsFinite = Number.isFinite;
+const NumberIsNaN = Number.isNaN;
+const NumberParseInt = Number.parseInt;
+const NumberParseFloat = Number.parseFloat;
+const MathFloor = Math.floor;
+const MathTrunc = Math.trunc;
+const MathMin = Math.min;
+const MathMax = Math.max;
+const MathAbs = Math.abs;
+
+const JSONParse = JSON.parse;
+const JSONStringify = JSON.stringify;
+
+const SymbolCtor = Symbol;
+const SymbolIterator = Symbol.iterator;
+const SymbolAsyncIterator = Symbol.asyncIterator;
+const SymbolToStringTag = Symbol.toStringTag;
+const SymbolPrototypeToString = Symbol.prototype.toString;
+const SymbolPrototypeGetDescription = ObjectGetOwnPropertyDescriptor(
+  Symbol.prototype,
+  "description",
+).get;
+
+const ErrorCtor = Error;
+const ErrorPrototype = Error.prototype;
+const TypeErrorCtor = TypeError;
+const RangeErrorCtor = RangeError;
+const SyntaxErrorCtor = SyntaxError;
+
+const PromiseCtor = Promise;
+const PromisePrototypeThen = Promise.prototype.then;
+const PromiseResolveFn = Promise.resolve;
+const PromiseRejectFn = Promise.reject;
+
+const MapCtor = Map;
+const MapPrototypeGet = Map.prototype.get;
+const MapPrototypeSet = Map.prototype.set;
+const MapPrototypeHas = Map.prototype.has;
+const MapPrototypeDelete = Map.prototype.delete;
+const MapPrototypeGetSize = ObjectGetOwnPropertyDescriptor(
+  Map.prototype,
+  "size",
+).get;
+const MapPrototypeEntries = Map.prototype.entries;
+const SetPrototypeGetSize = ObjectGetOwnPropertyDescriptor(
+  Set.prototype,
+  "size",
+).get;
+const SetPrototypeValues = Set.prototype.values;
+const WeakMapPrototypeHas = WeakMap.prototype.has;
+const WeakSetPrototypeHas = WeakSet.prototype.has;
+
+const DatePrototypeGetTime = Date.prototype.getTime;
+const DatePrototypeToISOString = Date.prototype.toISOString;
+const RegExpPrototypeGetSource = ObjectGetOwnPropertyDescriptor(
+  RegExp.prototype,
+  "source",
+).get;
+const RegExpPrototypeToString = RegExp.prototype.toString;
+
+const ArrayBufferCtor = ArrayBuffer;
+const ArrayBufferIsView = ArrayBuffer.isView;
+const ArrayBufferPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "byteLength",
+).get;
+const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
+const DataViewPrototypeGetBuffer = ObjectGetOwnPropertyDescriptor(
+  DataView.prototype,
+  "buffer",
+).get;
+const DataViewPrototypeGetByteOffset = ObjectGetOwnPropertyDescriptor(
+  DataView.prototype,
+  "byteOffset",
+).get;
+const DataViewPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
+  DataView.prototype,
+  "byteLength",
+).get;
+
+const Uint8ArrayCtor = Uint8Array;
+const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
+const TypedArrayPrototypeGetBuffer = ObjectGetOwnPropertyDescriptor(
+  TypedArrayPrototype,
+  "buffer",
+).get;
+const TypedArrayPrototypeGetByteOffset = ObjectGetOwnPropertyDescriptor(
+  TypedArrayPrototype,
+  "byteOffset",
+).get;
+const TypedArrayPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
+  TypedArrayPrototype,
+  "byteLength",
+).get;
+const TypedArrayPrototypeGetLength = ObjectGetOwnPropertyDescriptor(
+  TypedArrayPrototype,
+  "length",
+).get;
+// Returns the typed array's kind ("Uint8Array", ...) or undefined for any
+// other value: a forgery-proof brand check.
+const TypedArrayPrototypeGetToStringTag = ObjectGetOwnPropertyDescriptor(
+  TypedArrayPrototype,
+  SymbolToStringTag,
+).get;
+const TypedArrayPrototypeSet = TypedArrayPrototype.set;
+
+// %IteratorPrototype% and %AsyncIteratorPrototype% (ECMA-262 §27.1.2/§27.1.3)
+const IteratorPrototype = ObjectGetPrototypeOf(
+  ObjectGetPrototypeOf([][SymbolIterator]()),
+);
+const AsyncIteratorPrototype = ObjectGetPrototypeOf(
+  ObjectGetPrototypeOf(async function* () {}).prototype,
+);

@@ -1,0 +1,567 @@
+// 02_util.js
+//
+// Helpers shared by the Web API files: promise plumbing on captured
+// built-ins, Web IDL style conversions and interface installation, buffer
+// handling, error formatting/reporting, the pair-iterator factory and a
+// minimal DOMException.
+
+// Token passed to our own constructors to build instances internally
+// (e.g. an incoming Request) without running the public argument checks.
+// Tenant code can never obtain it.
+const kInternal = SymbolCtor("edgefn.internal");
+
+function noop() {}
+
+// ---------------------------------------------------------------------------
+// Promises (only captured built-ins)
+
+function promiseThen(promise, onFulfilled, onRejected) {
+  return ReflectApply(PromisePrototypeThen, promise, [onFulfilled, onRejected]);
+}
+
+function promiseResolve(value) {
+  return ReflectApply(PromiseResolveFn, PromiseCtor, [value]);
+}
+
+function promiseReject(reason) {
+  return ReflectApply(PromiseRejectFn, PromiseCtor, [reason]);
+}
+
+// A promise with its resolving functions (ECMA-262 NewPromiseCapability).
+function createDeferred() {
+  let resolve;
+  let reject;
+  const promise = new PromiseCtor((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+// Equivalent of setting [[PromiseIsHandled]]: the rejection tracker will not
+// report this promise.
+function markPromiseHandled(promise) {
+  promiseThen(promise, undefined, noop);
+}
+
+const resolvedPromise = promiseResolve(undefined);
+
+// Runs `callback` in a microtask. The callback must not throw (wrap it).
+function enqueueMicrotask(callback) {
+  promiseThen(resolvedPromise, callback, undefined);
+}
+
+// ---------------------------------------------------------------------------
+// Web IDL style conversions
+
+function wellFormedFallback(s) {
+  let out = null;
+  let last = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    out = (out === null ? "" : out) + s.slice(last, i) + "\uFFFD";
+    last = i + 1;
+  }
+  return out === null ? s : out + s.slice(last);
+}
+
+// Web IDL USVString: ToString, then lone surrogates become U+FFFD.
+function toUSVString(value) {
+  const s = typeof value === "string" ? value : `${value}`;
+  if (StringPrototypeToWellFormed !== undefined) {
+    return ReflectApply(StringPrototypeToWellFormed, s, []);
+  }
+  return wellFormedFallback(s);
+}
+
+// Web IDL DOMString.
+function toDOMString(value) {
+  return typeof value === "string" ? value : `${value}`;
+}
+
+const nonLatin1Re = /[^\x00-\xFF]/;
+
+// Web IDL ByteString: TypeError on code points above U+00FF.
+function toByteString(value, context) {
+  const s = typeof value === "string" ? value : `${value}`;
+  if (nonLatin1Re.test(s)) {
+    throw new TypeErrorCtor(
+      `${context}: value contains a character with a code point greater than 255`,
+    );
+  }
+  return s;
+}
+
+function requireArguments(count, required, context) {
+  if (count < required) {
+    throw new TypeErrorCtor(
+      `${context}: ${required} argument${required === 1 ? "" : "s"} required, but only ${count} present.`,
+    );
+  }
+}
+
+// Web IDL dictionary conversion: undefined/null mean "empty dictionary";
+// other non-objects are a TypeError. Returns the object or undefined.
+function toDictionary(value, context) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "object" && typeof value !== "function") {
+    throw new TypeErrorCtor(`${context}: the options argument is not an object`);
+  }
+  return value;
+}
+
+function isObjectLike(value) {
+  return (
+    (typeof value === "object" && value !== null) || typeof value === "function"
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Interface installation (Web IDL §3.7: operations and attributes are
+// enumerable on the prototype; @@toStringTag is {writable: false,
+// enumerable: false, configurable: true}).
+
+function configureInterface(Class, tag) {
+  const proto = Class.prototype;
+  const keys = ReflectOwnKeys(proto);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key === "constructor" || typeof key === "symbol") continue;
+    ObjectDefineProperty(proto, key, { enumerable: true });
+  }
+  const statics = ReflectOwnKeys(Class);
+  for (let i = 0; i < statics.length; i++) {
+    const key = statics[i];
+    if (
+      key === "length" ||
+      key === "name" ||
+      key === "prototype" ||
+      typeof key === "symbol"
+    ) {
+      continue;
+    }
+    ObjectDefineProperty(Class, key, { enumerable: true });
+  }
+  ObjectDefineProperty(proto, SymbolToStringTag, {
+    value: tag === undefined ? Class.name : tag,
+    writable: false,
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+// Interface objects and namespaces: non-enumerable.
+function exposeInterface(name, value) {
+  ObjectDefineProperty(globalObject, name, {
+    value,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+// Operations on the global object: enumerable.
+function exposeOperation(name, value) {
+  ObjectDefineProperty(globalObject, name, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+// [Replaceable] readonly attributes on the global object (self, navigator,
+// crypto, performance): an accessor whose setter replaces it by a data
+// property, so `globalThis.crypto = polyfill` keeps working. `getValue` is
+// called on each read (it memoizes, see once()).
+function exposeReplaceable(name, getValue) {
+  ObjectDefineProperty(globalObject, name, {
+    get: {
+      [name]() {
+        return getValue();
+      },
+    }[name],
+    set: {
+      [name](v) {
+        ObjectDefineProperty(globalObject, name, {
+          value: v,
+          writable: true,
+          enumerable: true,
+          configurable: true,
+        });
+      },
+    }[name],
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+// Cold start: classes are created on first use, not in init(). once(f)
+// returns a function that calls f the first time and then returns the same
+// result.
+function once(factory) {
+  let done = false;
+  let value;
+  return () => {
+    if (!done) {
+      value = factory();
+      done = true;
+    }
+    return value;
+  };
+}
+
+// An interface object (or namespace) on the global object, created on first
+// access. The accessor replaces itself by the usual data property
+// {writable, non-enumerable, configurable} at the first get or set.
+function exposeLazyInterface(name, getValue) {
+  const define = (value) => {
+    try {
+      ObjectDefineProperty(globalObject, name, {
+        value,
+        writable: true,
+        enumerable: false,
+        configurable: true,
+      });
+    } catch {
+      // The global object was frozen: keep answering through the getter.
+    }
+  };
+  ObjectDefineProperty(globalObject, name, {
+    get: {
+      [name]() {
+        const value = getValue();
+        define(value);
+        return value;
+      },
+    }[name],
+    set: {
+      [name](value) {
+        define(value);
+      },
+    }[name],
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Buffers
+
+function isArrayBuffer(value) {
+  try {
+    ReflectApply(ArrayBufferPrototypeGetByteLength, value, []);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function typedArrayByteLength(view) {
+  return ReflectApply(TypedArrayPrototypeGetByteLength, view, []);
+}
+
+// A Uint8Array over the bytes of an ArrayBuffer or ArrayBufferView (no
+// copy), or null if `value` is neither.
+function bufferSourceView(value) {
+  if (typeof value !== "object" || value === null) return null;
+  const kind = ReflectApply(TypedArrayPrototypeGetToStringTag, value, []);
+  if (kind !== undefined) {
+    if (kind === "Uint8Array") return value;
+    return new Uint8ArrayCtor(
+      ReflectApply(TypedArrayPrototypeGetBuffer, value, []),
+      ReflectApply(TypedArrayPrototypeGetByteOffset, value, []),
+      ReflectApply(TypedArrayPrototypeGetByteLength, value, []),
+    );
+  }
+  if (ArrayBufferIsView(value)) {
+    // DataView
+    return new Uint8ArrayCtor(
+      ReflectApply(DataViewPrototypeGetBuffer, value, []),
+      ReflectApply(DataViewPrototypeGetByteOffset, value, []),
+      ReflectApply(DataViewPrototypeGetByteLength, value, []),
+    );
+  }
+  if (isArrayBuffer(value)) return new Uint8ArrayCtor(value);
+  return null;
+}
+
+// Copies into a fresh, exactly sized buffer (TypedArray constructor from a
+// typed array always allocates a plain %ArrayBuffer%).
+function copyBytes(u8) {
+  return new Uint8ArrayCtor(u8);
+}
+
+function concatBytes(chunks, count, total) {
+  const out = new Uint8ArrayCtor(total);
+  let offset = 0;
+  for (let i = 0; i < count; i++) {
+    const chunk = chunks[i];
+    ReflectApply(TypedArrayPrototypeSet, out, [chunk, offset]);
+    offset += typedArrayByteLength(chunk);
+  }
+  return out;
+}
+
+// The ArrayBuffer behind `u8` if the view covers it exactly, else a copy.
+function bytesToArrayBuffer(u8) {
+  const buffer = ReflectApply(TypedArrayPrototypeGetBuffer, u8, []);
+  if (
+    ReflectApply(TypedArrayPrototypeGetByteOffset, u8, []) === 0 &&
+    typedArrayByteLength(u8) ===
+      ReflectApply(ArrayBufferPrototypeGetByteLength, buffer, [])
+  ) {
+    return buffer;
+  }
+  return ReflectApply(TypedArrayPrototypeGetBuffer, copyBytes(u8), []);
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+function safeGet(object, key) {
+  try {
+    return object[key];
+  } catch {
+    return undefined;
+  }
+}
+
+function safeToString(value) {
+  if (typeof value === "string") return value;
+  if (typeof value === "symbol") {
+    return ReflectApply(SymbolPrototypeToString, value, []);
+  }
+  try {
+    return StringCtor(value);
+  } catch {
+    try {
+      return ReflectApply(ObjectPrototypeToString, value, []);
+    } catch {
+      return "[object]";
+    }
+  }
+}
+
+function isErrorObject(value) {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    ReflectApply(ObjectPrototypeIsPrototypeOf, ErrorPrototype, [value])
+  );
+}
+
+// "Name: message" (ECMA-262 Error.prototype.toString, but never throws).
+function errorSummary(error) {
+  const name = safeGet(error, "name");
+  const message = safeGet(error, "message");
+  const n = name === undefined ? "Error" : safeToString(name);
+  const m = message === undefined ? "" : safeToString(message);
+  if (n === "") return m;
+  if (m === "") return n;
+  return `${n}: ${m}`;
+}
+
+const stackFramesOnlyRe = /^\s+at /;
+
+// An error with its stack trace. Engines differ: V8 puts the summary line
+// at the top of `stack`, QuickJS only lists frames.
+function formatError(error, depth) {
+  const summary = errorSummary(error);
+  let stack = safeGet(error, "stack");
+  let out;
+  if (typeof stack !== "string" || stack === "") {
+    out = summary;
+  } else {
+    let end = stack.length;
+    while (end > 0 && stack.charCodeAt(end - 1) === 10) end--;
+    stack = stack.slice(0, end);
+    out = stackFramesOnlyRe.test(stack) ? `${summary}\n${stack}` : stack;
+  }
+  let hasCause = false;
+  try {
+    hasCause = ObjectGetOwnPropertyDescriptor(error, "cause") !== undefined;
+  } catch {
+    // a Proxy trap threw
+  }
+  if (hasCause && (depth === undefined || depth < 4)) {
+    out += `\nCaused by: ${formatThrown(safeGet(error, "cause"), (depth || 0) + 1)}`;
+  }
+  return out;
+}
+
+// Any thrown value, as printed after "Uncaught ".
+function formatThrown(value, depth) {
+  if (isErrorObject(value)) return formatError(value, depth);
+  try {
+    return inspect(value, undefined);
+  } catch {
+    return safeToString(value);
+  }
+}
+
+// Logs an exception nobody caught (timer callbacks, microtasks,
+// reportError(), waitUntil rejections, ...). Never throws.
+function reportException(error, prefix) {
+  let text;
+  try {
+    text = `${prefix === undefined ? "Uncaught" : prefix} ${formatThrown(error, 0)}`;
+  } catch {
+    text = "Uncaught (unprintable exception)";
+  }
+  try {
+    host.log("error", text);
+  } catch {
+    // nothing left to do
+  }
+}
+
+// ---------------------------------------------------------------------------
+// console.log support for our own classes: prototype -> function(object)
+// returning a plain object whose entries are printed as the object's fields.
+const inspectHooks = new MapCtor();
+
+function registerInspectHook(Class, fn) {
+  ReflectApply(MapPrototypeSet, inspectHooks, [Class.prototype, fn]);
+}
+
+// ---------------------------------------------------------------------------
+// Web IDL pair iterators (§3.7.10): `next()` reads the live list each step.
+// Returns a function (target, kind) -> iterator; kind is "key", "value" or
+// "key+value". `getLength(target)` and `getPair(target, index)` read the
+// target's current pairs.
+
+function createPairIteratorFactory(tag, getLength, getPair) {
+  class PairIterator {
+    #target;
+    #kind;
+    #index = 0;
+
+    constructor(target, kind) {
+      this.#target = target;
+      this.#kind = kind;
+    }
+
+    next() {
+      const target = this.#target;
+      const index = this.#index;
+      if (index >= getLength(target)) return { value: undefined, done: true };
+      this.#index = index + 1;
+      const pair = getPair(target, index);
+      const kind = this.#kind;
+      if (kind === "key") return { value: pair[0], done: false };
+      if (kind === "value") return { value: pair[1], done: false };
+      return { value: [pair[0], pair[1]], done: false };
+    }
+  }
+  ObjectSetPrototypeOf(PairIterator.prototype, IteratorPrototype);
+  // Like built-in iterator prototypes: no own `constructor`.
+  delete PairIterator.prototype.constructor;
+  configureInterface(PairIterator, tag);
+  return (target, kind) => new PairIterator(target, kind);
+}
+
+// ---------------------------------------------------------------------------
+// DOMException (WebIDL §3.14.1), minimal: name, message, code. The legacy
+// code constants come with the full version.
+
+function domExceptionCode(name) {
+  switch (name) {
+    case "IndexSizeError": return 1;
+    case "HierarchyRequestError": return 3;
+    case "WrongDocumentError": return 4;
+    case "InvalidCharacterError": return 5;
+    case "NoModificationAllowedError": return 7;
+    case "NotFoundError": return 8;
+    case "NotSupportedError": return 9;
+    case "InUseAttributeError": return 10;
+    case "InvalidStateError": return 11;
+    case "SyntaxError": return 12;
+    case "InvalidModificationError": return 13;
+    case "NamespaceError": return 14;
+    case "InvalidAccessError": return 15;
+    case "TypeMismatchError": return 17;
+    case "SecurityError": return 18;
+    case "NetworkError": return 19;
+    case "AbortError": return 20;
+    case "URLMismatchError": return 21;
+    case "QuotaExceededError": return 22;
+    case "TimeoutError": return 23;
+    case "InvalidNodeTypeError": return 24;
+    case "DataCloneError": return 25;
+    default: return 0;
+  }
+}
+
+const domExceptionClass = once(() => {
+  class DOMException extends ErrorCtor {
+    #name = "Error";
+    #message = "";
+
+    constructor(message = "", name = "Error") {
+      // No argument: the message is exposed by the getter below, not as an own
+      // property, like in browsers.
+      super();
+      this.#message = toDOMString(message);
+      this.#name = toDOMString(name);
+    }
+
+    get name() {
+      return #name in this ? this.#name : "Error";
+    }
+
+    get message() {
+      return #message in this ? this.#message : "";
+    }
+
+    get code() {
+      return #name in this ? domExceptionCode(this.#name) : 0;
+    }
+  }
+  configureInterface(DOMException);
+  return DOMException;
+});
+
+function newDOMException(message, name) {
+  const DOMException = domExceptionClass();
+  return new DOMException(message, name);
+}
+
+exposeLazyInterface("DOMException", domExceptionClass);
+
+// ---------------------------------------------------------------------------
+// Pending host operations (body reads, stream waits): the host reports the
+// outcome with internal.complete(opId, value, error).
+
+const pendingHostOps = ObjectCreate(null);
+let nextHostOpId = 1;
+
+function registerHostOp(callback) {
+  const opId = nextHostOpId++;
+  pendingHostOps[opId] = callback;
+  return opId;
+}
+
+function forgetHostOp(opId) {
+  delete pendingHostOps[opId];
+}
+
+// Never throws.
+function completeHostOp(opId, value, error) {
+  const callback = pendingHostOps[opId];
+  if (callback === undefined) return;
+  delete pendingHostOps[opId];
+  try {
+    callback(value, error);
+  } catch (e) {
+    reportException(e);
+  }
+}

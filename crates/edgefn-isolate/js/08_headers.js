@@ -1,0 +1,362 @@
+// 08_headers.js
+//
+// Headers (WHATWG Fetch §5.2). The header list is stored flat,
+// [name0, value0, name1, value1, ...], with names lowercased (every read
+// path of the API lowercases them anyway), which is also the format the
+// host takes in host.respond().
+//
+// Guards: "none", "request", "response" (no forbidden-name filtering on a
+// server runtime) and "immutable".
+//
+// The host must validate names and values again before they reach the wire:
+// tenant code can defeat any check made here (e.g. by patching
+// RegExp.prototype.exec).
+
+// Any character that is not a token character (RFC 9110 tchar). Written
+// as "contains a bad character" so that the common, valid case does not
+// allocate a match.
+const headerNameInvalidRe = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+// NUL, CR, LF, or beyond Latin-1 (ByteString).
+const headerValueInvalidRe = /[\0\r\n\u0100-\uffff]/;
+const asciiUpperRe = /[A-Z]/;
+
+function isHttpWhitespace(c) {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+// Fetch §2.2 "normalize": strip leading and trailing HTTP whitespace.
+function normalizeHeaderValue(value) {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
+  return start === 0 && end === value.length ? value : value.slice(start, end);
+}
+
+// ByteString conversion + "is a header name" check, lowercased.
+function headerNameFrom(name, context) {
+  if (typeof name !== "string") name = `${name}`;
+  if (name === "" || headerNameInvalidRe.test(name)) {
+    toByteString(name, context); // non-Latin-1 -> the ByteString TypeError
+    throw new TypeErrorCtor(`${context}: invalid header name: "${name}"`);
+  }
+  return asciiUpperRe.test(name) ? name.toLowerCase() : name;
+}
+
+// ByteString conversion, normalize, then "is a header value" check.
+function headerValueFrom(value, name, context) {
+  if (typeof value !== "string") value = `${value}`;
+  value = normalizeHeaderValue(value);
+  if (headerValueInvalidRe.test(value)) {
+    toByteString(value, context);
+    throw new TypeErrorCtor(`${context}: invalid header value for "${name}"`);
+  }
+  return value;
+}
+
+// Stable merge sort of pair indices by header name (byte order).
+function headerIndicesSortedByName(list, n) {
+  let src = new ArrayCtor(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  if (n < 2) return src;
+  let dst = new ArrayCtor(n);
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = MathMin(lo + width, n);
+      const hi = MathMin(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        dst[k++] = list[src[j] * 2] < list[src[i] * 2] ? src[j++] : src[i++];
+      }
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  return src;
+}
+
+// Fetch §5.2 "sort and combine" of a headers record (cached until the
+// list changes).
+function headersSortAndCombine(h) {
+  let sorted = h.sorted;
+  if (sorted !== null) return sorted;
+  const list = h.list;
+  const n = list.length / 2;
+  const order = headerIndicesSortedByName(list, n);
+  sorted = [];
+  for (let k = 0; k < n; k++) {
+    const i = order[k] * 2;
+    const name = list[i];
+    const value = list[i + 1];
+    const last = sorted.length - 1;
+    if (name !== "set-cookie" && last >= 0 && sorted[last][0] === name) {
+      sorted[last][1] += ", " + value;
+    } else {
+      sorted[sorted.length] = [name, value];
+    }
+  }
+  h.sorted = sorted;
+  return sorted;
+}
+
+function headersCheckMutable(h) {
+  if (h.guard === "immutable") {
+    throw new TypeErrorCtor("Headers are immutable");
+  }
+}
+
+// Fetch §5.2 "append" on a headers record.
+function headersRecordAppend(h, name, value, context) {
+  const lower = headerNameFrom(name, context);
+  const normalized = headerValueFrom(value, lower, context);
+  headersCheckMutable(h);
+  const list = h.list;
+  list[list.length] = lower;
+  list[list.length] = normalized;
+  h.sorted = null;
+}
+
+// Internal helpers, set up in the class body when the class is created
+// (headersClass()); until then no Headers instance can exist.
+let headersCreateFromFlat; // (flat, guard) -> Headers (flat list adopted)
+let headersListOf; // (headers) -> flat list (live)
+let headersGuardOf; // (headers) -> guard
+let headersContains; // (headers, lowercaseName) -> boolean
+let headersAppendTrusted; // (headers, lowercaseName, value): no checks
+let headersFill; // (headers, init): Fetch "fill", respects the guard
+let isHeaders = (value) => false;
+
+const headersClass = once(() => {
+  let headersIterator;
+
+  class Headers {
+    #h; // { list, guard, sorted }
+
+    // Fetch §5.2 constructor(init)
+    constructor(init = undefined) {
+      if (init === kInternal) return; // headersCreateFromFlat sets #h
+      this.#h = { list: [], guard: "none", sorted: null };
+      if (init !== undefined) Headers.#fill(this.#h, init);
+    }
+
+    // Fetch §5.2 "fill"
+    static #fill(h, init) {
+      if (!isObjectLike(init)) {
+        throw new TypeErrorCtor(
+          "Headers: the init value must be a sequence of name/value pairs or a record",
+        );
+      }
+      if (#h in init) {
+        // Fast path for our own Headers (equivalent to iterating it).
+        headersCheckMutable(h);
+        const other = init.#h.list;
+        const list = h.list;
+        for (let i = 0; i < other.length; i++) list[list.length] = other[i];
+        h.sorted = null;
+        return;
+      }
+      const method = init[SymbolIterator];
+      if (method !== undefined && method !== null) {
+        // sequence<sequence<ByteString>>
+        if (typeof method !== "function") {
+          throw new TypeErrorCtor("Headers: the init value's Symbol.iterator is not a function");
+        }
+        for (const header of { [SymbolIterator]: () => ReflectApply(method, init, []) }) {
+          if (!isObjectLike(header) || typeof header[SymbolIterator] !== "function") {
+            throw new TypeErrorCtor("Headers: each header must be a sequence of two strings");
+          }
+          const pair = [...header];
+          if (pair.length !== 2) {
+            throw new TypeErrorCtor(
+              `Headers: a header pair must contain exactly two items, got ${pair.length}`,
+            );
+          }
+          headersRecordAppend(h, pair[0], pair[1], "Headers");
+        }
+        return;
+      }
+      // record<ByteString, ByteString>: own enumerable string keys
+      const keys = ObjectKeys(init);
+      for (let i = 0; i < keys.length; i++) {
+        headersRecordAppend(h, keys[i], init[keys[i]], "Headers");
+      }
+    }
+
+    append(name, value) {
+      requireArguments(arguments.length, 2, "Headers.append");
+      headersRecordAppend(this.#h, name, value, "Headers.append");
+    }
+
+    delete(name) {
+      const h = this.#h;
+      requireArguments(arguments.length, 1, "Headers.delete");
+      const lower = headerNameFrom(name, "Headers.delete");
+      headersCheckMutable(h);
+      const list = h.list;
+      let j = 0;
+      for (let i = 0; i < list.length; i += 2) {
+        if (list[i] !== lower) {
+          list[j++] = list[i];
+          list[j++] = list[i + 1];
+        }
+      }
+      if (j !== list.length) {
+        list.length = j;
+        h.sorted = null;
+      }
+    }
+
+    get(name) {
+      const list = this.#h.list;
+      requireArguments(arguments.length, 1, "Headers.get");
+      const lower = headerNameFrom(name, "Headers.get");
+      let result = null;
+      for (let i = 0; i < list.length; i += 2) {
+        if (list[i] === lower) {
+          result = result === null ? list[i + 1] : result + ", " + list[i + 1];
+        }
+      }
+      return result;
+    }
+
+    getSetCookie() {
+      const list = this.#h.list;
+      const out = [];
+      for (let i = 0; i < list.length; i += 2) {
+        if (list[i] === "set-cookie") out[out.length] = list[i + 1];
+      }
+      return out;
+    }
+
+    has(name) {
+      const list = this.#h.list;
+      requireArguments(arguments.length, 1, "Headers.has");
+      const lower = headerNameFrom(name, "Headers.has");
+      for (let i = 0; i < list.length; i += 2) {
+        if (list[i] === lower) return true;
+      }
+      return false;
+    }
+
+    set(name, value) {
+      const h = this.#h;
+      requireArguments(arguments.length, 2, "Headers.set");
+      const lower = headerNameFrom(name, "Headers.set");
+      const normalized = headerValueFrom(value, lower, "Headers.set");
+      headersCheckMutable(h);
+      // Fetch §2.2 header list "set": replace the first, remove the others.
+      const list = h.list;
+      let found = false;
+      let j = 0;
+      for (let i = 0; i < list.length; i += 2) {
+        if (list[i] === lower) {
+          if (found) continue;
+          found = true;
+          list[j++] = lower;
+          list[j++] = normalized;
+          continue;
+        }
+        list[j++] = list[i];
+        list[j++] = list[i + 1];
+      }
+      list.length = j;
+      if (!found) {
+        list[list.length] = lower;
+        list[list.length] = normalized;
+      }
+      h.sorted = null;
+    }
+
+    forEach(callback, thisArg = undefined) {
+      const h = this.#h;
+      requireArguments(arguments.length, 1, "Headers.forEach");
+      if (typeof callback !== "function") {
+        throw new TypeErrorCtor("Headers.forEach: the callback is not a function");
+      }
+      // Web IDL iterable forEach: the pairs are re-read at each step.
+      for (let i = 0; i < headersSortAndCombine(h).length; i++) {
+        const pair = headersSortAndCombine(h)[i];
+        ReflectApply(callback, thisArg, [pair[1], pair[0], this]);
+      }
+    }
+
+    keys() {
+      this.#h; // brand check
+      return headersIterator(this, "key");
+    }
+
+    values() {
+      this.#h;
+      return headersIterator(this, "value");
+    }
+
+    entries() {
+      this.#h;
+      return headersIterator(this, "key+value");
+    }
+
+    static {
+      headersCreateFromFlat = (flat, guard) => {
+        const headers = new Headers(kInternal);
+        headers.#h = { list: flat, guard, sorted: null };
+        return headers;
+      };
+      headersListOf = (headers) => headers.#h.list;
+      headersGuardOf = (headers) => headers.#h.guard;
+      headersContains = (headers, lower) => {
+        const list = headers.#h.list;
+        for (let i = 0; i < list.length; i += 2) {
+          if (list[i] === lower) return true;
+        }
+        return false;
+      };
+      headersAppendTrusted = (headers, lower, value) => {
+        const h = headers.#h;
+        const list = h.list;
+        list[list.length] = lower;
+        list[list.length] = value;
+        h.sorted = null;
+      };
+      headersFill = (headers, init) => Headers.#fill(headers.#h, init);
+      isHeaders = (value) => isObjectLike(value) && #h in value;
+      headersIterator = createPairIteratorFactory(
+        "Headers Iterator",
+        (headers) => headersSortAndCombine(headers.#h).length,
+        (headers, index) => headersSortAndCombine(headers.#h)[index],
+      );
+    }
+  }
+  ObjectDefineProperty(Headers.prototype, SymbolIterator, {
+    value: Headers.prototype.entries,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+  configureInterface(Headers);
+  registerInspectHook(Headers, (headers) => {
+    const fields = ObjectCreate(null);
+    for (const [name, value] of headers) {
+      const previous = fields[name];
+      if (previous === undefined) fields[name] = value;
+      else if (ArrayIsArray(previous)) previous.push(value);
+      else fields[name] = [previous, value];
+    }
+    return fields;
+  });
+  return Headers;
+});
+
+// A copy of `headers`' list with the same guard (Request/Response clone).
+function headersClone(headers) {
+  const list = headersListOf(headers);
+  const copy = [];
+  for (let i = 0; i < list.length; i++) copy[i] = list[i];
+  return headersCreateFromFlat(copy, headersGuardOf(headers));
+}
+
+exposeLazyInterface("Headers", headersClass);

@@ -1,0 +1,307 @@
+// 09_body.js
+//
+// Fetch bodies (WHATWG Fetch §5.1 BodyInit, §5.3 Body mixin). A body keeps
+// its source (string, bytes, or an incoming host body) and only creates its
+// ReadableStream when `.body` is read, cloned or streamed out; text() /
+// json() / arrayBuffer() / bytes() on a body whose stream was never created
+// take a direct path (no stream, no per-chunk promises).
+
+const BODY_STRING = 1; // source: well-formed string
+const BODY_BYTES = 2; // source: Uint8Array we own (a private copy)
+const BODY_HOST = 3; // source: host body id (incoming request)
+const BODY_STREAM = 4; // stream only
+
+function newBodyState(kind, source) {
+  return {
+    kind,
+    source,
+    stream: undefined, // StreamState once created
+    used: false, // consumed without a stream
+  };
+}
+
+function bodyFromStream(stream) {
+  const body = newBodyState(BODY_STREAM, undefined);
+  body.stream = stream;
+  return body;
+}
+
+// A stream over an incoming request body on the host: one host.bodyRead
+// per pull (high-water mark 0: nothing is read until someone reads).
+function createHostBodyStreamState(bodyId) {
+  return createReadableStreamState(
+    undefined,
+    (controller) => {
+      const deferred = createDeferred();
+      const opId = registerHostOp((value, error) => {
+        if (typeof error === "string") {
+          readableStreamDefaultControllerError(controller, new TypeErrorCtor(error));
+        } else if (value === null || value === undefined) {
+          readableStreamDefaultControllerClose(controller);
+        } else {
+          readableStreamDefaultControllerEnqueue(controller, value);
+        }
+        deferred.resolve(undefined);
+      });
+      try {
+        host.bodyRead(bodyId, opId);
+      } catch (error) {
+        forgetHostOp(opId);
+        return promiseReject(error);
+      }
+      return deferred.promise;
+    },
+    () => {
+      host.bodyCancel(bodyId);
+      return resolvedPromise;
+    },
+    0,
+  );
+}
+
+// Reads a whole incoming host body without a stream. Loops rather than
+// recursing should the host complete a read synchronously.
+function readHostBodyAll(bodyId) {
+  const deferred = createDeferred();
+  const chunks = [];
+  let count = 0;
+  let total = 0;
+  let reading = false;
+  let readAgain = false;
+  const onComplete = (value, error) => {
+    if (typeof error === "string") {
+      deferred.reject(new TypeErrorCtor(error));
+      return;
+    }
+    if (value === null || value === undefined) {
+      deferred.resolve(
+        count === 0
+          ? new Uint8ArrayCtor(0)
+          : count === 1
+            ? chunks[0]
+            : concatBytes(chunks, count, total),
+      );
+      return;
+    }
+    chunks[count++] = value;
+    total += typedArrayByteLength(value);
+    if (reading) readAgain = true;
+    else readNext();
+  };
+  const readNext = () => {
+    do {
+      readAgain = false;
+      reading = true;
+      const opId = registerHostOp(onComplete);
+      try {
+        host.bodyRead(bodyId, opId);
+      } catch (error) {
+        forgetHostOp(opId);
+        deferred.reject(error);
+        readAgain = false;
+      }
+      reading = false;
+    } while (readAgain);
+  };
+  readNext();
+  return deferred.promise;
+}
+
+// The body's stream (StreamState), created on first use.
+function bodyStreamState(body) {
+  let stream = body.stream;
+  if (stream !== undefined) return stream;
+  if (body.used) {
+    // Consumed through the direct path: a disturbed, closed stream.
+    stream = createReadableStreamState(undefined, undefined, undefined, 0);
+    readableStreamClose(stream);
+    stream.disturbed = true;
+  } else if (body.kind === BODY_HOST) {
+    stream = createHostBodyStreamState(body.source);
+  } else {
+    const bytes =
+      body.kind === BODY_STRING ? host.utf8Encode(body.source) : body.source;
+    // Fetch §5.1 extract a body: an empty byte sequence enqueues nothing.
+    stream =
+      typedArrayByteLength(bytes) === 0
+        ? createReadableStreamState(
+            (controller) => readableStreamDefaultControllerClose(controller),
+            undefined,
+            undefined,
+            0,
+          )
+        : createSingleChunkStreamState(bytes);
+  }
+  body.kind = BODY_STREAM;
+  body.source = undefined;
+  body.stream = stream;
+  return stream;
+}
+
+function bodyIsUsed(body) {
+  return body !== null && (body.used || (body.stream !== undefined && body.stream.disturbed));
+}
+
+// Fetch §5.3 "unusable": disturbed or locked.
+function bodyIsUnusable(body) {
+  return (
+    body !== null &&
+    (body.used ||
+      (body.stream !== undefined &&
+        (body.stream.disturbed || body.stream.reader !== undefined)))
+  );
+}
+
+// Fetch §5.1 "clone a body": tee the stream; strings and bytes are copied
+// without creating a stream.
+function cloneBody(body) {
+  if (body === null) return null;
+  if (body.stream === undefined && !body.used) {
+    if (body.kind === BODY_STRING) return newBodyState(BODY_STRING, body.source);
+    if (body.kind === BODY_BYTES) {
+      return newBodyState(BODY_BYTES, copyBytes(body.source));
+    }
+  }
+  const branches = readableStreamDefaultTee(bodyStreamState(body));
+  body.stream = branches[0];
+  return bodyFromStream(branches[1]);
+}
+
+// Fetch §5.1 "extract a body". Returns [BodyState, contentType or null].
+function extractBody(init) {
+  if (typeof init === "string") {
+    return [newBodyState(BODY_STRING, toUSVString(init)), "text/plain;charset=UTF-8"];
+  }
+  if (typeof init === "object" && init !== null) {
+    if (isReadableStream(init)) {
+      const stream = readableStreamStateOf(init);
+      if (stream.disturbed || stream.reader !== undefined) {
+        throw new TypeErrorCtor("the body's ReadableStream is disturbed or locked");
+      }
+      return [bodyFromStream(stream), null];
+    }
+    const view = bufferSourceView(init);
+    if (view !== null) return [newBodyState(BODY_BYTES, copyBytes(view)), null];
+    if (isURLSearchParams(init)) {
+      return [
+        newBodyState(BODY_STRING, urlSearchParamsSerialize(init)),
+        "application/x-www-form-urlencoded;charset=UTF-8",
+      ];
+    }
+    // Blob and FormData come later; other objects are USVStrings.
+  }
+  return [newBodyState(BODY_STRING, toUSVString(init)), "text/plain;charset=UTF-8"];
+}
+
+// Fetch §5.3 "consume body" to bytes (Uint8Array we own) or, for
+// wantText, directly to a string when the source is one.
+function consumeBodyRaw(body, wantText) {
+  if (body === null) return promiseResolve(wantText ? "" : new Uint8ArrayCtor(0));
+  if (body.stream === undefined) {
+    body.used = true;
+    const source = body.source;
+    body.source = undefined;
+    if (body.kind === BODY_STRING) {
+      return promiseResolve(wantText ? source : host.utf8Encode(source));
+    }
+    if (body.kind === BODY_BYTES) return promiseResolve(source);
+    return readHostBodyAll(source);
+  }
+  return readableStreamReadAllBytes(body.stream);
+}
+
+const BODY_TEXT = 0;
+const BODY_JSON = 1;
+const BODY_ARRAY_BUFFER = 2;
+const BODY_UINT8 = 3;
+
+function consumeBody(body, type) {
+  if (bodyIsUnusable(body)) {
+    return promiseReject(new TypeErrorCtor("Body is unusable: it has already been read"));
+  }
+  const wantText = type === BODY_TEXT || type === BODY_JSON;
+  return promiseThen(
+    consumeBodyRaw(body, wantText),
+    (data) => {
+      switch (type) {
+        case BODY_TEXT:
+          return typeof data === "string" ? data : utf8DecodeWithBOM(data);
+        case BODY_JSON:
+          return JSONParse(typeof data === "string" ? data : utf8DecodeWithBOM(data));
+        case BODY_ARRAY_BUFFER:
+          return bytesToArrayBuffer(data);
+        default:
+          return data;
+      }
+    },
+    undefined,
+  );
+}
+
+// What console.log shows for a body without creating its stream (creating
+// it would turn a string body into a streamed one).
+const readableStreamPreviewClass = once(() => {
+  class ReadableStreamPreview {
+    constructor(locked) {
+      this.locked = locked;
+    }
+  }
+  ObjectDefineProperty(ReadableStreamPreview, "name", { value: "ReadableStream" });
+  return ReadableStreamPreview;
+});
+
+function bodyInspectPreview(body) {
+  if (body === null) return null;
+  if (body.stream !== undefined) return readableStreamWrapper(body.stream);
+  const ReadableStreamPreview = readableStreamPreviewClass();
+  return new ReadableStreamPreview(false);
+}
+
+// Installs the Body mixin members on Class.prototype. `bodyOf(object)`
+// returns the object's BodyState (or null) and throws for other objects.
+function installBodyMixin(Class, bodyOf) {
+  const consume = (object, type) => {
+    let body;
+    try {
+      body = bodyOf(object);
+    } catch (error) {
+      return promiseReject(error);
+    }
+    return consumeBody(body, type);
+  };
+  const members = {
+    get body() {
+      const body = bodyOf(this);
+      return body === null ? null : readableStreamWrapper(bodyStreamState(body));
+    },
+    get bodyUsed() {
+      return bodyIsUsed(bodyOf(this));
+    },
+    arrayBuffer() {
+      return consume(this, BODY_ARRAY_BUFFER);
+    },
+    blob() {
+      return promiseReject(new TypeErrorCtor(`${Class.name}.blob() is not supported yet`));
+    },
+    bytes() {
+      return consume(this, BODY_UINT8);
+    },
+    formData() {
+      return promiseReject(
+        new TypeErrorCtor(`${Class.name}.formData() is not supported yet`),
+      );
+    },
+    json() {
+      return consume(this, BODY_JSON);
+    },
+    text() {
+      return consume(this, BODY_TEXT);
+    },
+  };
+  const keys = ReflectOwnKeys(members);
+  for (let i = 0; i < keys.length; i++) {
+    const desc = ObjectGetOwnPropertyDescriptor(members, keys[i]);
+    desc.enumerable = false; // made enumerable by configureInterface
+    ObjectDefineProperty(Class.prototype, keys[i], desc);
+  }
+}

@@ -1,0 +1,304 @@
+// 10_request.js
+//
+// Request (WHATWG Fetch §5.4). There is no base URL on a server runtime,
+// so relative URLs are a TypeError. Incoming requests are built by
+// createIncomingRequest() without parsing the URL or the header list until
+// they are read.
+
+const methodTokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+// Fetch §2.2.1 method: forbidden check and normalization.
+function normalizeMethod(method) {
+  method = toByteString(method, "Request");
+  if (!methodTokenRe.test(method)) {
+    throw new TypeErrorCtor(`Request: '${method}' is not a valid HTTP method`);
+  }
+  const upper = method.toUpperCase();
+  switch (upper) {
+    case "CONNECT":
+    case "TRACE":
+    case "TRACK":
+      throw new TypeErrorCtor(`Request: '${method}' HTTP method is unsupported`);
+    case "DELETE":
+    case "GET":
+    case "HEAD":
+    case "OPTIONS":
+    case "POST":
+    case "PUT":
+      return upper;
+    default:
+      return method;
+  }
+}
+
+// Stand-in for AbortSignal until AbortController/EventTarget exist: a
+// signal that never aborts.
+function createNeverAbortedSignal() {
+  return {
+    aborted: false,
+    reason: undefined,
+    onabort: null,
+    throwIfAborted() {},
+    addEventListener() {},
+    removeEventListener() {},
+    dispatchEvent() {
+      return true;
+    },
+  };
+}
+
+let isRequest = (value) => false;
+let requestBodyOf; // (request) -> BodyState | null
+
+// A request's internal state (one private record keeps construction cheap).
+function newRequestRecord(method, url, headers, headersFlat, body, redirect, signal) {
+  return {
+    method,
+    url,
+    headers, // Headers, or null while headersFlat holds the host's list
+    headersFlat,
+    body, // BodyState | null
+    redirect,
+    signal, // undefined: a never-aborted signal is created on access
+  };
+}
+
+const requestClass = once(() => {
+  headersClass(); // Request uses the Headers internals
+  class Request {
+    #r;
+
+    // Fetch §5.4 constructor(input, init)
+    constructor(input, init = undefined) {
+      if (input === kInternal) {
+        this.#r = init; // a record from newRequestRecord()
+        return;
+      }
+      requireArguments(arguments.length, 1, "Request");
+      const dict = toDictionary(init, "Request");
+      let inputRecord = null;
+      let method = "GET";
+      let url;
+      let redirect = "follow";
+      let signal;
+      if (isObjectLike(input) && #r in input) {
+        // Step 6: input is a Request.
+        inputRecord = input.#r;
+        method = inputRecord.method;
+        url = inputRecord.url;
+        redirect = inputRecord.redirect;
+        signal = inputRecord.signal;
+      } else {
+        // Step 5: parse the URL (no base URL here).
+        const href = toUSVString(input);
+        const components = parseAbsoluteURL(href);
+        if (components === null) {
+          throw new TypeErrorCtor(`Request: invalid URL '${href}' (URLs must be absolute)`);
+        }
+        if (components[URL_USERNAME] !== "" || components[URL_PASSWORD] !== "") {
+          throw new TypeErrorCtor(`Request: the URL '${href}' includes credentials`);
+        }
+        url = components[URL_HREF];
+      }
+
+      let initBodyValue;
+      let initHeaders;
+      if (dict !== undefined) {
+        // Dictionary members in Web IDL order.
+        initBodyValue = dict.body;
+        initHeaders = dict.headers;
+        const initMethod = dict.method;
+        const initRedirect = dict.redirect;
+        const initSignal = dict.signal;
+        // Step 25: method
+        if (initMethod !== undefined) method = normalizeMethod(initMethod);
+        if (initRedirect !== undefined) {
+          const r = `${initRedirect}`;
+          if (r !== "follow" && r !== "error" && r !== "manual") {
+            throw new TypeErrorCtor(`Request: '${r}' is not a valid value for redirect`);
+          }
+          redirect = r;
+        }
+        // Step 26: signal (stored as given until AbortSignal exists)
+        if (initSignal !== undefined) signal = initSignal === null ? undefined : initSignal;
+      }
+
+      // Steps 30-32: headers
+      const headers = headersCreateFromFlat([], "request");
+      if (initHeaders !== undefined) {
+        headersFill(headers, initHeaders);
+      } else if (inputRecord !== null) {
+        const source =
+          inputRecord.headers === null ? inputRecord.headersFlat : headersListOf(inputRecord.headers);
+        for (let i = 0; i < source.length; i += 2) {
+          headersAppendTrusted(headers, source[i], source[i + 1]);
+        }
+      }
+
+      // Step 34: GET/HEAD cannot have a body.
+      const inputBody = inputRecord === null ? null : inputRecord.body;
+      const hasInitBody = initBodyValue !== undefined && initBodyValue !== null;
+      if ((hasInitBody || inputBody !== null) && (method === "GET" || method === "HEAD")) {
+        throw new TypeErrorCtor("Request with GET/HEAD method cannot have body.");
+      }
+
+      // Steps 35-36: extract the init body and set Content-Type.
+      let body = null;
+      if (hasInitBody) {
+        const extracted = extractBody(initBodyValue);
+        body = extracted[0];
+        if (extracted[1] !== null && !headersContains(headers, "content-type")) {
+          headersAppendTrusted(headers, "content-type", extracted[1]);
+        }
+      } else if (inputBody !== null) {
+        // Steps 39-40: take over the input's body ("proxy"): the new request
+        // reads the input's stream, and the input's body counts as used.
+        if (bodyIsUnusable(inputBody)) {
+          throw new TypeErrorCtor("Request: the input request's body has already been used");
+        }
+        const stream = bodyStreamState(inputBody);
+        inputBody.used = true;
+        body = bodyFromStream(stream);
+      }
+      this.#r = newRequestRecord(method, url, headers, null, body, redirect, signal);
+    }
+
+    get method() {
+      return this.#r.method;
+    }
+
+    get url() {
+      return this.#r.url;
+    }
+
+    get headers() {
+      const r = this.#r;
+      if (r.headers === null) {
+        r.headers = headersCreateFromFlat(r.headersFlat, "request");
+        r.headersFlat = null;
+      }
+      return r.headers;
+    }
+
+    get destination() {
+      this.#r;
+      return "";
+    }
+
+    get referrer() {
+      this.#r;
+      return "about:client";
+    }
+
+    get referrerPolicy() {
+      this.#r;
+      return "";
+    }
+
+    get mode() {
+      this.#r;
+      return "cors";
+    }
+
+    get credentials() {
+      this.#r;
+      return "same-origin";
+    }
+
+    get cache() {
+      this.#r;
+      return "default";
+    }
+
+    get redirect() {
+      return this.#r.redirect;
+    }
+
+    get integrity() {
+      this.#r;
+      return "";
+    }
+
+    get keepalive() {
+      this.#r;
+      return false;
+    }
+
+    get isReloadNavigation() {
+      this.#r;
+      return false;
+    }
+
+    get isHistoryNavigation() {
+      this.#r;
+      return false;
+    }
+
+    get signal() {
+      const r = this.#r;
+      if (r.signal === undefined) r.signal = createNeverAbortedSignal();
+      return r.signal;
+    }
+
+    get duplex() {
+      this.#r;
+      return "half";
+    }
+
+    // Fetch §5.4 clone()
+    clone() {
+      const r = this.#r;
+      if (bodyIsUnusable(r.body)) {
+        throw new TypeErrorCtor("Request.clone: the body has already been used");
+      }
+      return new Request(
+        kInternal,
+        newRequestRecord(
+          r.method,
+          r.url,
+          headersClone(this.headers),
+          null,
+          cloneBody(r.body),
+          r.redirect,
+          r.signal,
+        ),
+      );
+    }
+
+    static {
+      isRequest = (value) => isObjectLike(value) && #r in value;
+      requestBodyOf = (request) => request.#r.body;
+    }
+  }
+  installBodyMixin(Request, (request) => requestBodyOf(request));
+  configureInterface(Request);
+
+  registerInspectHook(Request, (request) => ({
+    bodyUsed: request.bodyUsed,
+    headers: request.headers,
+    method: request.method,
+    redirect: request.redirect,
+    url: request.url,
+  }));
+  return Request;
+});
+
+// An incoming request: headersFlat as given by the host (lowercased names),
+// bodyId -1 for no body.
+function createIncomingRequest(method, url, headersFlat, bodyId) {
+  const Request = requestClass();
+  return new Request(
+    kInternal,
+    newRequestRecord(
+      method,
+      url,
+      null,
+      headersFlat,
+      bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
+      "follow",
+      undefined,
+    ),
+  );
+}
+
+exposeLazyInterface("Request", requestClass);

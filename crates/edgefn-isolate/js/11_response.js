@@ -1,0 +1,211 @@
+// 11_response.js
+//
+// Response (WHATWG Fetch §5.5).
+
+const reasonPhraseRe = /^[\t\x20-\x7E\x80-\xFF]*$/;
+
+function isNullBodyStatus(status) {
+  return status === 101 || status === 103 || status === 204 || status === 205 || status === 304;
+}
+
+function isRedirectStatus(status) {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+// Web IDL `unsigned short` conversion.
+function toUnsignedShort(value) {
+  const n = NumberCtor(value);
+  if (!NumberIsFinite(n)) return 0;
+  const t = MathTrunc(n) % 65536;
+  return t < 0 ? t + 65536 : t === 0 ? 0 : t;
+}
+
+let isResponse = (value) => false;
+let responseInternals; // (response) -> its record { type, status, statusText, headers, body }
+let responseBodyOf; // (response) -> BodyState | null
+
+const responseClass = once(() => {
+  headersClass(); // Response uses the Headers internals
+  class Response {
+    #r; // { type, status, statusText, headers, body }
+
+    // Fetch §5.5 constructor(body, init)
+    constructor(body = null, init = undefined) {
+      if (body === kInternal) {
+        // Internal: init is the record { type, status, statusText, headers, body }
+        this.#r = init;
+        return;
+      }
+      this.#r = {
+        type: "default",
+        status: 200,
+        statusText: "",
+        headers: headersCreateFromFlat([], "response"),
+        body: null,
+      };
+      // Step 4: extract the body first.
+      const bodyWithType = body === null || body === undefined ? null : extractBody(body);
+      this.#initialize(toDictionary(init, "Response"), bodyWithType);
+    }
+
+    // Fetch §5.5 "initialize a response"
+    #initialize(init, bodyWithType) {
+      let status = 200;
+      let statusText = "";
+      let headersInit;
+      if (init !== undefined) {
+        headersInit = init.headers;
+        const s = init.status;
+        const t = init.statusText;
+        if (s !== undefined) status = toUnsignedShort(s);
+        if (t !== undefined) statusText = toByteString(t, "Response");
+      }
+      if (status < 200 || status > 599) {
+        throw new RangeErrorCtor(
+          `Response: the status provided (${status}) is outside the range [200, 599]`,
+        );
+      }
+      if (statusText !== "" && !reasonPhraseRe.test(statusText)) {
+        throw new TypeErrorCtor("Response: the statusText is not a valid reason phrase");
+      }
+      this.#r.status = status;
+      this.#r.statusText = statusText;
+      if (headersInit !== undefined) headersFill(this.#r.headers, headersInit);
+      if (bodyWithType !== null) {
+        if (isNullBodyStatus(status)) {
+          throw new TypeErrorCtor(
+            `Response with null body status (${status}) cannot have body`,
+          );
+        }
+        this.#r.body = bodyWithType[0];
+        if (bodyWithType[1] !== null && !headersContains(this.#r.headers, "content-type")) {
+          headersAppendTrusted(this.#r.headers, "content-type", bodyWithType[1]);
+        }
+      }
+    }
+
+    // Fetch §5.5 static error()
+    static error() {
+      return new Response(kInternal, {
+        type: "error",
+        status: 0,
+        statusText: "",
+        headers: headersCreateFromFlat([], "immutable"),
+        body: null,
+      });
+    }
+
+    // Fetch §5.5 static redirect(url, status)
+    static redirect(url, status = 302) {
+      requireArguments(arguments.length, 1, "Response.redirect");
+      const input = toUSVString(url);
+      const components = parseAbsoluteURL(input);
+      if (components === null) {
+        throw new TypeErrorCtor(
+          `Response.redirect: invalid URL '${input}' (URLs must be absolute)`,
+        );
+      }
+      status = toUnsignedShort(status);
+      if (!isRedirectStatus(status)) {
+        throw new RangeErrorCtor(
+          `Response.redirect: invalid redirect status ${status} (must be 301, 302, 303, 307 or 308)`,
+        );
+      }
+      return new Response(kInternal, {
+        type: "default",
+        status,
+        statusText: "",
+        headers: headersCreateFromFlat(["location", components[URL_HREF]], "immutable"),
+        body: null,
+      });
+    }
+
+    // Fetch §5.5 static json(data, init)
+    static json(data, init = undefined) {
+      requireArguments(arguments.length, 1, "Response.json");
+      const text = JSONStringify(data);
+      if (text === undefined) {
+        throw new TypeErrorCtor("Response.json: the data is not JSON serializable");
+      }
+      const response = new Response(kInternal, {
+        type: "default",
+        status: 200,
+        statusText: "",
+        headers: headersCreateFromFlat([], "response"),
+        body: null,
+      });
+      response.#initialize(toDictionary(init, "Response.json"), [
+        newBodyState(BODY_STRING, text),
+        "application/json",
+      ]);
+      return response;
+    }
+
+    get type() {
+      return this.#r.type;
+    }
+
+    get url() {
+      this.#r.type;
+      return "";
+    }
+
+    get redirected() {
+      this.#r.type;
+      return false;
+    }
+
+    get status() {
+      return this.#r.status;
+    }
+
+    get ok() {
+      return this.#r.status >= 200 && this.#r.status <= 299;
+    }
+
+    get statusText() {
+      return this.#r.statusText;
+    }
+
+    get headers() {
+      return this.#r.headers;
+    }
+
+    // Fetch §5.5 clone()
+    clone() {
+      const body = this.#r.body;
+      if (bodyIsUnusable(body)) {
+        throw new TypeErrorCtor("Response.clone: the body has already been used");
+      }
+      return new Response(kInternal, {
+        type: this.#r.type,
+        status: this.#r.status,
+        statusText: this.#r.statusText,
+        headers: headersClone(this.#r.headers),
+        body: cloneBody(body),
+      });
+    }
+
+    static {
+      isResponse = (value) => isObjectLike(value) && #r in value;
+      responseInternals = (response) => response.#r;
+      responseBodyOf = (response) => response.#r.body;
+    }
+  }
+  installBodyMixin(Response, (response) => responseBodyOf(response));
+  configureInterface(Response);
+
+  registerInspectHook(Response, (response) => ({
+    body: bodyInspectPreview(responseBodyOf(response)),
+    bodyUsed: response.bodyUsed,
+    headers: response.headers,
+    ok: response.ok,
+    redirected: response.redirected,
+    status: response.status,
+    statusText: response.statusText,
+    url: response.url,
+  }));
+  return Response;
+});
+
+exposeLazyInterface("Response", responseClass);

@@ -1,0 +1,499 @@
+// 99_internal.js
+//
+// The functions the host calls: handler resolution, request dispatch,
+// host-op completion, timers, unhandled rejections. Only captured
+// built-ins are used on these paths, none of them throws to the host, and
+// each request is answered exactly once (host.respond or host.respondError).
+
+const HANDLER_NONE = 0;
+const HANDLER_EXPORT = 1; // export default { fetch(request, env, ctx) }
+const HANDLER_SERVE = 2; // Deno.serve(handler)
+
+let handlerMode = HANDLER_NONE;
+let exportedFetch;
+let exportedThis;
+
+function resolveHandler(namespace) {
+  try {
+    const defaultExport = namespace.default;
+    if (defaultExport !== undefined && defaultExport !== null) {
+      const fetch = defaultExport.fetch;
+      if (typeof fetch === "function") {
+        exportedFetch = fetch;
+        exportedThis = defaultExport;
+        handlerMode = HANDLER_EXPORT;
+        return null;
+      }
+    }
+  } catch (error) {
+    return `could not read the entry module's default export: ${formatThrown(error, 0)}`;
+  }
+  if (serveHandler !== null) {
+    handlerMode = HANDLER_SERVE;
+    return null;
+  }
+  return "no request handler: call Deno.serve(handler) or export default { fetch(request) { ... } }";
+}
+
+// Per-request state.
+function newRequestContext(requestId) {
+  return {
+    requestId,
+    responded: false, // host.respond / host.respondError was called
+    finished: false, // the response was fully handed over, or failed
+    finishError: undefined,
+    completed: null, // Deno.serve info.completed deferred, created on access
+    inOnError: false,
+  };
+}
+
+// The response was fully handed over to the host (error undefined) or
+// failed: settles Deno.serve's info.completed.
+function finishRequest(ctx, error) {
+  if (ctx.finished) return;
+  ctx.finished = true;
+  ctx.finishError = error;
+  const completed = ctx.completed;
+  if (completed === null) return;
+  if (error === undefined) completed.resolve(undefined);
+  else completed.reject(error);
+}
+
+function requestCompletedPromise(ctx) {
+  let completed = ctx.completed;
+  if (completed === null) {
+    completed = createDeferred();
+    markPromiseHandled(completed.promise);
+    ctx.completed = completed;
+    if (ctx.finished) {
+      if (ctx.finishError === undefined) completed.resolve(undefined);
+      else completed.reject(ctx.finishError);
+    }
+  }
+  return completed.promise;
+}
+
+// Deno.serve's second handler argument: { remoteAddr, completed }, with the
+// `completed` promise created only if the handler looks at it.
+const serveHandlerInfoClass = once(() => {
+  class ServeHandlerInfo {
+    #ctx;
+
+    constructor(ctx, remoteAddr) {
+      this.#ctx = ctx;
+      this.remoteAddr = remoteAddr;
+    }
+
+    get completed() {
+      return requestCompletedPromise(this.#ctx);
+    }
+  }
+  configureInterface(ServeHandlerInfo);
+  registerInspectHook(ServeHandlerInfo, (info) => ({
+    remoteAddr: info.remoteAddr,
+    completed: info.completed,
+  }));
+  return ServeHandlerInfo;
+});
+
+function describeNonResponse(value) {
+  if (value === undefined) return "undefined";
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return "a string";
+    case "number":
+      return "a number";
+    case "bigint":
+      return "a bigint";
+    case "boolean":
+      return "a boolean";
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+  }
+  const name = inspectConstructorName(value);
+  if (name === "Response") {
+    return "a Response object that was not created by the runtime's Response class";
+  }
+  if (name === null) return "an object with a null prototype";
+  if (name === "" || name === "Object") return "an object";
+  return `an object of type ${name}`;
+}
+
+function respondError(ctx, kind, message, stack) {
+  if (ctx.responded) return;
+  ctx.responded = true;
+  try {
+    host.respondError(ctx.requestId, kind, message, stack);
+  } catch (error) {
+    reportException(error);
+  }
+  finishRequest(ctx, new ErrorCtor(message));
+}
+
+function respondUncaught(ctx, error) {
+  if (ctx.responded) {
+    reportException(error);
+    return;
+  }
+  let message;
+  let stack;
+  if (isErrorObject(error)) {
+    message = errorSummary(error);
+    const s = safeGet(error, "stack");
+    if (typeof s === "string") stack = s;
+  } else {
+    message = safeToString(error);
+  }
+  respondError(ctx, "UncaughtException", message, stack);
+}
+
+function respondInvalid(ctx, value) {
+  respondError(
+    ctx,
+    "InvalidResponse",
+    `handler returned ${describeNonResponse(value)} instead of a Response`,
+  );
+}
+
+// The handler (or onError) threw or rejected.
+function handleHandlerError(ctx, error) {
+  if (ctx.responded) {
+    reportException(error);
+    return;
+  }
+  if (!ctx.inOnError && handlerMode === HANDLER_SERVE && serveOnError !== null) {
+    // Deno.serve({ onError }): its Response is sent instead.
+    ctx.inOnError = true;
+    let result;
+    try {
+      result = ReflectApply(serveOnError, undefined, [error]);
+    } catch (onErrorError) {
+      respondUncaught(ctx, onErrorError);
+      return;
+    }
+    handleHandlerResult(ctx, result);
+    return;
+  }
+  respondUncaught(ctx, error);
+}
+
+function handleHandlerResult(ctx, result) {
+  if (isResponse(result)) {
+    sendResponse(ctx, result);
+    return;
+  }
+  if (!isObjectLike(result)) {
+    respondInvalid(ctx, result);
+    return;
+  }
+  // A promise or another thenable: wait for it.
+  let promise;
+  try {
+    promise = promiseResolve(result);
+  } catch (error) {
+    handleHandlerError(ctx, error);
+    return;
+  }
+  promiseThen(
+    promise,
+    (value) => {
+      if (isResponse(value)) sendResponse(ctx, value);
+      else respondInvalid(ctx, value);
+    },
+    (error) => {
+      handleHandlerError(ctx, error);
+    },
+  );
+}
+
+function sendResponse(ctx, response) {
+  if (ctx.responded) return;
+  const r = responseInternals(response);
+  if (r.type === "error") {
+    respondError(
+      ctx,
+      "InvalidResponse",
+      "handler returned a network error (Response.error()) instead of a Response",
+    );
+    return;
+  }
+  const body = r.body;
+  let payload = null;
+  let stream;
+  if (body !== null) {
+    if (bodyIsUnusable(body)) {
+      respondError(
+        ctx,
+        "InvalidResponse",
+        "handler returned a Response whose body has already been used",
+      );
+      return;
+    }
+    if (body.stream === undefined && body.kind !== BODY_HOST) {
+      // String or bytes: sent in one piece.
+      payload = body.source;
+      body.used = true;
+      body.source = undefined;
+    } else {
+      stream = bodyStreamState(body);
+    }
+  }
+
+  if (stream === undefined) {
+    ctx.responded = true;
+    try {
+      host.respond(ctx.requestId, r.status, r.statusText, headersListOf(r.headers), payload);
+    } catch (error) {
+      ctx.responded = false;
+      respondUncaught(ctx, error);
+      return;
+    }
+    finishRequest(ctx, undefined);
+    return;
+  }
+
+  // Streaming body: lock the stream, send the head, then pump.
+  const reader = acquireReadableStreamDefaultReader(stream);
+  let streamId;
+  ctx.responded = true;
+  try {
+    streamId = host.respond(ctx.requestId, r.status, r.statusText, headersListOf(r.headers), true);
+  } catch (error) {
+    ctx.responded = false;
+    readableStreamDefaultReaderRelease(reader);
+    respondUncaught(ctx, error);
+    return;
+  }
+  if (typeof streamId !== "number") {
+    // The host refused the head (it answered the request with an error
+    // itself): drop the body.
+    const error = new TypeErrorCtor("the response was rejected by the runtime");
+    promiseThen(readableStreamCancel(stream, error), undefined, reportException);
+    finishRequest(ctx, error);
+    return;
+  }
+  const ResponsePump = responsePumpClass();
+  new ResponsePump(ctx, streamId, reader).loop();
+}
+
+// Moves the chunks of a response body stream to host.streamWrite, honouring
+// backpressure (1 = full: wait with host.streamWait, then retry the chunk).
+const responsePumpClass = once(() => {
+  class ResponsePump {
+    constructor(ctx, streamId, reader) {
+      this.ctx = ctx;
+      this.streamId = streamId;
+      this.reader = reader;
+      this.inRead = false;
+      this.again = false;
+      this.finished = false;
+    }
+
+    loop() {
+      do {
+        this.again = false;
+        this.inRead = true;
+        try {
+          readableStreamDefaultReaderRead(this.reader, this);
+        } catch (error) {
+          this.fail(error, true);
+        }
+        this.inRead = false;
+      } while (this.again && !this.finished);
+    }
+
+    // Read request steps
+    chunkSteps(chunk) {
+      if (this.finished) return;
+      const view = bufferSourceView(chunk);
+      if (view === null) {
+        this.fail(
+          new TypeErrorCtor(
+            `response body stream chunks must be ArrayBuffer or ArrayBufferView objects (got ${describeNonResponse(chunk)})`,
+          ),
+          true,
+        );
+        return;
+      }
+      if (typedArrayByteLength(view) === 0 || this.write(view)) this.proceed();
+    }
+
+    closeSteps() {
+      if (this.finished) return;
+      this.finished = true;
+      try {
+        host.streamClose(this.streamId);
+      } catch (error) {
+        reportException(error);
+      }
+      finishRequest(this.ctx, undefined);
+    }
+
+    errorSteps(error) {
+      if (this.finished) return;
+      this.fail(error, false);
+    }
+
+    proceed() {
+      if (this.inRead) this.again = true;
+      else this.loop();
+    }
+
+    // Returns true when the chunk was taken and reading may go on.
+    write(view) {
+      let status;
+      try {
+        status = host.streamWrite(this.streamId, view);
+      } catch (error) {
+        this.fail(error, true);
+        return false;
+      }
+      if (status === 0) return true;
+      if (status === 1) {
+        const opId = registerHostOp((ok) => {
+          if (this.finished) return;
+          if (ok !== true) {
+            this.clientGone();
+            return;
+          }
+          if (this.write(view)) this.proceed();
+        });
+        try {
+          host.streamWait(this.streamId, opId);
+        } catch (error) {
+          forgetHostOp(opId);
+          this.fail(error, true);
+        }
+        return false;
+      }
+      this.clientGone();
+      return false;
+    }
+
+    // The client went away: stop and cancel the source stream.
+    clientGone() {
+      if (this.finished) return;
+      this.finished = true;
+      const reason = new ErrorCtor("the client disconnected before the response body was sent");
+      this.cancelSource(reason);
+      finishRequest(this.ctx, reason);
+    }
+
+    // The body failed: abort the response body and log why. `cancel` is true
+    // when the source stream is still readable and must be cancelled.
+    fail(error, cancel) {
+      if (this.finished) return;
+      this.finished = true;
+      reportException(error, "Uncaught (in response body)");
+      const message = isErrorObject(error) ? errorSummary(error) : safeToString(error);
+      try {
+        host.streamAbort(this.streamId, message);
+      } catch (e) {
+        reportException(e);
+      }
+      if (cancel) this.cancelSource(error);
+      finishRequest(this.ctx, error);
+    }
+
+    cancelSource(reason) {
+      const stream = this.reader.stream;
+      if (stream === undefined) return;
+      try {
+        promiseThen(readableStreamCancel(stream, reason), undefined, (error) => {
+          reportException(error);
+        });
+      } catch (error) {
+        reportException(error);
+      }
+    }
+  }
+  return ResponsePump;
+});
+
+// `ctx` argument of `export default { fetch(request, env, ctx) }`.
+const executionContextClass = once(() => {
+  class ExecutionContext {
+    #ctx;
+
+    constructor(token = undefined, ctx = undefined) {
+      if (token !== kInternal) throw new TypeErrorCtor("Illegal constructor");
+      this.#ctx = ctx;
+    }
+
+    waitUntil(promise) {
+      this.#ctx;
+      trackWaitUntil(promise);
+    }
+
+    passThroughOnException() {
+      this.#ctx;
+    }
+  }
+  configureInterface(ExecutionContext);
+  return ExecutionContext;
+});
+
+function dispatch(requestId, method, url, headersFlat, bodyId, remoteHost, remotePort) {
+  let ctx;
+  try {
+    ctx = newRequestContext(requestId);
+    const request = createIncomingRequest(method, url, headersFlat, bodyId);
+    let result;
+    try {
+      if (handlerMode === HANDLER_EXPORT) {
+        const ExecutionContext = executionContextClass();
+        result = ReflectApply(exportedFetch, exportedThis, [
+          request,
+          exportedEnvObject(),
+          new ExecutionContext(kInternal, ctx),
+        ]);
+      } else if (handlerMode === HANDLER_SERVE && serveHandler !== null) {
+        const ServeHandlerInfo = serveHandlerInfoClass();
+        result = ReflectApply(serveHandler, undefined, [
+          request,
+          new ServeHandlerInfo(ctx, {
+            transport: "tcp",
+            hostname: remoteHost,
+            port: remotePort,
+          }),
+        ]);
+      } else {
+        respondError(ctx, "UncaughtException", "Error: no request handler is registered", undefined);
+        return;
+      }
+    } catch (error) {
+      handleHandlerError(ctx, error);
+      return;
+    }
+    handleHandlerResult(ctx, result);
+  } catch (error) {
+    // Only reachable through a runtime bug; still answer the request.
+    if (ctx === undefined) ctx = newRequestContext(requestId);
+    respondUncaught(ctx, error);
+  }
+}
+
+// Called by the host for an unhandled promise rejection (from QuickJS's
+// rejection tracker, once the microtask queue is drained).
+function unhandledRejection(reason) {
+  reportException(reason, "Uncaught (in promise)");
+}
+
+function fireTimerFromHost(id) {
+  try {
+    fireTimer(id);
+  } catch (error) {
+    reportException(error);
+  }
+}
+
+return {
+  resolveHandler,
+  dispatch,
+  complete: completeHostOp,
+  fireTimer: fireTimerFromHost,
+  unhandledRejection,
+};
