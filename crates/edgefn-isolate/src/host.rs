@@ -15,7 +15,7 @@ use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 use tokio::sync::mpsc;
 
-use crate::isolate::{BodySlot, Inner, LogLevel};
+use crate::isolate::{BodySlot, Inner, LogLevel, StreamSlot};
 use crate::types::{BodyError, HandlerError, OutgoingResponse, ResponseBody};
 
 /// How many chunks a streamed response may run ahead of the client.
@@ -233,20 +233,18 @@ fn install_url<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
     // urlParse(input, base?) -> parts | null  (WHATWG URL §4.4 basic URL parser, via `url`)
     host.set(
         "urlParse",
-        Function::new(ctx.clone(), |input: String, base: Opt<Option<String>>| {
-            let base = match base.0.flatten() {
-                Some(base) => match url::Url::parse(&base) {
-                    Ok(base) => Some(base),
-                    Err(_) => return None,
-                },
-                None => None,
-            };
-            url::Url::options()
-                .base_url(base.as_ref())
-                .parse(&input)
-                .ok()
-                .map(|url| url_parts(&url))
-        })?,
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>, input: String, base: Opt<Option<String>>| {
+                let parsed = match base.0.flatten() {
+                    Some(base) => url::Url::parse(&base)
+                        .ok()
+                        .and_then(|base| base.join(&input).ok()),
+                    None => url::Url::parse(&input).ok(),
+                };
+                or_null(&ctx, parsed.map(|url| url_parts(&url)))
+            },
+        )?,
     )?;
 
     // urlSet(href, name, value) -> parts | null  (WHATWG URL §6.1 setters)
@@ -257,12 +255,12 @@ fn install_url<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
             |ctx: Ctx<'js>, href: String, name: String, value: String| {
                 use url::quirks;
                 let Ok(mut url) = url::Url::parse(&href) else {
-                    return Ok(None);
+                    return or_null(&ctx, None::<Vec<String>>);
                 };
                 match name.as_str() {
                     "href" => {
                         if quirks::set_href(&mut url, &value).is_err() {
-                            return Ok(None);
+                            return or_null(&ctx, None::<Vec<String>>);
                         }
                     }
                     "protocol" => {
@@ -293,7 +291,7 @@ fn install_url<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> 
                         ));
                     }
                 }
-                Ok(Some(url_parts(&url)))
+                or_null(&ctx, Some(url_parts(&url)))
             },
         )?,
     )?;
@@ -390,11 +388,8 @@ fn install_bodies<'js>(
     host.set(
         "bodyCancel",
         Function::new(ctx.clone(), move |body_id: u32| {
-            if let Some(inner) = w.upgrade()
-                && let Some(BodySlot::Reading(task)) =
-                    inner.state.borrow_mut().bodies.remove(&body_id)
-            {
-                task.abort();
+            if let Some(inner) = w.upgrade() {
+                inner.state.borrow_mut().drop_body(body_id);
             }
         })?,
     )?;
@@ -439,10 +434,17 @@ fn install_responses<'js>(
                 } else if let Some(text) = body.as_string() {
                     ResponseBody::Full(Bytes::from(text.to_string()?))
                 } else if body.as_bool() == Some(true) {
-                    let (tx, rx) = mpsc::channel(STREAM_CHANNEL_CHUNKS);
+                    let (sender, rx) = mpsc::channel(STREAM_CHANNEL_CHUNKS);
                     let mut state = inner.state.borrow_mut();
                     let id = state.next_id();
-                    state.streams.insert(id, tx);
+                    let request_body = state.request_bodies.remove(&request_id);
+                    state.streams.insert(
+                        id,
+                        StreamSlot {
+                            sender,
+                            request_body,
+                        },
+                    );
                     stream_id = Some(id);
                     ResponseBody::Stream(rx)
                 } else {
@@ -495,7 +497,7 @@ fn install_responses<'js>(
                 let mut state = inner.state.borrow_mut();
                 let reserved = match state.streams.get(&stream_id) {
                     None => return Ok(2),
-                    Some(sender) => match sender.try_reserve() {
+                    Some(slot) => match slot.sender.try_reserve() {
                         Ok(permit) => {
                             permit.send(Ok(copy_bytes(&ctx, chunk)?));
                             Ok(())
@@ -507,7 +509,7 @@ fn install_responses<'js>(
                     Ok(()) => Ok(0),
                     Err(mpsc::error::TrySendError::Full(())) => Ok(1),
                     Err(mpsc::error::TrySendError::Closed(())) => {
-                        state.streams.remove(&stream_id);
+                        state.end_stream(stream_id);
                         Ok(2)
                     }
                 }
@@ -521,7 +523,12 @@ fn install_responses<'js>(
         "streamWait",
         Function::new(ctx.clone(), move |stream_id: u32, op_id: u32| {
             let Some(inner) = w.upgrade() else { return };
-            let sender = inner.state.borrow().streams.get(&stream_id).cloned();
+            let sender = inner
+                .state
+                .borrow()
+                .streams
+                .get(&stream_id)
+                .map(|slot| slot.sender.clone());
             let task_weak = w.clone();
             tokio::task::spawn_local(async move {
                 let room = match sender {
@@ -541,7 +548,7 @@ fn install_responses<'js>(
         "streamClose",
         Function::new(ctx.clone(), move |stream_id: u32| {
             if let Some(inner) = w.upgrade() {
-                inner.state.borrow_mut().streams.remove(&stream_id);
+                inner.state.borrow_mut().end_stream(stream_id);
             }
         })?,
     )?;
@@ -552,10 +559,10 @@ fn install_responses<'js>(
         "streamAbort",
         Function::new(ctx.clone(), move |stream_id: u32, message: String| {
             let Some(inner) = w.upgrade() else { return };
-            let sender = inner.state.borrow_mut().streams.remove(&stream_id);
-            if let Some(sender) = sender {
+            let slot = inner.state.borrow_mut().end_stream(stream_id);
+            if let Some(slot) = slot {
                 tokio::task::spawn_local(async move {
-                    let _ = sender.send(Err(BodyError(message))).await;
+                    let _ = slot.sender.send(Err(BodyError(message))).await;
                 });
             }
         })?,
@@ -589,6 +596,18 @@ fn response_head(
         headers.append(name, value);
     }
     Ok((status, status_text, headers))
+}
+
+/// `value` as JavaScript, or `null` (rquickjs turns `None` into `undefined`; the host contract
+/// says `null`).
+fn or_null<'js, T: rquickjs::IntoJs<'js>>(
+    ctx: &Ctx<'js>,
+    value: Option<T>,
+) -> rquickjs::Result<Value<'js>> {
+    match value {
+        Some(value) => value.into_js(ctx),
+        None => Ok(Value::new_null(ctx.clone())),
+    }
 }
 
 /// Copies the bytes of a Uint8Array, or any ArrayBuffer view the Web layer hands over.

@@ -25,7 +25,7 @@ use tokio::task::AbortHandle;
 
 use crate::types::OutgoingResponse;
 use crate::types::{BodyError, BodyStream, BootError, HandlerError, IncomingRequest};
-use crate::{bootstrap, host, modules};
+use crate::{bootstrap, host, modules, panic_guard};
 
 /// Severity of a line a function logs through `console`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +57,7 @@ pub struct IsolateOptions {
 
 /// Result of a dispatched request, delivered when the handler answers.
 pub type ResponseReceiver = oneshot::Receiver<Result<OutgoingResponse, HandlerError>>;
+type ResponseSender = oneshot::Sender<Result<OutgoingResponse, HandlerError>>;
 
 /// A JavaScript isolate serving one function. Cheap to clone (a reference count).
 #[derive(Clone)]
@@ -70,6 +71,9 @@ pub struct Isolate {
 /// runtime that own them.
 pub(crate) struct Inner {
     hooks: RefCell<Option<Hooks>>,
+    /// Answers produced during the current entry into JavaScript, delivered when it ends
+    /// (so that a panic during the entry can still turn them into `Panicked`).
+    outbox: RefCell<Vec<(ResponseSender, Result<OutgoingResponse, HandlerError>)>>,
     rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
     context: Context,
     runtime: Runtime,
@@ -85,16 +89,26 @@ struct Hooks {
     dispatch: Persistent<Function<'static>>,
     complete: Persistent<Function<'static>>,
     fire_timer: Persistent<Function<'static>>,
+    unhandled_rejection: Persistent<Function<'static>>,
 }
 
 /// Host-side resources JavaScript refers to by number.
 #[derive(Default)]
 pub(crate) struct HostState {
     next_id: u32,
-    pub(crate) requests: HashMap<u32, oneshot::Sender<Result<OutgoingResponse, HandlerError>>>,
+    pub(crate) requests: HashMap<u32, ResponseSender>,
     pub(crate) bodies: HashMap<u32, BodySlot>,
-    pub(crate) streams: HashMap<u32, mpsc::Sender<Result<Bytes, BodyError>>>,
+    /// The body of each request still waiting for its response.
+    pub(crate) request_bodies: HashMap<u32, u32>,
+    pub(crate) streams: HashMap<u32, StreamSlot>,
     pub(crate) timers: HashMap<u32, AbortHandle>,
+}
+
+/// A streamed response body, and the request body it keeps alive until it ends (a handler may
+/// echo the request body into the response).
+pub(crate) struct StreamSlot {
+    pub(crate) sender: mpsc::Sender<Result<Bytes, BodyError>>,
+    pub(crate) request_body: Option<u32>,
 }
 
 /// A request body, idle or with a read in flight.
@@ -107,6 +121,39 @@ impl HostState {
     pub(crate) fn next_id(&mut self) -> u32 {
         self.next_id = self.next_id.wrapping_add(1).max(1);
         self.next_id
+    }
+
+    /// Drops a request body, cancelling a read in flight.
+    pub(crate) fn drop_body(&mut self, body_id: u32) {
+        if let Some(BodySlot::Reading(task)) = self.bodies.remove(&body_id) {
+            task.abort();
+        }
+    }
+
+    /// Cancels every timer and body read and fails every waiting request with `error()`.
+    fn clear(&mut self, error: impl Fn() -> HandlerError) {
+        for (_, timer) in self.timers.drain() {
+            timer.abort();
+        }
+        for (_, body) in self.bodies.drain() {
+            if let BodySlot::Reading(task) = body {
+                task.abort();
+            }
+        }
+        for (_, sender) in self.requests.drain() {
+            let _ = sender.send(Err(error()));
+        }
+        self.request_bodies.clear();
+        self.streams.clear();
+    }
+
+    /// Ends a streamed response body and drops the request body it kept alive.
+    pub(crate) fn end_stream(&mut self, stream_id: u32) -> Option<StreamSlot> {
+        let slot = self.streams.remove(&stream_id)?;
+        if let Some(body) = slot.request_body {
+            self.drop_body(body);
+        }
+        Some(slot)
     }
 }
 
@@ -126,8 +173,10 @@ impl Isolate {
         let context = Context::full(&runtime).map_err(engine)?;
         let bytecode = bootstrap::bytecode().map_err(BootError::Engine)?;
 
+        panic_guard::install();
         let inner = Rc::new(Inner {
             hooks: RefCell::new(None),
+            outbox: RefCell::new(Vec::new()),
             rejections: RefCell::new(Vec::new()),
             context,
             runtime,
@@ -167,6 +216,7 @@ impl Isolate {
                 dispatch: hook("dispatch")?,
                 complete: hook("complete")?,
                 fire_timer: hook("fireTimer")?,
+                unhandled_rejection: hook("unhandledRejection")?,
             })
         })?;
         *inner.hooks.borrow_mut() = Some(hooks);
@@ -250,6 +300,7 @@ impl Isolate {
                 Some(body) => {
                     let id = state.next_id();
                     state.bodies.insert(id, BodySlot::Idle(body));
+                    state.request_bodies.insert(request_id, id);
                     i64::from(id)
                 }
                 None => -1,
@@ -282,6 +333,7 @@ impl Isolate {
                     stack: None,
                 }),
             );
+            inner.flush_outbox();
         }
         rx
     }
@@ -314,20 +366,46 @@ pub(crate) struct Panicked(String);
 
 impl Inner {
     /// Runs `f` inside the context, then the microtask queue; contains panics.
+    ///
+    /// A panic is noticed even when rquickjs turned it into a JavaScript exception that the
+    /// JavaScript side caught: the panic guard records every panic raised on this thread while
+    /// it is inside an isolate. The isolate is then poisoned, and every request it was serving,
+    /// including one answered during this entry, fails with [`HandlerError::Panicked`].
     pub(crate) fn enter<R>(&self, f: impl for<'js> FnOnce(Ctx<'js>) -> R) -> Result<R, Panicked> {
         if self.poisoned.get() {
             return Err(Panicked("the isolate is poisoned".into()));
         }
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let value = self.context.with(f);
-            self.drain_jobs();
-            value
-        }));
-        result.map_err(|payload| {
-            let message = panic_message(payload.as_ref());
+        let result = {
+            let _inside = panic_guard::Inside::enter();
+            std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let value = self.context.with(f);
+                self.drain_jobs();
+                value
+            }))
+        };
+        if let Some(message) = panic_guard::take() {
             self.poison(&message);
-            Panicked(message)
-        })
+            return Err(Panicked(message));
+        }
+        match result {
+            Ok(value) => {
+                self.flush_outbox();
+                Ok(value)
+            }
+            Err(payload) => {
+                let message = panic_message(payload.as_ref());
+                self.poison(&message);
+                Err(Panicked(message))
+            }
+        }
+    }
+
+    /// Delivers the answers produced during the last entry.
+    fn flush_outbox(&self) {
+        let answers = std::mem::take(&mut *self.outbox.borrow_mut());
+        for (sender, result) in answers {
+            let _ = sender.send(result);
+        }
     }
 
     fn hook(
@@ -384,28 +462,42 @@ impl Inner {
             )));
     }
 
+    /// Logs, through the Web layer's formatter, every rejection that is still unhandled once
+    /// the microtask queue is empty (HTML §8.1.4.7 "notify about rejected promises").
     fn report_unhandled_rejections(&self) {
-        let pending = std::mem::take(&mut *self.rejections.borrow_mut());
-        if pending.is_empty() {
-            return;
-        }
-        let messages: Vec<String> = self.context.with(|ctx| {
-            pending
-                .into_iter()
-                .filter_map(|(_, reason)| reason.restore(&ctx).ok())
-                .map(|reason| describe_value(&ctx, reason).0)
-                .collect()
-        });
-        for message in messages {
-            (self.log)(LogLevel::Error, &format!("Uncaught (in promise) {message}"));
+        loop {
+            let pending = std::mem::take(&mut *self.rejections.borrow_mut());
+            if pending.is_empty() {
+                return;
+            }
+            let report = self.hook(|h| &h.unhandled_rejection);
+            self.context.with(|ctx| {
+                let Ok(report) = report.restore(&ctx) else {
+                    return;
+                };
+                for (_, reason) in pending {
+                    if let Ok(reason) = reason.restore(&ctx) {
+                        let _ = report.call::<_, ()>((reason,));
+                    }
+                }
+            });
+            // Reporting may itself have queued jobs (it never should, but stay correct).
+            while let Ok(true) = self.runtime.execute_pending_job() {}
         }
     }
 
-    /// Answers a dispatched request, if it is still waiting.
+    /// Answers a dispatched request, if it is still waiting. Unless a streamed response took
+    /// over the request body (see `respond`), the request body is dropped here.
     pub(crate) fn answer(&self, request_id: u32, result: Result<OutgoingResponse, HandlerError>) {
-        let sender = self.state.borrow_mut().requests.remove(&request_id);
+        let sender = {
+            let mut state = self.state.borrow_mut();
+            if let Some(body) = state.request_bodies.remove(&request_id) {
+                state.drop_body(body);
+            }
+            state.requests.remove(&request_id)
+        };
         if let Some(sender) = sender {
-            let _ = sender.send(result);
+            self.outbox.borrow_mut().push((sender, result));
         }
     }
 
@@ -444,36 +536,21 @@ impl Inner {
     /// Marks the isolate unusable after a panic and fails everything that waits on it.
     fn poison(&self, message: &str) {
         self.poisoned.set(true);
-        let mut state = self.state.borrow_mut();
-        for (_, sender) in state.requests.drain() {
+        for (sender, _) in self.outbox.borrow_mut().drain(..) {
             let _ = sender.send(Err(HandlerError::Panicked(message.to_owned())));
         }
-        for (_, timer) in state.timers.drain() {
-            timer.abort();
-        }
-        for (_, body) in state.bodies.drain() {
-            if let BodySlot::Reading(task) = body {
-                task.abort();
-            }
-        }
-        state.streams.clear();
+        self.state
+            .borrow_mut()
+            .clear(|| HandlerError::Panicked(message.to_owned()));
     }
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let state = self.state.get_mut();
-        for (_, timer) in state.timers.drain() {
-            timer.abort();
+        for (sender, result) in self.outbox.get_mut().drain(..) {
+            let _ = sender.send(result);
         }
-        for (_, body) in state.bodies.drain() {
-            if let BodySlot::Reading(task) = body {
-                task.abort();
-            }
-        }
-        for (_, sender) in state.requests.drain() {
-            let _ = sender.send(Err(HandlerError::Dropped));
-        }
+        self.state.get_mut().clear(|| HandlerError::Dropped);
     }
 }
 

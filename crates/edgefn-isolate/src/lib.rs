@@ -10,6 +10,7 @@ mod bootstrap;
 mod host;
 mod isolate;
 pub mod modules;
+mod panic_guard;
 mod types;
 pub mod typescript;
 

@@ -48,6 +48,7 @@ pub fn strip_types(path: &Path, source: &str) -> Result<String, TranspileError> 
     let mut program = parsed.program;
     let semantic = SemanticBuilder::new()
         .with_excess_capacity(2.0)
+        .with_enum_eval(true)
         .build(&program);
     let scoping = semantic.semantic.into_scoping();
     let options = TransformOptions::default();
