@@ -1,0 +1,144 @@
+//! ES modules inside a function folder: relative imports of TypeScript, JavaScript and JSON,
+//! TypeScript syntax stripped, and imports that escape the folder refused.
+
+mod support;
+
+use support::TestServer;
+
+#[tokio::test]
+async fn relative_imports_of_ts_js_mjs_and_json() {
+    let srv = TestServer::new()
+        .file(
+            "multi/index.ts",
+            r#"import { greet } from './lib/greet.ts';
+               import { twice } from './lib/math.js';
+               import { VERSION } from './lib/version.mjs';
+               import data from './data.json' with { type: 'json' };
+               Deno.serve(() => new Response(`${greet(data.name)} ${twice(21)} ${VERSION}`));"#,
+        )
+        .file(
+            "multi/lib/greet.ts",
+            "import { punctuation } from '../punct.ts';\n\
+             export function greet(name: string): string { return `hello ${name}${punctuation}`; }",
+        )
+        .file("multi/punct.ts", "export const punctuation: string = '!';")
+        .file("multi/lib/math.js", "export const twice = (n) => n * 2;")
+        .file("multi/lib/version.mjs", "export const VERSION = 'v1';")
+        .file("multi/data.json", r#"{ "name": "edgefn" }"#)
+        .start()
+        .await;
+    assert_eq!(
+        srv.get_text("/multi").await,
+        (200, "hello edgefn! 42 v1".into())
+    );
+}
+
+#[tokio::test]
+async fn typescript_syntax_is_stripped() {
+    let srv = TestServer::new()
+        .ts_function(
+            "ts",
+            r#"
+interface Shape { area(): number }
+type Pair<T> = [T, T];
+enum Color { Red, Green = 5, Blue }
+const enum Flag { On = 1 }
+declare const injected: string;
+abstract class Base<T> { abstract value(): T; }
+class Square extends Base<number> implements Shape {
+    constructor(private readonly side: number, public label: string = 'sq') { super(); }
+    value(): number { return this.side; }
+    area(): number { return this.side ** 2; }
+}
+function first<T>(pair: Pair<T>): T { return pair[0]; }
+const config = { port: 1 } satisfies Record<string, number>;
+const n = (config.port as unknown as number)!;
+namespace Util { export const k = 3; }
+export default {
+    fetch(_req: Request): Response {
+        const sq = new Square(4);
+        return Response.json([sq.area(), sq.label, Color.Green, Color[6], first<number>([7, 8]), n, Util.k, Flag.On]);
+    },
+} satisfies { fetch(r: Request): Response };
+"#,
+        )
+        .start()
+        .await;
+    let (status, body) = srv.get_json("/ts").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, serde_json::json!([16, "sq", 5, "Blue", 7, 1, 3, 1]));
+}
+
+#[tokio::test]
+async fn import_escaping_the_function_folder_is_a_boot_error_naming_it() {
+    let srv = TestServer::new()
+        .file("shared.js", "export const secret = 'outside';")
+        .function(
+            "f",
+            "import { secret } from '../shared.js';\nDeno.serve(() => new Response(secret));",
+        )
+        .function(
+            "sibling",
+            "import { x } from '../f/index.js';\nDeno.serve(() => new Response('x'));",
+        )
+        .start()
+        .await;
+    for name in ["f", "sibling"] {
+        let (status, body) = srv.get_json(&format!("/{name}")).await;
+        assert_eq!(status, 500, "{name}");
+        assert_eq!(body["error"], "BootError", "{name}");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains("escapes the function folder"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn bare_and_remote_specifiers_are_refused_with_a_clear_message() {
+    let srv = TestServer::new()
+        .function(
+            "f",
+            "import { Hono } from 'npm:hono';\nDeno.serve(() => new Response('x'));",
+        )
+        .start()
+        .await;
+    let (status, body) = srv.get_json("/f").await;
+    assert_eq!(status, 500);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported import 'npm:hono'"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn invalid_json_module_is_a_boot_error_naming_the_file() {
+    let srv = TestServer::new()
+        .function(
+            "f",
+            "import d from './d.json';\nDeno.serve(() => Response.json(d));",
+        )
+        .file("f/d.json", "{ \"a\": }")
+        .start()
+        .await;
+    let (status, body) = srv.get_json("/f").await;
+    assert_eq!(status, 500);
+    assert!(
+        body["message"].as_str().unwrap().contains("d.json:1:"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn dynamic_import_inside_the_folder_works() {
+    let srv = TestServer::new()
+        .function(
+            "f",
+            "Deno.serve(async () => { const m = await import('./later.js'); return new Response(m.value); });",
+        )
+        .file("f/later.js", "export const value = 'loaded lazily';")
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/f").await, (200, "loaded lazily".into()));
+}

@@ -1,0 +1,199 @@
+//! The integration-test harness: a real edgefn server in this process, on an ephemeral port,
+//! serving fixture functions written to a temporary folder, spoken to over real HTTP.
+//!
+//! ```ignore
+//! let srv = TestServer::new()
+//!     .function("hello", "export default { fetch() { return new Response('hi') } }")
+//!     .start()
+//!     .await;
+//! assert_eq!(srv.get("/hello").await.text().await.unwrap(), "hi");
+//! ```
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use edgefn_runtime::Config;
+use edgefn_server::Server;
+
+/// Builds a server with fixture functions.
+pub struct TestServer {
+    files: Vec<(PathBuf, String)>,
+    config: Config,
+}
+
+/// A running server; stops when dropped (or explicitly with [`RunningServer::stop`]).
+pub struct RunningServer {
+    server: Option<Server>,
+    addr: SocketAddr,
+    client: reqwest::Client,
+    dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub fn new() -> TestServer {
+        capture_logs();
+        let mut config = Config::default();
+        config.server.port = 0;
+        config.workers.threads = 2;
+        config.workers.pin_threads = false;
+        TestServer {
+            files: Vec::new(),
+            config,
+        }
+    }
+
+    /// A function whose entry is `index.js` with this source.
+    pub fn function(self, name: &str, source: &str) -> TestServer {
+        self.file(&format!("{name}/index.js"), source)
+    }
+
+    /// A function whose entry is `index.ts` with this source.
+    pub fn ts_function(self, name: &str, source: &str) -> TestServer {
+        self.file(&format!("{name}/index.ts"), source)
+    }
+
+    /// Any file under the functions folder, e.g. `"multi/lib/util.ts"`.
+    pub fn file(mut self, path: &str, contents: &str) -> TestServer {
+        self.files.push((PathBuf::from(path), contents.to_owned()));
+        self
+    }
+
+    /// An environment variable of one function, as `[functions.<name>.env]` would set it.
+    pub fn env(mut self, function: &str, key: &str, value: &str) -> TestServer {
+        self.config
+            .functions
+            .entry(function.to_owned())
+            .or_default()
+            .env
+            .insert(key.to_owned(), value.to_owned());
+        self
+    }
+
+    /// Number of user-worker threads (default 2).
+    pub fn threads(mut self, threads: usize) -> TestServer {
+        self.config.workers.threads = threads;
+        self
+    }
+
+    pub async fn start(mut self) -> RunningServer {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        for (path, contents) in &self.files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, contents).unwrap();
+        }
+        self.config.functions_dir = dir.path().to_path_buf();
+        let server = Server::bind(&self.config).await.expect("server starts");
+        let addr = server.local_addr();
+        RunningServer {
+            server: Some(server),
+            addr,
+            client: reqwest::Client::new(),
+            dir,
+        }
+    }
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The functions folder, to add or change files while the server runs.
+    pub fn functions_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GET and return status and body text.
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
+    /// GET and return status and the body parsed as JSON.
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let (status, text) = self.get_text(path).await;
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("body of {path} is not JSON ({e}): {text}"));
+        (status, json)
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+    }
+}
+
+/// Sends raw bytes on a new connection and returns everything the server answers until it
+/// closes the connection.
+pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Every log line of this test binary (JSON, one object per line), captured from the start.
+pub fn logs() -> String {
+    let buffer = LOGS.get().expect("capture_logs ran").lock().unwrap();
+    String::from_utf8_lossy(&buffer).into_owned()
+}
+
+/// The captured log lines, parsed, whose `fields.function` is `function`.
+pub fn function_logs(function: &str) -> Vec<serde_json::Value> {
+    logs()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["fields"]["function"] == function)
+        .collect()
+}
+
+static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+
+fn capture_logs() {
+    let buffer = LOGS
+        .get_or_init(|| Arc::new(Mutex::new(Vec::new())))
+        .clone();
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || LogWriter(buffer.clone()))
+        .try_init();
+}
+
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
