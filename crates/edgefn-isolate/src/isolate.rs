@@ -3,15 +3,15 @@
 //!
 //! An isolate is `!Send`: it lives on the thread that created it, inside a tokio `LocalSet`,
 //! where its timers and body reads run as local tasks. Every entry into JavaScript goes through
-//! [`Inner::enter`], which contains Rust panics (the isolate is then poisoned) and runs the
-//! microtask queue to exhaustion before returning.
+//! [`Inner::enter`], which meters CPU time, contains Rust panics, runs the microtask queue to
+//! exhaustion, and stops the isolate when a limit was crossed (see `meter.rs`).
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::rc::{Rc, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use rquickjs::function::Opt;
@@ -23,6 +23,7 @@ use rquickjs::{
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+use crate::meter::{CountingAllocator, Meter, Stop};
 use crate::types::OutgoingResponse;
 use crate::types::{BodyError, BodyStream, BootError, HandlerError, IncomingRequest};
 use crate::{bootstrap, host, modules, panic_guard};
@@ -47,6 +48,9 @@ pub type LogSink = Rc<dyn Fn(LogLevel, &str)>;
 pub struct IsolateOptions {
     /// The heap limit of the runtime in bytes; `0` means no limit.
     pub memory_limit_bytes: usize,
+    /// CPU time the isolate may use in total before it is stopped, even inside a synchronous
+    /// loop; `None` means no limit.
+    pub cpu_time_limit: Option<Duration>,
     /// The function's environment variables (`Deno.env`, the `env` argument of `fetch`).
     pub env: BTreeMap<String, String>,
     /// `navigator.userAgent`.
@@ -72,7 +76,7 @@ pub struct Isolate {
 pub(crate) struct Inner {
     hooks: RefCell<Option<Hooks>>,
     /// Answers produced during the current entry into JavaScript, delivered when it ends
-    /// (so that a panic during the entry can still turn them into `Panicked`).
+    /// (so that a stop during the entry can still turn them into `Terminated`).
     outbox: RefCell<Vec<(ResponseSender, Result<OutgoingResponse, HandlerError>)>>,
     rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
     context: Context,
@@ -80,7 +84,8 @@ pub(crate) struct Inner {
     pub(crate) state: RefCell<HostState>,
     pub(crate) log: LogSink,
     pub(crate) time_origin: Instant,
-    poisoned: Cell<bool>,
+    meter: Rc<Meter>,
+    stopped: Cell<Option<Stop>>,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -165,11 +170,11 @@ impl Isolate {
     /// Must be called inside a tokio `LocalSet`.
     pub fn new(options: IsolateOptions) -> Result<Isolate, BootError> {
         let engine = |e: rquickjs::Error| BootError::Engine(e.to_string());
-        let runtime = Runtime::new().map_err(engine)?;
-        if options.memory_limit_bytes > 0 {
-            runtime.set_memory_limit(options.memory_limit_bytes);
-        }
+        let meter = Meter::new(options.cpu_time_limit, options.memory_limit_bytes);
+        let runtime =
+            Runtime::new_with_alloc(CountingAllocator::new(meter.clone())).map_err(engine)?;
         runtime.set_max_stack_size(STACK_LIMIT_BYTES);
+        runtime.set_interrupt_handler(Some(Meter::interrupt_handler(&meter)));
         let context = Context::full(&runtime).map_err(engine)?;
         let bytecode = bootstrap::bytecode().map_err(BootError::Engine)?;
 
@@ -183,7 +188,8 @@ impl Isolate {
             state: RefCell::new(HostState::default()),
             log: options.log.clone(),
             time_origin: Instant::now(),
-            poisoned: Cell::new(false),
+            meter,
+            stopped: Cell::new(None),
         });
         let weak = Rc::downgrade(&inner);
         inner.install_rejection_tracker(weak.clone());
@@ -263,7 +269,7 @@ impl Isolate {
                     .map_err(|e| BootError::Engine(e.to_string()))?;
                 Ok(Persistent::save(&ctx, namespace))
             })
-            .map_err(|panic| BootError::Engine(panic.to_string()))??;
+            .map_err(|stopped| BootError::Engine(stopped.to_string()))??;
         done_rx
             .await
             .map_err(|_| BootError::Engine("the isolate was dropped while booting".into()))??;
@@ -273,7 +279,7 @@ impl Isolate {
                 let resolve = inner.hook(|h| &h.resolve_handler).restore(&ctx)?;
                 resolve.call((namespace.restore(&ctx)?,))
             })
-            .map_err(|panic| BootError::Engine(panic.to_string()))?
+            .map_err(|stopped| BootError::Engine(stopped.to_string()))?
             .map_err(|e| BootError::Engine(e.to_string()))?;
         match problem {
             None => Ok(()),
@@ -286,10 +292,11 @@ impl Isolate {
     pub fn dispatch(&self, request: IncomingRequest) -> ResponseReceiver {
         let (tx, rx) = oneshot::channel();
         let inner = &self.inner;
-        if inner.poisoned.get() {
-            let _ = tx.send(Err(HandlerError::Panicked(
-                "the worker was poisoned".into(),
-            )));
+        if let Some(stop) = inner.stopped.get() {
+            let _ = tx.send(Err(HandlerError::Terminated {
+                stop,
+                detail: "the isolate was stopped".into(),
+            }));
             return rx;
         }
         let (request_id, body_id) = {
@@ -338,14 +345,31 @@ impl Isolate {
         rx
     }
 
-    /// `true` once a Rust panic happened inside the isolate; it must then be discarded.
-    pub fn is_poisoned(&self) -> bool {
-        self.inner.poisoned.get()
+    /// Why the isolate was stopped, once it has been; it must then be discarded.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.inner.stopped.get()
     }
 
-    /// Bytes the runtime's allocator currently holds for this isolate.
+    /// Stops the isolate: every request it is serving fails with [`HandlerError::Terminated`]
+    /// and it accepts no new ones.
+    pub fn stop(&self, stop: Stop, detail: &str) {
+        self.inner.stop(stop, detail);
+    }
+
+    /// Bytes the runtime's allocator currently holds for this isolate (a counter, cheap).
     pub fn memory_used_bytes(&self) -> usize {
-        usize::try_from(self.inner.runtime.memory_usage().malloc_size).unwrap_or(0)
+        self.inner.meter.memory_used.get()
+    }
+
+    /// CPU time spent inside JavaScript so far.
+    pub fn cpu_time(&self) -> Duration {
+        self.inner.meter.cpu_used()
+    }
+
+    /// JavaScript still running at `deadline` is interrupted and the isolate stopped with
+    /// [`Stop::WallClock`]; `None` removes the deadline.
+    pub fn set_deadline(&self, deadline: Option<Instant>) {
+        self.inner.meter.set_deadline(deadline);
     }
 
     /// Number of requests dispatched and not yet answered.
@@ -359,22 +383,24 @@ pub const STACK_LIMIT_BYTES: usize = 1024 * 1024;
 
 // === impl Inner ===
 
-/// A Rust panic caught at the isolate boundary.
+/// The isolate was stopped during (or before) an entry into JavaScript.
 #[derive(Debug, thiserror::Error)]
-#[error("panic inside the isolate: {0}")]
-pub(crate) struct Panicked(String);
+#[error("the isolate was stopped ({0:?}): {1}")]
+pub(crate) struct Stopped(Stop, String);
 
 impl Inner {
-    /// Runs `f` inside the context, then the microtask queue; contains panics.
+    /// Runs `f` inside the context, then the microtask queue, metering CPU time.
     ///
     /// A panic is noticed even when rquickjs turned it into a JavaScript exception that the
     /// JavaScript side caught: the panic guard records every panic raised on this thread while
-    /// it is inside an isolate. The isolate is then poisoned, and every request it was serving,
-    /// including one answered during this entry, fails with [`HandlerError::Panicked`].
-    pub(crate) fn enter<R>(&self, f: impl for<'js> FnOnce(Ctx<'js>) -> R) -> Result<R, Panicked> {
-        if self.poisoned.get() {
-            return Err(Panicked("the isolate is poisoned".into()));
+    /// it is inside an isolate. After a panic, or when a limit was crossed, the isolate is
+    /// stopped, and every request it was serving, including one answered during this entry,
+    /// fails with [`HandlerError::Terminated`].
+    pub(crate) fn enter<R>(&self, f: impl for<'js> FnOnce(Ctx<'js>) -> R) -> Result<R, Stopped> {
+        if let Some(stop) = self.stopped.get() {
+            return Err(Stopped(stop, "the isolate was stopped".into()));
         }
+        self.meter.begin_entry();
         let result = {
             let _inside = panic_guard::Inside::enter();
             std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -383,21 +409,26 @@ impl Inner {
                 value
             }))
         };
-        if let Some(message) = panic_guard::take() {
-            self.poison(&message);
-            return Err(Panicked(message));
+        self.meter.end_entry();
+        let panicked = panic_guard::take().or_else(|| {
+            result
+                .as_ref()
+                .err()
+                .map(|payload| panic_message(payload.as_ref()))
+        });
+        let stop = match panicked {
+            Some(message) => Some((Stop::Panic, message)),
+            None => self
+                .meter
+                .check()
+                .map(|stop| (stop, stop_detail(stop).to_owned())),
+        };
+        if let Some((stop, detail)) = stop {
+            self.stop(stop, &detail);
+            return Err(Stopped(stop, detail));
         }
-        match result {
-            Ok(value) => {
-                self.flush_outbox();
-                Ok(value)
-            }
-            Err(payload) => {
-                let message = panic_message(payload.as_ref());
-                self.poison(&message);
-                Err(Panicked(message))
-            }
-        }
+        self.flush_outbox();
+        result.map_err(|_| Stopped(Stop::Panic, "unreachable: panics are handled above".into()))
     }
 
     /// Delivers the answers produced during the last entry.
@@ -533,15 +564,32 @@ impl Inner {
         });
     }
 
-    /// Marks the isolate unusable after a panic and fails everything that waits on it.
-    fn poison(&self, message: &str) {
-        self.poisoned.set(true);
-        for (sender, _) in self.outbox.borrow_mut().drain(..) {
-            let _ = sender.send(Err(HandlerError::Panicked(message.to_owned())));
+    /// Marks the isolate unusable and fails everything that waits on it, including answers
+    /// produced during the current entry.
+    pub(crate) fn stop(&self, stop: Stop, detail: &str) {
+        if self.stopped.get().is_some() {
+            return;
         }
-        self.state
-            .borrow_mut()
-            .clear(|| HandlerError::Panicked(message.to_owned()));
+        self.stopped.set(Some(stop));
+        let error = || HandlerError::Terminated {
+            stop,
+            detail: detail.to_owned(),
+        };
+        for (sender, _) in self.outbox.borrow_mut().drain(..) {
+            let _ = sender.send(Err(error()));
+        }
+        self.state.borrow_mut().clear(error);
+    }
+}
+
+/// What a stop means, for logs and response bodies.
+fn stop_detail(stop: Stop) -> &'static str {
+    match stop {
+        Stop::CpuTime => "the CPU time limit was reached",
+        Stop::Memory => "the memory limit was reached",
+        Stop::WallClock => "the wall-clock limit was reached",
+        Stop::Panic => "a Rust panic happened inside the isolate",
+        Stop::Owner => "the isolate was stopped by its owner",
     }
 }
 

@@ -9,6 +9,7 @@
 mod bootstrap;
 mod host;
 mod isolate;
+mod meter;
 pub mod modules;
 mod panic_guard;
 mod types;
@@ -17,6 +18,7 @@ pub mod typescript;
 pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES,
 };
+pub use meter::Stop;
 pub use types::{
     BodyError, BodyStream, BootError, HandlerError, IncomingRequest, OutgoingResponse, ResponseBody,
 };

@@ -100,9 +100,15 @@ pub enum HandlerError {
     /// The handler resolved to something that is not a `Response`.
     #[error("{0}")]
     InvalidResponse(String),
-    /// A Rust panic happened inside the isolate; the isolate is poisoned and must be discarded.
-    #[error("internal error in the worker: {0}")]
-    Panicked(String),
+    /// The isolate was stopped (a limit, a panic, or its owner) before the handler answered;
+    /// it must be discarded.
+    #[error("the isolate was stopped ({stop:?}): {detail}")]
+    Terminated {
+        /// Why.
+        stop: crate::Stop,
+        /// What happened.
+        detail: String,
+    },
     /// The isolate was dropped before the handler answered.
     #[error("the worker ended before the handler answered")]
     Dropped,

@@ -6,5 +6,6 @@
 mod config;
 
 pub use config::{
-    Config, ConfigError, ConfigSources, FunctionConfig, LimitsConfig, ServerConfig, WorkersConfig,
+    Config, ConfigError, ConfigSources, FunctionConfig, LimitsConfig, LimitsOverride, Policy,
+    PoolConfig, ServerConfig, WorkersConfig,
 };

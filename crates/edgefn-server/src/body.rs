@@ -5,6 +5,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use edgefn_isolate::{BodyError, ResponseBody as FunctionBody};
+use edgefn_workers::Lease;
 use http_body::{Frame, SizeHint};
 use tokio::sync::mpsc;
 
@@ -16,8 +17,9 @@ pub enum ResponseBody {
     Empty,
     /// The whole body; `None` once written.
     Full(Option<Bytes>),
-    /// Chunks as the function produces them.
-    Stream(mpsc::Receiver<Result<Bytes, BodyError>>),
+    /// Chunks as the function produces them. The lease keeps the worker counted as busy until
+    /// the body is finished or abandoned (dropped with the body).
+    Stream(mpsc::Receiver<Result<Bytes, BodyError>>, Option<Lease>),
 }
 
 impl ResponseBody {
@@ -27,12 +29,13 @@ impl ResponseBody {
     }
 }
 
-impl From<FunctionBody> for ResponseBody {
-    fn from(body: FunctionBody) -> Self {
+impl ResponseBody {
+    /// A function's body; a streamed body keeps `lease` until it ends, any other drops it now.
+    pub fn from_function(body: FunctionBody, lease: Lease) -> ResponseBody {
         match body {
             FunctionBody::Empty => ResponseBody::Empty,
             FunctionBody::Full(bytes) => ResponseBody::Full(Some(bytes)),
-            FunctionBody::Stream(receiver) => ResponseBody::Stream(receiver),
+            FunctionBody::Stream(receiver) => ResponseBody::Stream(receiver, Some(lease)),
         }
     }
 }
@@ -48,9 +51,14 @@ impl http_body::Body for ResponseBody {
         match self.get_mut() {
             ResponseBody::Empty => Poll::Ready(None),
             ResponseBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Stream(receiver) => receiver
-                .poll_recv(cx)
-                .map(|item| item.map(|chunk| chunk.map(Frame::data))),
+            ResponseBody::Stream(receiver, lease) => {
+                let item = std::task::ready!(receiver.poll_recv(cx));
+                if item.is_none() {
+                    // The body is complete: the worker is free again.
+                    lease.take();
+                }
+                Poll::Ready(item.map(|chunk| chunk.map(Frame::data)))
+            }
         }
     }
 
@@ -58,7 +66,7 @@ impl http_body::Body for ResponseBody {
         match self {
             ResponseBody::Empty => true,
             ResponseBody::Full(bytes) => bytes.is_none(),
-            ResponseBody::Stream(_) => false,
+            ResponseBody::Stream(..) => false,
         }
     }
 
@@ -67,7 +75,7 @@ impl http_body::Body for ResponseBody {
             ResponseBody::Empty => SizeHint::with_exact(0),
             ResponseBody::Full(Some(bytes)) => SizeHint::with_exact(bytes.len() as u64),
             ResponseBody::Full(None) => SizeHint::with_exact(0),
-            ResponseBody::Stream(_) => SizeHint::default(),
+            ResponseBody::Stream(..) => SizeHint::default(),
         }
     }
 }

@@ -10,6 +10,9 @@
 //! | handler threw or rejected               | 500    | `UncaughtException`   |
 //! | handler returned something else         | 502    | `InvalidResponse`     |
 //! | worker crashed (Rust panic)             | 500    | `WorkerCrashed`       |
+//! | worker hit its CPU or memory limit      | 546    | `WorkerLimit` (with `reason`: `cpu`, `memory`) |
+//! | request ran past the wall-clock limit   | 504    | `WorkerTimeout`       |
+//! | no worker free within the wait timeout  | 503    | `WorkerUnavailable` (+ `Retry-After`) |
 //! | worker or process shutting down         | 503    | `ShuttingDown`        |
 //! | unknown `/_edgefn/` path                | 404    | `NotFound`            |
 //!
@@ -56,7 +59,14 @@ pub(crate) fn failure(failure: Failure<'_>) -> Response<ResponseBody> {
         ),
         Failure::Worker { function, error } => worker_failure(function, error),
     };
-    json_response(status, &body)
+    let mut response = json_response(status, &body);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
+    }
+    response
 }
 
 fn worker_failure(function: &str, error: &WorkerError) -> (StatusCode, serde_json::Value) {
@@ -73,22 +83,46 @@ fn worker_failure(function: &str, error: &WorkerError) -> (StatusCode, serde_jso
             StatusCode::BAD_GATEWAY,
             json!({"error": "InvalidResponse", "function": function, "message": message}),
         ),
-        WorkerError::Terminated {
-            reason: TerminationReason::Panic,
-            ..
-        } => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            json!({"error": "WorkerCrashed", "function": function, "reason": "panic"}),
-        ),
-        WorkerError::Terminated {
-            reason: TerminationReason::Shutdown,
-            ..
-        } => (
+        WorkerError::Terminated { reason, .. } => match reason {
+            TerminationReason::CpuTime | TerminationReason::Memory => (
+                WORKER_LIMIT,
+                json!({"error": "WorkerLimit", "function": function, "reason": reason.as_str()}),
+            ),
+            TerminationReason::WallClock => (
+                StatusCode::GATEWAY_TIMEOUT,
+                json!({"error": "WorkerTimeout", "function": function}),
+            ),
+            TerminationReason::Panic => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"error": "WorkerCrashed", "function": function, "reason": "panic"}),
+            ),
+            // Planned endings never cut a request short; only a stopping process does.
+            TerminationReason::BootFailure
+            | TerminationReason::Retired
+            | TerminationReason::Idle
+            | TerminationReason::Evicted
+            | TerminationReason::Oneshot
+            | TerminationReason::Shutdown => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "ShuttingDown", "function": function}),
+            ),
+        },
+        WorkerError::NoWorkerAvailable { waited_ms } => (
             StatusCode::SERVICE_UNAVAILABLE,
-            json!({"error": "ShuttingDown", "function": function}),
+            json!({"error": "WorkerUnavailable", "function": function, "waited_ms": waited_ms}),
         ),
     }
 }
+
+/// Status of a request whose worker hit its CPU or memory limit, as Supabase's edge-runtime
+/// answers it.
+const WORKER_LIMIT: StatusCode = match StatusCode::from_u16(546) {
+    Ok(status) => status,
+    Err(_) => panic!("546 is a valid status code"),
+};
+
+/// Seconds a client refused with `WorkerUnavailable` should wait before retrying.
+const RETRY_AFTER_SECONDS: &str = "1";
 
 /// A JSON response with the given status.
 pub(crate) fn json_response(

@@ -68,24 +68,25 @@ impl Server {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
+        let millis = Duration::from_millis;
         let pool = WorkerPool::start(PoolConfig {
             threads,
             pin_threads: config.workers.pin_threads,
-            memory_limit_bytes: config.memory_limit_bytes(),
             user_agent: concat!("edgefn/", env!("CARGO_PKG_VERSION")).to_owned(),
+            request_wait_timeout: millis(config.pool.request_wait_timeout_ms),
+            max_isolates: config.pool.max_isolates,
+            idle_timeout: (config.pool.idle_timeout_ms > 0)
+                .then(|| millis(config.pool.idle_timeout_ms)),
+            max_warm_memory_bytes: usize::try_from(
+                config.pool.max_warm_memory_mb.saturating_mul(1024 * 1024),
+            )
+            .unwrap_or(usize::MAX),
         })
         .map_err(ServerError::Workers)?;
-        let settings = config
-            .functions
-            .iter()
-            .map(|(name, function)| {
-                let settings = FunctionSettings {
-                    env: function.env.clone(),
-                };
-                (name.clone(), settings)
-            })
-            .collect();
-        let functions = Functions::new(dir.clone(), settings, pool.threads());
+        let settings_source = config.clone();
+        let functions = Functions::new(dir.clone(), move |name| {
+            FunctionSettings::from_config(&settings_source, name)
+        });
 
         let addr = SocketAddr::new(config.server.host, config.server.port);
         let listener = TcpListener::bind(addr)

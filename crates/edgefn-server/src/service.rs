@@ -5,8 +5,8 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use edgefn_isolate::{BodyError, IncomingRequest, OutgoingResponse};
-use edgefn_workers::{Functions, WorkerPool};
+use edgefn_isolate::{BodyError, IncomingRequest};
+use edgefn_workers::{Functions, Served, WorkerPool};
 use futures_util::TryStreamExt;
 use http::{Request, Response, StatusCode, header};
 use http_body::Body as _;
@@ -72,7 +72,7 @@ impl App {
             remote_addr: Some(remote_addr),
         };
         match self.pool.dispatch(&function, incoming).await {
-            Ok(response) => into_http(response),
+            Ok(served) => into_http(served),
             Err(error) => respond::failure(Failure::Worker {
                 function: name,
                 error: &error,
@@ -100,8 +100,9 @@ impl App {
     }
 }
 
-fn into_http(response: OutgoingResponse) -> Response<ResponseBody> {
-    let mut http = Response::new(ResponseBody::from(response.body));
+fn into_http(served: Served) -> Response<ResponseBody> {
+    let Served { response, lease } = served;
+    let mut http = Response::new(ResponseBody::from_function(response.body, lease));
     *http.status_mut() = response.status;
     *http.headers_mut() = response.headers;
     if let Some(text) = response.status_text

@@ -1,6 +1,6 @@
 //! Why a request got no response from its function, and why a worker ended.
 
-use edgefn_isolate::{BootError, HandlerError};
+use edgefn_isolate::{BootError, HandlerError, Stop};
 
 /// Why a dispatched request has no response from the function. The server maps each variant to
 /// one status code and JSON body.
@@ -26,8 +26,14 @@ pub enum WorkerError {
     Terminated {
         /// How the worker ended.
         reason: TerminationReason,
-        /// What happened, for the log and the response body.
+        /// What happened, for the log.
         detail: String,
+    },
+    /// No worker became free within the request wait timeout.
+    #[error("no worker of the function became free within {waited_ms} ms")]
+    NoWorkerAvailable {
+        /// How long the request waited.
+        waited_ms: u64,
     },
 }
 
@@ -36,8 +42,8 @@ impl From<HandlerError> for WorkerError {
         match error {
             HandlerError::Uncaught { message, stack } => WorkerError::Uncaught { message, stack },
             HandlerError::InvalidResponse(message) => WorkerError::InvalidResponse(message),
-            HandlerError::Panicked(detail) => WorkerError::Terminated {
-                reason: TerminationReason::Panic,
+            HandlerError::Terminated { stop, detail } => WorkerError::Terminated {
+                reason: TerminationReason::from_stop(stop),
                 detail,
             },
             HandlerError::Dropped => WorkerError::Terminated {
@@ -48,12 +54,29 @@ impl From<HandlerError> for WorkerError {
     }
 }
 
-/// Every way a worker can end. The names returned by [`TerminationReason::as_str`] are stable:
-/// events, metric labels, logs and response bodies all use them.
+/// Every way a worker can end: one closed set. The names returned by
+/// [`TerminationReason::as_str`] are stable; events, logs and response bodies all use them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TerminationReason {
+    /// The worker used more CPU time than its hard limit and was stopped at once.
+    CpuTime,
+    /// The worker's heap reached its limit.
+    Memory,
+    /// A request ran longer than the wall-clock limit; the worker was stopped.
+    WallClock,
     /// A Rust panic inside the worker; the worker was discarded.
     Panic,
+    /// The worker's code failed to load.
+    BootFailure,
+    /// The worker reached its soft CPU limit and was retired once its requests finished.
+    Retired,
+    /// The worker was idle longer than the idle timeout (scale to zero).
+    Idle,
+    /// The worker was evicted, least recently used first, to respect the process's cap on
+    /// isolates or on warm memory.
+    Evicted,
+    /// The `oneshot` policy: the worker served its one request.
+    Oneshot,
     /// The worker's thread or the whole process is stopping.
     Shutdown,
 }
@@ -62,8 +85,26 @@ impl TerminationReason {
     /// The stable name of the reason.
     pub fn as_str(self) -> &'static str {
         match self {
+            TerminationReason::CpuTime => "cpu",
+            TerminationReason::Memory => "memory",
+            TerminationReason::WallClock => "wall_clock",
             TerminationReason::Panic => "panic",
+            TerminationReason::BootFailure => "boot_failure",
+            TerminationReason::Retired => "retired",
+            TerminationReason::Idle => "idle",
+            TerminationReason::Evicted => "evicted",
+            TerminationReason::Oneshot => "oneshot",
             TerminationReason::Shutdown => "shutdown",
+        }
+    }
+
+    pub(crate) fn from_stop(stop: Stop) -> TerminationReason {
+        match stop {
+            Stop::CpuTime => TerminationReason::CpuTime,
+            Stop::Memory => TerminationReason::Memory,
+            Stop::WallClock => TerminationReason::WallClock,
+            Stop::Panic => TerminationReason::Panic,
+            Stop::Owner => TerminationReason::Shutdown,
         }
     }
 }

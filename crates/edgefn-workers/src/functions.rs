@@ -1,21 +1,15 @@
 //! The functions a process serves: sub-folders of the functions folder, found on first request.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
+
+use crate::settings::FunctionSettings;
 
 /// Longest accepted function name, in bytes.
 const MAX_NAME_LEN: usize = 128;
 
-/// Per-function settings from configuration.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FunctionSettings {
-    /// Environment variables of the function; the process environment is never visible to it.
-    pub env: BTreeMap<String, String>,
-}
-
-/// One function: a folder with an entry module, and where its isolate lives.
+/// One function: a folder with an entry module, and its settings.
 #[derive(Debug)]
 pub struct Function {
     /// The function's name, which is also its folder's name.
@@ -24,8 +18,6 @@ pub struct Function {
     pub root: PathBuf,
     /// Its settings.
     pub settings: FunctionSettings,
-    /// Index of the user-worker thread that hosts its isolate.
-    pub(crate) thread: usize,
 }
 
 /// A name that cannot be a function: empty, too long, hidden, or with path syntax in it.
@@ -52,25 +44,20 @@ pub fn validate_name(name: &str) -> Result<(), InvalidFunctionName> {
 /// The registry of functions under one folder.
 pub struct Functions {
     dir: PathBuf,
-    settings: BTreeMap<String, FunctionSettings>,
+    settings: Box<dyn Fn(&str) -> FunctionSettings + Send + Sync>,
     known: RwLock<HashMap<String, Arc<Function>>>,
-    threads: usize,
-    next_thread: AtomicUsize,
 }
 
 impl Functions {
-    /// A registry over `dir`, placing functions round-robin over `threads` worker threads.
+    /// A registry over `dir`; `settings` gives the settings of a function by name.
     pub fn new(
         dir: PathBuf,
-        settings: BTreeMap<String, FunctionSettings>,
-        threads: usize,
+        settings: impl Fn(&str) -> FunctionSettings + Send + Sync + 'static,
     ) -> Functions {
         Functions {
             dir,
-            settings,
+            settings: Box::new(settings),
             known: RwLock::new(HashMap::new()),
-            threads: threads.max(1),
-            next_thread: AtomicUsize::new(0),
         }
     }
 
@@ -91,8 +78,7 @@ impl Functions {
             Arc::new(Function {
                 name: name.to_owned(),
                 root,
-                settings: self.settings.get(name).cloned().unwrap_or_default(),
-                thread: self.next_thread.fetch_add(1, Ordering::Relaxed) % self.threads,
+                settings: (self.settings)(name),
             })
         });
         Ok(Some(function.clone()))
@@ -129,15 +115,16 @@ mod tests {
     }
 
     #[test]
-    fn finds_folders_and_spreads_them_over_threads() {
+    fn finds_folders_once_with_their_settings() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().to_path_buf();
         std::fs::create_dir(dir.join("a")).unwrap();
-        std::fs::create_dir(dir.join("b")).unwrap();
-        let functions = Functions::new(dir.clone(), BTreeMap::new(), 2);
+        let config = edgefn_runtime::Config::default();
+        let functions = Functions::new(dir.clone(), move |name| {
+            FunctionSettings::from_config(&config, name)
+        });
         let a = functions.lookup("a").unwrap().unwrap();
-        let b = functions.lookup("b").unwrap().unwrap();
-        assert_ne!(a.thread, b.thread);
+        assert_eq!(a.settings.max_parallelism, 1);
         assert!(Arc::ptr_eq(&a, &functions.lookup("a").unwrap().unwrap()));
         assert!(functions.lookup("missing").unwrap().is_none());
     }

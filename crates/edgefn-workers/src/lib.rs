@@ -1,9 +1,15 @@
-//! Running function instances: which isolate serves which request, on which thread.
+//! Running function instances: how many isolates each function gets, on which thread, and how
+//! they are stopped when they misbehave.
 //!
-//! The user-worker pool is N pinned OS threads, each with a single-threaded tokio runtime and a
-//! `LocalSet` hosting many isolates; an isolate lives on exactly one thread for its whole life.
-//! A function is placed on a thread when it is first seen, and each of its requests hops once,
-//! over a channel, from the server to that thread.
+//! - `scheduler.rs` decides, for each request, which worker serves it: an existing one, a new
+//!   one, or none yet (the request waits, bounded). It applies the pool policy and
+//!   `max_parallelism` of the function, the process-wide cap on isolates, idle eviction and the
+//!   bound on warm memory.
+//! - `pool.rs` owns the user-worker threads: N OS threads, each with a single-threaded tokio
+//!   runtime and a `LocalSet` hosting many isolates; an isolate lives on one thread for its
+//!   whole life.
+//! - `thread.rs` boots and serves isolates on one thread and supervises them: CPU time (soft
+//!   limit retires, hard limit stops at once), memory, and the wall clock of each request.
 //!
 //! Architecture invariant: this crate knows functions and isolates but not HTTP connections or
 //! routing; it never touches rquickjs types (the isolate crate's API is its boundary).
@@ -11,8 +17,12 @@
 mod error;
 mod functions;
 mod pool;
+mod scheduler;
+mod settings;
 mod thread;
 
 pub use error::{TerminationReason, WorkerError};
-pub use functions::{Function, FunctionSettings, Functions, InvalidFunctionName, validate_name};
-pub use pool::{PoolConfig, WorkerPool};
+pub use functions::{Function, Functions, InvalidFunctionName, validate_name};
+pub use pool::{PoolConfig, Served, WorkerPool};
+pub use scheduler::Lease;
+pub use settings::{FunctionSettings, Limits, Policy};

@@ -1,40 +1,59 @@
-//! The user-worker pool: pinned threads, each hosting the isolates of the functions placed on it.
+//! The user-worker pool: pinned threads hosting isolates, and the front door requests come in by.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use edgefn_isolate::{IncomingRequest, OutgoingResponse};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{TerminationReason, WorkerError};
 use crate::functions::Function;
-use crate::thread::{Command, WorkerThread};
+use crate::scheduler::{Lease, Scheduler, SchedulerConfig};
+use crate::thread::{Command, ThreadStart};
 
 /// Native stack of a user-worker thread, in bytes: the engine's own limit plus room for the
 /// host code around it.
 const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-/// How the pool and the isolates in it are built.
+/// How the pool is built.
 #[derive(Debug, Clone)]
 pub struct PoolConfig {
     /// Number of user-worker threads.
     pub threads: usize,
     /// Pin each thread to one CPU core (round-robin over the available cores).
     pub pin_threads: bool,
-    /// Heap limit of each isolate in bytes; `0` means no limit.
-    pub memory_limit_bytes: usize,
     /// `navigator.userAgent` inside every isolate.
     pub user_agent: String,
+    /// Longest a request waits for a free worker before it is refused.
+    pub request_wait_timeout: Duration,
+    /// Most isolates alive in the process at once.
+    pub max_isolates: usize,
+    /// Idle workers are destroyed after this long; `None` keeps them.
+    pub idle_timeout: Option<Duration>,
+    /// Bound on the memory of all warm isolates together, in bytes.
+    pub max_warm_memory_bytes: usize,
+}
+
+/// A response, and the lease that keeps its worker counted as busy until the response body is
+/// finished. Drop the lease when the body is done (or abandoned).
+#[derive(Debug)]
+pub struct Served {
+    /// The function's response.
+    pub response: OutgoingResponse,
+    /// Frees the worker when dropped.
+    pub lease: Lease,
 }
 
 /// The pool of user-worker threads.
 pub struct WorkerPool {
-    senders: Vec<mpsc::UnboundedSender<Command>>,
+    scheduler: Arc<Scheduler>,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl WorkerPool {
-    /// Starts `config.threads` threads named `edgefn-worker-<i>`.
+    /// Starts `config.threads` threads named `edgefn-worker-<i>`. Must be called inside a tokio
+    /// runtime, which runs the idle sweeper.
     pub fn start(config: PoolConfig) -> std::io::Result<WorkerPool> {
         let threads = config.threads.max(1);
         let cores = if config.pin_threads {
@@ -43,11 +62,30 @@ impl WorkerPool {
             Vec::new()
         };
         let mut senders = Vec::with_capacity(threads);
-        let mut handles = Vec::with_capacity(threads);
-        for index in 0..threads {
+        let mut inboxes = Vec::with_capacity(threads);
+        for _ in 0..threads {
             let (tx, rx) = mpsc::unbounded_channel();
+            senders.push(tx);
+            inboxes.push(rx);
+        }
+        let scheduler = Scheduler::new(
+            SchedulerConfig {
+                threads,
+                max_isolates: config.max_isolates.max(1),
+                request_wait_timeout: config.request_wait_timeout,
+                idle_timeout: config.idle_timeout,
+                max_warm_memory_bytes: config.max_warm_memory_bytes,
+            },
+            senders,
+        );
+        let mut handles = Vec::with_capacity(threads);
+        for (index, inbox) in inboxes.into_iter().enumerate() {
             let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
-            let config = config.clone();
+            let thread = ThreadStart {
+                index,
+                scheduler: scheduler.clone(),
+                user_agent: config.user_agent.clone(),
+            };
             let handle = std::thread::Builder::new()
                 .name(format!("edgefn-worker-{index}"))
                 .stack_size(THREAD_STACK_BYTES)
@@ -55,46 +93,58 @@ impl WorkerPool {
                     if let Some(core) = core {
                         core_affinity::set_for_current(core);
                     }
-                    WorkerThread::new(index, config).run(rx);
+                    thread.run(inbox);
                 })?;
-            senders.push(tx);
             handles.push(handle);
         }
-        Ok(WorkerPool { senders, handles })
+        Scheduler::spawn_idle_sweeper(&scheduler);
+        Ok(WorkerPool { scheduler, handles })
     }
 
     /// Number of threads in the pool.
     pub fn threads(&self) -> usize {
-        self.senders.len()
+        self.handles.len()
     }
 
-    /// Serves `request` with `function`, booting its isolate first if needed.
+    /// Number of workers `function` has right now (booting, serving or idle).
+    pub fn workers_of(&self, function: &str) -> usize {
+        self.scheduler.workers_of(function)
+    }
+
+    /// Serves `request` with `function`: picks or creates a worker according to the function's
+    /// policy (waiting, bounded, when none is free), then hands the request to its thread.
     pub async fn dispatch(
         &self,
         function: &Arc<Function>,
         request: IncomingRequest,
-    ) -> Result<OutgoingResponse, WorkerError> {
+    ) -> Result<Served, WorkerError> {
+        let lease = self.scheduler.acquire(function).await?;
         let (reply, response) = oneshot::channel();
-        let sender = &self.senders[function.thread % self.senders.len()];
         let gone = || WorkerError::Terminated {
             reason: TerminationReason::Shutdown,
             detail: "the worker thread is not running".into(),
         };
-        sender
-            .send(Command::Dispatch {
+        let sent = self.scheduler.send(
+            lease.thread,
+            Command::Dispatch {
+                worker: lease.worker,
                 function: function.clone(),
                 request,
                 reply,
-            })
-            .map_err(|_| gone())?;
-        response.await.map_err(|_| gone())?
+            },
+        );
+        if !sent {
+            return Err(gone());
+        }
+        let response = response.await.map_err(|_| gone())??;
+        Ok(Served { response, lease })
     }
 }
 
 impl Drop for WorkerPool {
     /// Closes every thread's inbox and waits for the threads to drop their isolates.
     fn drop(&mut self) {
-        self.senders.clear();
+        self.scheduler.close();
         for handle in self.handles.drain(..) {
             let _ = handle.join();
         }

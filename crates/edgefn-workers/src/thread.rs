@@ -1,15 +1,25 @@
-//! One user-worker thread: a current-thread tokio runtime and a `LocalSet` hosting the isolates
-//! of the functions placed on it, one isolate per function (the `per_worker` policy).
+//! One user-worker thread: a current-thread tokio runtime and a `LocalSet` hosting isolates, and
+//! the supervisor of each of them.
+//!
+//! Supervision, per worker:
+//! - CPU time: the isolate meters it around every entry into JavaScript and stops itself at the
+//!   hard limit (even inside a synchronous loop); after each request the thread compares it with
+//!   the soft limit and retires the worker (it finishes its requests, takes no new ones).
+//! - Memory: the isolate's allocator refuses to grow past the limit; the isolate then stops.
+//! - Wall clock: each request has its own deadline. Past it the isolate is stopped, so every
+//!   request it was serving fails the same way, and the next request gets a fresh worker. The
+//!   deadline is also handed to the isolate's interrupt handler, so a synchronous loop cannot
+//!   outlive it either.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use edgefn_isolate::{
     BootError, HandlerError, IncomingRequest, Isolate, IsolateOptions, LogLevel, OutgoingResponse,
+    Stop,
 };
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
@@ -17,155 +27,258 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{TerminationReason, WorkerError};
 use crate::functions::Function;
-use crate::pool::PoolConfig;
+use crate::scheduler::{Scheduler, WorkerId};
 
 /// Work sent to a thread.
+// `Dispatch` is the hot, large variant and `Destroy` the rare one: boxing the request would
+// cost an allocation per request to save bytes on a rare message.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Command {
-    /// Serve a request with a function, booting its isolate if needed.
+    /// Serve a request with a worker, booting it first if it is new.
     Dispatch {
+        worker: WorkerId,
         function: Arc<Function>,
         request: IncomingRequest,
         reply: oneshot::Sender<Result<OutgoingResponse, WorkerError>>,
     },
+    /// Destroy a worker that has nothing left to do.
+    Destroy {
+        worker: WorkerId,
+        reason: TerminationReason,
+    },
 }
 
-/// Process-wide counter for worker ids, so that log lines of different workers never mix.
-static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
-
-type BootFuture = Shared<LocalBoxFuture<'static, Result<Worker, BootError>>>;
-
-/// A booted isolate and the id it is known by in logs.
-#[derive(Clone)]
-struct Worker {
-    id: u64,
-    isolate: Isolate,
-}
+type BootFuture = Shared<LocalBoxFuture<'static, Result<Rc<Worker>, BootError>>>;
 
 enum Slot {
     Booting(BootFuture),
-    Ready(Worker),
+    Ready(Rc<Worker>),
+}
+
+/// A booted isolate and what its supervisor tracks about it.
+struct Worker {
+    id: WorkerId,
+    function: Arc<Function>,
+    isolate: Isolate,
+    /// Deadlines of the requests in flight, with a sequence number to keep them distinct.
+    deadlines: RefCell<BTreeSet<(Instant, u64)>>,
+    next_request: Cell<u64>,
 }
 
 pub(crate) struct WorkerThread {
     index: usize,
-    config: PoolConfig,
-    slots: RefCell<HashMap<String, Slot>>,
+    scheduler: Arc<Scheduler>,
+    user_agent: String,
+    slots: RefCell<HashMap<WorkerId, Slot>>,
 }
 
 impl WorkerThread {
-    pub(crate) fn new(index: usize, config: PoolConfig) -> Rc<WorkerThread> {
-        Rc::new(WorkerThread {
-            index,
-            config,
-            slots: RefCell::new(HashMap::new()),
-        })
-    }
-
-    /// Serves commands until the inbox closes, then drops every isolate.
-    pub(crate) fn run(self: Rc<Self>, mut inbox: mpsc::UnboundedReceiver<Command>) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("a current-thread tokio runtime can always be built");
-        let local = tokio::task::LocalSet::new();
-        local.block_on(&runtime, async {
-            while let Some(command) = inbox.recv().await {
-                let thread = self.clone();
-                tokio::task::spawn_local(async move { thread.handle(command).await });
-            }
-        });
-        let workers = self.slots.borrow_mut().drain().count();
-        tracing::debug!(thread = self.index, workers, "worker thread stopped");
-    }
-
     async fn handle(self: Rc<Self>, command: Command) {
-        let Command::Dispatch {
-            function,
-            request,
-            reply,
-        } = command;
-        let worker = match self.worker_for(&function).await {
+        match command {
+            Command::Dispatch {
+                worker,
+                function,
+                request,
+                reply,
+            } => {
+                let result = self.serve(worker, &function, request).await;
+                let _ = reply.send(result);
+            }
+            Command::Destroy { worker, reason } => self.destroy(worker, reason),
+        }
+    }
+
+    async fn serve(
+        &self,
+        id: WorkerId,
+        function: &Arc<Function>,
+        request: IncomingRequest,
+    ) -> Result<OutgoingResponse, WorkerError> {
+        let worker = match self.worker(id, function).await {
             Ok(worker) => worker,
             Err(error) => {
-                let _ = reply.send(Err(WorkerError::Boot(error)));
-                return;
+                self.scheduler.worker_gone(&function.name, id);
+                return Err(WorkerError::Boot(error));
             }
         };
-        let result = worker
-            .isolate
-            .dispatch(request)
-            .await
-            .unwrap_or(Err(HandlerError::Dropped));
+        let limits = &function.settings.limits;
+        let deadline = Instant::now() + limits.wall_clock;
+        let key = worker.add_deadline(deadline);
+        let response = worker.isolate.dispatch(request);
+        let result = match tokio::time::timeout_at(deadline.into(), response).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(HandlerError::Dropped),
+            Err(_) => {
+                worker
+                    .isolate
+                    .stop(Stop::WallClock, "a request ran past the wall-clock limit");
+                Err(HandlerError::Terminated {
+                    stop: Stop::WallClock,
+                    detail: "a request ran past the wall-clock limit".into(),
+                })
+            }
+        };
+        worker.remove_deadline(key);
+        self.supervise(&worker);
         if let Err(error) = &result {
-            self.report(&function, &worker, error);
+            log_failure(&worker, error);
         }
-        let _ = reply.send(result.map_err(WorkerError::from));
+        result.map_err(WorkerError::from)
     }
 
-    /// The function's worker on this thread, booted on first use. Concurrent requests during
-    /// a boot wait for the same boot; a failed boot is not remembered, so the next request
-    /// tries again (the code may have been fixed).
-    async fn worker_for(&self, function: &Arc<Function>) -> Result<Worker, BootError> {
-        let existing = match self.slots.borrow().get(&function.name) {
-            Some(Slot::Ready(worker)) if !worker.isolate.is_poisoned() => {
-                return Ok(worker.clone());
-            }
+    /// After a request: end a stopped worker, retire one past its soft CPU limit, report
+    /// memory.
+    fn supervise(&self, worker: &Rc<Worker>) {
+        let name = &worker.function.name;
+        if let Some(stop) = worker.isolate.stopped() {
+            self.end(worker, TerminationReason::from_stop(stop));
+            return;
+        }
+        let cpu = worker.isolate.cpu_time();
+        if cpu >= worker.function.settings.limits.cpu_soft {
+            tracing::warn!(
+                function = %name,
+                worker_id = worker.id,
+                cpu_time_ms = cpu.as_millis() as u64,
+                "worker reached its soft CPU limit and is retired"
+            );
+            self.scheduler.retire(name, worker.id);
+        }
+        self.scheduler
+            .memory(name, worker.id, worker.isolate.memory_used_bytes());
+    }
+
+    /// The worker `id`, booted on first use. Concurrent requests during a boot wait for the
+    /// same boot.
+    async fn worker(
+        &self,
+        id: WorkerId,
+        function: &Arc<Function>,
+    ) -> Result<Rc<Worker>, BootError> {
+        let booting = match self.slots.borrow().get(&id) {
+            Some(Slot::Ready(worker)) => return Ok(worker.clone()),
             Some(Slot::Booting(boot)) => Some(boot.clone()),
-            _ => None,
+            None => None,
         };
-        if let Some(boot) = existing {
+        if let Some(boot) = booting {
             return boot.await;
         }
-        let boot = boot(function.clone(), self.config.clone())
+        let boot = boot(id, function.clone(), self.user_agent.clone())
             .boxed_local()
             .shared();
         self.slots
             .borrow_mut()
-            .insert(function.name.clone(), Slot::Booting(boot.clone()));
+            .insert(id, Slot::Booting(boot.clone()));
         let result = boot.await;
         let mut slots = self.slots.borrow_mut();
-        match &result {
-            Ok(worker) => {
-                slots.insert(function.name.clone(), Slot::Ready(worker.clone()));
-            }
-            Err(error) => {
-                slots.remove(&function.name);
-                tracing::error!(function = %function.name, %error, "function failed to boot");
+        // The slot may have been destroyed meanwhile; then the worker is dropped here.
+        if matches!(slots.get(&id), Some(Slot::Booting(_))) {
+            match &result {
+                Ok(worker) => {
+                    slots.insert(id, Slot::Ready(worker.clone()));
+                }
+                Err(error) => {
+                    slots.remove(&id);
+                    tracing::error!(
+                        function = %function.name,
+                        worker_id = id,
+                        %error,
+                        event = "boot_failure",
+                        "function failed to boot"
+                    );
+                }
             }
         }
         result
     }
 
-    /// Logs a failed request and discards the worker if it can no longer be trusted.
-    fn report(&self, function: &Function, worker: &Worker, error: &HandlerError) {
-        match error {
-            HandlerError::Uncaught { message, .. } => {
-                tracing::error!(function = %function.name, worker_id = worker.id, %message, "uncaught exception in handler");
-            }
-            HandlerError::InvalidResponse(message) => {
-                tracing::error!(function = %function.name, worker_id = worker.id, %message, "handler returned an invalid response");
-            }
-            HandlerError::Panicked(_) | HandlerError::Dropped => {}
+    /// Forgets a worker that stopped itself and tells the scheduler.
+    fn end(&self, worker: &Rc<Worker>, reason: TerminationReason) {
+        let removed = match self.slots.borrow().get(&worker.id) {
+            Some(Slot::Ready(current)) => Rc::ptr_eq(current, worker),
+            _ => false,
+        };
+        if removed {
+            self.slots.borrow_mut().remove(&worker.id);
+            log_shutdown(worker, reason);
+            self.scheduler.worker_gone(&worker.function.name, worker.id);
         }
-        if worker.isolate.is_poisoned() {
-            let mut slots = self.slots.borrow_mut();
-            if matches!(slots.get(&function.name), Some(Slot::Ready(w)) if w.id == worker.id) {
-                slots.remove(&function.name);
-            }
-            tracing::error!(
-                function = %function.name,
-                worker_id = worker.id,
-                reason = TerminationReason::Panic.as_str(),
-                %error,
-                "worker discarded"
-            );
+    }
+
+    /// Destroys a worker on the scheduler's request.
+    fn destroy(&self, id: WorkerId, reason: TerminationReason) {
+        let slot = self.slots.borrow_mut().remove(&id);
+        if let Some(Slot::Ready(worker)) = slot {
+            log_shutdown(&worker, reason);
+            worker.isolate.stop(Stop::Owner, "the worker was destroyed");
         }
     }
 }
 
-async fn boot(function: Arc<Function>, config: PoolConfig) -> Result<Worker, BootError> {
+/// A thread before it runs: moved into the OS thread, which builds the runtime.
+pub(crate) struct ThreadStart {
+    pub(crate) index: usize,
+    pub(crate) scheduler: Arc<Scheduler>,
+    pub(crate) user_agent: String,
+}
+
+impl ThreadStart {
+    /// Serves commands until the inbox closes, then drops every isolate.
+    pub(crate) fn run(self, mut inbox: mpsc::UnboundedReceiver<Command>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a current-thread tokio runtime can always be built");
+        let thread = Rc::new(WorkerThread {
+            index: self.index,
+            scheduler: self.scheduler,
+            user_agent: self.user_agent,
+            slots: RefCell::new(HashMap::new()),
+        });
+        let local = tokio::task::LocalSet::new();
+        local.block_on(&runtime, async {
+            while let Some(command) = inbox.recv().await {
+                let thread = thread.clone();
+                tokio::task::spawn_local(thread.handle(command));
+            }
+        });
+        let slots: Vec<Slot> = thread.slots.borrow_mut().drain().map(|(_, s)| s).collect();
+        for slot in slots {
+            if let Slot::Ready(worker) = slot {
+                log_shutdown(&worker, TerminationReason::Shutdown);
+            }
+        }
+        tracing::debug!(thread = thread.index, "worker thread stopped");
+    }
+}
+
+// === impl Worker ===
+
+impl Worker {
+    fn add_deadline(&self, deadline: Instant) -> (Instant, u64) {
+        let key = (deadline, self.next_request.get());
+        self.next_request.set(key.1 + 1);
+        let mut deadlines = self.deadlines.borrow_mut();
+        deadlines.insert(key);
+        self.isolate
+            .set_deadline(deadlines.first().map(|(at, _)| *at));
+        key
+    }
+
+    fn remove_deadline(&self, key: (Instant, u64)) {
+        let mut deadlines = self.deadlines.borrow_mut();
+        deadlines.remove(&key);
+        self.isolate
+            .set_deadline(deadlines.first().map(|(at, _)| *at));
+    }
+}
+
+async fn boot(
+    id: WorkerId,
+    function: Arc<Function>,
+    user_agent: String,
+) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
-    let id = NEXT_WORKER_ID.fetch_add(1, Ordering::Relaxed);
     let name = function.name.clone();
     let log = Rc::new(move |level: LogLevel, message: &str| match level {
         LogLevel::Debug => {
@@ -181,18 +294,76 @@ async fn boot(function: Arc<Function>, config: PoolConfig) -> Result<Worker, Boo
             tracing::error!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
         }
     });
+    let limits = &function.settings.limits;
     let isolate = Isolate::new(IsolateOptions {
-        memory_limit_bytes: config.memory_limit_bytes,
+        memory_limit_bytes: limits.memory_bytes,
+        cpu_time_limit: Some(limits.cpu_hard),
         env: function.settings.env.clone(),
-        user_agent: config.user_agent.clone(),
+        user_agent,
         log,
     })?;
     isolate.boot(&function.root).await?;
     tracing::info!(
         function = %function.name,
         worker_id = id,
-        boot_ms = started.elapsed().as_secs_f64() * 1000.0,
+        boot_time_ms = started.elapsed().as_secs_f64() * 1000.0,
+        event = "boot",
         "worker booted"
     );
-    Ok(Worker { id, isolate })
+    Ok(Rc::new(Worker {
+        id,
+        function,
+        isolate,
+        deadlines: RefCell::new(BTreeSet::new()),
+        next_request: Cell::new(0),
+    }))
+}
+
+fn log_failure(worker: &Worker, error: &HandlerError) {
+    let function = &worker.function.name;
+    match error {
+        HandlerError::Uncaught { message, stack } => tracing::error!(
+            function = %function,
+            worker_id = worker.id,
+            %message,
+            stack = stack.as_deref().unwrap_or(""),
+            event = "uncaught_exception",
+            "uncaught exception in handler"
+        ),
+        HandlerError::InvalidResponse(message) => tracing::error!(
+            function = %function,
+            worker_id = worker.id,
+            %message,
+            "handler returned an invalid response"
+        ),
+        HandlerError::Terminated { .. } | HandlerError::Dropped => {}
+    }
+}
+
+fn log_shutdown(worker: &Worker, reason: TerminationReason) {
+    let cpu_time_ms = worker.isolate.cpu_time().as_secs_f64() * 1000.0;
+    let memory_bytes = worker.isolate.memory_used_bytes();
+    match reason {
+        TerminationReason::CpuTime
+        | TerminationReason::Memory
+        | TerminationReason::WallClock
+        | TerminationReason::Panic => tracing::error!(
+            function = %worker.function.name,
+            worker_id = worker.id,
+            reason = reason.as_str(),
+            cpu_time_ms,
+            memory_bytes,
+            event = "shutdown",
+            "worker terminated"
+        ),
+        _ => tracing::info!(
+            function = %worker.function.name,
+            worker_id = worker.id,
+            reason = reason.as_str(),
+            cpu_time_ms,
+            memory_bytes,
+            event = "shutdown",
+            "worker ended"
+        ),
+    }
 }

@@ -73,6 +73,12 @@ impl TestServer {
         self
     }
 
+    /// Changes any configuration value, e.g. `.config(|c| c.limits.cpu_hard_ms = 200)`.
+    pub fn config(mut self, change: impl FnOnce(&mut Config)) -> TestServer {
+        change(&mut self.config);
+        self
+    }
+
     /// Number of user-worker threads (default 2).
     pub fn threads(mut self, threads: usize) -> TestServer {
         self.config.workers.threads = threads;

@@ -1,0 +1,225 @@
+//! What an isolate consumes, and the engine-level stops when it consumes too much.
+//!
+//! - CPU time: the thread's CPU clock is read around every entry into JavaScript and the
+//!   difference added up. While JavaScript runs, QuickJS calls the interrupt handler every few
+//!   thousand operations; it compares the running total against the hard limit, so even a
+//!   synchronous `while (true) {}` stops within milliseconds of the limit.
+//! - Memory: every allocation of the runtime goes through [`CountingAllocator`], which keeps an
+//!   exact byte count (cheap to read, unlike QuickJS's heap walk) and refuses allocations past
+//!   the limit. QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
+//!   remembered, and the isolate is stopped when the entry ends or at the next interrupt.
+//! - A deadline: the interrupt handler also stops JavaScript that runs past a wall-clock instant
+//!   set by the owner of the isolate.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use rquickjs::allocator::Allocator;
+
+/// Why the engine stopped an isolate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// The isolate used more CPU time than its hard limit.
+    CpuTime,
+    /// The isolate's heap reached its limit.
+    Memory,
+    /// The owner's deadline passed (a request ran past its wall-clock limit).
+    WallClock,
+    /// A Rust panic happened inside the isolate.
+    Panic,
+    /// The owner stopped the isolate (eviction, retirement, shutdown).
+    Owner,
+}
+
+/// Shared between an isolate, its interrupt handler and its allocator.
+#[derive(Debug, Default)]
+pub(crate) struct Meter {
+    /// CPU time spent inside JavaScript by completed entries.
+    cpu_used: Cell<Duration>,
+    /// The thread CPU clock when the current entry began.
+    entered_at: Cell<Option<Duration>>,
+    cpu_limit: Cell<Option<Duration>>,
+    deadline: Cell<Option<Instant>>,
+    /// Bytes currently allocated by the runtime.
+    pub(crate) memory_used: Cell<usize>,
+    memory_limit: Cell<usize>,
+    memory_exceeded: Cell<bool>,
+    /// Set once a limit tripped inside JavaScript, so the interrupt keeps firing until the
+    /// entry unwinds.
+    tripped: Cell<Option<Stop>>,
+}
+
+impl Meter {
+    pub(crate) fn new(cpu_limit: Option<Duration>, memory_limit: usize) -> Rc<Meter> {
+        let meter = Meter::default();
+        meter.cpu_limit.set(cpu_limit);
+        meter.memory_limit.set(memory_limit);
+        Rc::new(meter)
+    }
+
+    pub(crate) fn begin_entry(&self) {
+        if self.entered_at.get().is_none() {
+            self.entered_at.set(Some(thread_cpu_time()));
+        }
+    }
+
+    pub(crate) fn end_entry(&self) {
+        if let Some(start) = self.entered_at.take() {
+            let spent = thread_cpu_time().saturating_sub(start);
+            self.cpu_used.set(self.cpu_used.get() + spent);
+        }
+    }
+
+    /// CPU time used so far, including the entry in progress.
+    pub(crate) fn cpu_used(&self) -> Duration {
+        let running = self.entered_at.get().map_or(Duration::ZERO, |start| {
+            thread_cpu_time().saturating_sub(start)
+        });
+        self.cpu_used.get() + running
+    }
+
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.deadline.set(deadline);
+    }
+
+    /// The limit that has been crossed, if any.
+    pub(crate) fn check(&self) -> Option<Stop> {
+        if let Some(stop) = self.tripped.get() {
+            return Some(stop);
+        }
+        let stop = if self.memory_exceeded.get() {
+            Some(Stop::Memory)
+        } else if self
+            .cpu_limit
+            .get()
+            .is_some_and(|limit| self.cpu_used() >= limit)
+        {
+            Some(Stop::CpuTime)
+        } else if self.deadline.get().is_some_and(|d| Instant::now() >= d) {
+            Some(Stop::WallClock)
+        } else {
+            None
+        };
+        if stop.is_some() {
+            self.tripped.set(stop);
+        }
+        stop
+    }
+
+    /// The interrupt handler: `true` makes QuickJS throw an uncatchable error.
+    pub(crate) fn interrupt_handler(meter: &Rc<Meter>) -> Box<dyn FnMut() -> bool> {
+        let meter = meter.clone();
+        Box::new(move || meter.check().is_some())
+    }
+}
+
+/// CPU time consumed by the calling thread.
+pub(crate) fn thread_cpu_time() -> Duration {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `now` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID is supported on
+    // every Linux this project targets, and on failure `now` stays zero.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+}
+
+// === impl CountingAllocator ===
+
+/// The runtime's allocator: the C allocator, with an exact count of live bytes and a limit.
+pub(crate) struct CountingAllocator {
+    meter: Rc<Meter>,
+}
+
+impl CountingAllocator {
+    pub(crate) fn new(meter: Rc<Meter>) -> Self {
+        CountingAllocator { meter }
+    }
+
+    fn admit(&self, extra: usize) -> bool {
+        let limit = self.meter.memory_limit.get();
+        if limit != 0 && self.meter.memory_used.get().saturating_add(extra) > limit {
+            self.meter.memory_exceeded.set(true);
+            return false;
+        }
+        true
+    }
+
+    fn add(&self, ptr: *mut u8) {
+        if !ptr.is_null() {
+            // SAFETY: `ptr` was just returned by the C allocator.
+            let size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+            self.meter
+                .memory_used
+                .set(self.meter.memory_used.get() + size);
+        }
+    }
+
+    fn remove(&self, ptr: *mut u8) {
+        if !ptr.is_null() {
+            // SAFETY: `ptr` is a live allocation of the C allocator.
+            let size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+            self.meter
+                .memory_used
+                .set(self.meter.memory_used.get().saturating_sub(size));
+        }
+    }
+}
+
+// SAFETY: every pointer comes from the C allocator, whose `malloc` returns memory aligned for
+// any type (so for `usize`), and `usable_size` is `malloc_usable_size` of the same allocator.
+unsafe impl Allocator for CountingAllocator {
+    fn alloc(&mut self, size: usize) -> *mut u8 {
+        if !self.admit(size) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: plain C allocation.
+        let ptr = unsafe { libc::malloc(size) }.cast::<u8>();
+        self.add(ptr);
+        ptr
+    }
+
+    fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
+        if !self.admit(count.saturating_mul(size)) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: plain C allocation.
+        let ptr = unsafe { libc::calloc(count, size) }.cast::<u8>();
+        self.add(ptr);
+        ptr
+    }
+
+    unsafe fn dealloc(&mut self, ptr: *mut u8) {
+        self.remove(ptr);
+        // SAFETY: the caller guarantees `ptr` came from this allocator.
+        unsafe { libc::free(ptr.cast()) };
+    }
+
+    unsafe fn realloc(&mut self, ptr: *mut u8, new_size: usize) -> *mut u8 {
+        let old_size = if ptr.is_null() {
+            0
+        } else {
+            // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator.
+            unsafe { libc::malloc_usable_size(ptr.cast()) }
+        };
+        if new_size > old_size && !self.admit(new_size - old_size) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: as above; on failure the old block stays valid and counted.
+        let new = unsafe { libc::realloc(ptr.cast(), new_size) }.cast::<u8>();
+        if !new.is_null() {
+            let used = self.meter.memory_used.get().saturating_sub(old_size);
+            // SAFETY: `new` was just returned by the C allocator.
+            let size = unsafe { libc::malloc_usable_size(new.cast()) };
+            self.meter.memory_used.set(used + size);
+        }
+        new
+    }
+
+    unsafe fn usable_size(ptr: *mut u8) -> usize {
+        // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator.
+        unsafe { libc::malloc_usable_size(ptr.cast()) }
+    }
+}
