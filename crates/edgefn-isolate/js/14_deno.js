@@ -149,14 +149,25 @@ ObjectDefineProperty(denoServe, "name", { value: "serve" });
 // ---------------------------------------------------------------------------
 // waitUntil: for now a rejection is reported; the host will track these.
 
+// The host keeps the worker alive (within its limits) until every promise
+// given to waitUntil has settled.
 function trackWaitUntil(promise) {
+  let settled;
   try {
-    promiseThen(promiseResolve(promise), undefined, (error) => {
-      reportException(error, "Uncaught (in waitUntil)");
-    });
+    settled = promiseResolve(promise);
   } catch (error) {
     reportException(error, "Uncaught (in waitUntil)");
+    return;
   }
+  host.keepAlive(1);
+  promiseThen(
+    settled,
+    () => host.keepAlive(-1),
+    (error) => {
+      host.keepAlive(-1);
+      reportException(error, "Uncaught (in waitUntil)");
+    },
+  );
 }
 
 const EdgeRuntime = {

@@ -482,6 +482,16 @@ function unhandledRejection(reason) {
   reportException(reason, "Uncaught (in promise)");
 }
 
+// Called by the host before a planned retirement (HTML §7.1.5 beforeunload,
+// as Supabase's edge-runtime dispatches it to user workers).
+function beforeUnload() {
+  try {
+    dispatchGlobalEvent("beforeunload");
+  } catch (error) {
+    reportException(error);
+  }
+}
+
 function fireTimerFromHost(id) {
   try {
     fireTimer(id);
@@ -496,4 +506,5 @@ return {
   complete: completeHostOp,
   fireTimer: fireTimerFromHost,
   unhandledRejection,
+  beforeUnload,
 };

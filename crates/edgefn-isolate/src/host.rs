@@ -124,6 +124,21 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         Function::new(ctx.clone(), || uuid::Uuid::new_v4().to_string())?,
     )?;
 
+    // keepAlive(delta): a promise given to waitUntil started (+1) or settled (-1).
+    let w = weak.clone();
+    set(
+        "keepAlive",
+        Function::new(ctx.clone(), move |delta: i32| {
+            if let Some(inner) = w.upgrade() {
+                let pending = inner.background.get().saturating_add_signed(delta as isize);
+                inner.background.set(pending);
+                if pending == 0 {
+                    inner.background_settled.notify_waiters();
+                }
+            }
+        })?,
+    )?;
+
     install_encoding(ctx, &host)?;
     install_url(ctx, &host)?;
     install_bodies(ctx, &host, &weak)?;

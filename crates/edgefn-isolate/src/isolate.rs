@@ -86,6 +86,9 @@ pub(crate) struct Inner {
     pub(crate) time_origin: Instant,
     meter: Rc<Meter>,
     stopped: Cell<Option<Stop>>,
+    /// Promises given to `waitUntil` that have not settled yet.
+    pub(crate) background: Cell<usize>,
+    pub(crate) background_settled: tokio::sync::Notify,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -95,6 +98,7 @@ struct Hooks {
     complete: Persistent<Function<'static>>,
     fire_timer: Persistent<Function<'static>>,
     unhandled_rejection: Persistent<Function<'static>>,
+    before_unload: Persistent<Function<'static>>,
 }
 
 /// Host-side resources JavaScript refers to by number.
@@ -190,6 +194,8 @@ impl Isolate {
             time_origin: Instant::now(),
             meter,
             stopped: Cell::new(None),
+            background: Cell::new(0),
+            background_settled: tokio::sync::Notify::new(),
         });
         let weak = Rc::downgrade(&inner);
         inner.install_rejection_tracker(weak.clone());
@@ -223,6 +229,7 @@ impl Isolate {
                 complete: hook("complete")?,
                 fire_timer: hook("fireTimer")?,
                 unhandled_rejection: hook("unhandledRejection")?,
+                before_unload: hook("beforeUnload")?,
             })
         })?;
         *inner.hooks.borrow_mut() = Some(hooks);
@@ -370,6 +377,32 @@ impl Isolate {
     /// [`Stop::WallClock`]; `None` removes the deadline.
     pub fn set_deadline(&self, deadline: Option<Instant>) {
         self.inner.meter.set_deadline(deadline);
+    }
+
+    /// Dispatches `beforeunload` on the global object, before a planned retirement.
+    pub fn before_unload(&self) {
+        let inner = &self.inner;
+        let _ = inner.enter(|ctx| -> rquickjs::Result<()> {
+            let hook = inner.hook(|h| &h.before_unload).restore(&ctx)?;
+            hook.call(())
+        });
+    }
+
+    /// Number of promises given to `waitUntil` that have not settled yet.
+    pub fn background_work(&self) -> usize {
+        self.inner.background.get()
+    }
+
+    /// Resolves once every promise given to `waitUntil` has settled (at once if none is
+    /// pending, or when the isolate stops).
+    pub async fn background_settled(&self) {
+        loop {
+            let settled = self.inner.background_settled.notified();
+            if self.inner.background.get() == 0 || self.inner.stopped.get().is_some() {
+                return;
+            }
+            settled.await;
+        }
     }
 
     /// Number of requests dispatched and not yet answered.
@@ -571,6 +604,7 @@ impl Inner {
             return;
         }
         self.stopped.set(Some(stop));
+        self.background_settled.notify_waiters();
         let error = || HandlerError::Terminated {
             stop,
             detail: detail.to_owned(),

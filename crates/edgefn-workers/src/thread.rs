@@ -84,7 +84,7 @@ impl WorkerThread {
                 let result = self.serve(worker, &function, request).await;
                 let _ = reply.send(result);
             }
-            Command::Destroy { worker, reason } => self.destroy(worker, reason),
+            Command::Destroy { worker, reason } => self.destroy(worker, reason).await,
         }
     }
 
@@ -205,13 +205,28 @@ impl WorkerThread {
         }
     }
 
-    /// Destroys a worker on the scheduler's request.
-    fn destroy(&self, id: WorkerId, reason: TerminationReason) {
+    /// Retires a worker on the scheduler's request: `beforeunload` is dispatched, and
+    /// `waitUntil` work may finish (within the wall-clock limit) before the isolate goes.
+    async fn destroy(&self, id: WorkerId, reason: TerminationReason) {
         let slot = self.slots.borrow_mut().remove(&id);
-        if let Some(Slot::Ready(worker)) = slot {
-            log_shutdown(&worker, reason);
-            worker.isolate.stop(Stop::Owner, "the worker was destroyed");
+        let Some(Slot::Ready(worker)) = slot else {
+            return;
+        };
+        worker.isolate.before_unload();
+        let grace = worker.function.settings.limits.wall_clock;
+        if tokio::time::timeout(grace, worker.isolate.background_settled())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                function = %worker.function.name,
+                worker_id = worker.id,
+                pending = worker.isolate.background_work(),
+                "waitUntil work still pending at retirement was cut short"
+            );
         }
+        log_shutdown(&worker, reason);
+        worker.isolate.stop(Stop::Owner, "the worker was retired");
     }
 }
 

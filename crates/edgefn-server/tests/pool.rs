@@ -1,0 +1,296 @@
+//! Pool policies: which isolate serves a request, how many exist at once, how long a request
+//! waits for one, and when idle ones go away. Each isolate shows its identity through a random
+//! id chosen when its module loads.
+
+mod support;
+
+use std::collections::HashSet;
+
+use edgefn_runtime::Policy;
+use support::{RunningServer, TestServer};
+
+/// Answers with the isolate's id and how many requests it was serving at most at once; waits
+/// a little while serving so that concurrent requests overlap.
+const IDENTIFY: &str = r#"
+const id = crypto.randomUUID();
+let active = 0, maxActive = 0;
+Deno.serve(async (req) => {
+    active++; maxActive = Math.max(maxActive, active);
+    const wait = Number(new URL(req.url).searchParams.get('wait') ?? '0');
+    if (wait) await new Promise((r) => setTimeout(r, wait));
+    active--;
+    return Response.json({ id, maxActive });
+});"#;
+
+async fn identify(srv: &RunningServer, query: &str) -> serde_json::Value {
+    identify_at(srv, "f", query).await
+}
+
+async fn identify_at(srv: &RunningServer, function: &str, query: &str) -> serde_json::Value {
+    let (status, body) = srv.get_json(&format!("/{function}?{query}")).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+async fn concurrently(srv: &RunningServer, n: usize, query: &str) -> Vec<serde_json::Value> {
+    let requests: Vec<_> = (0..n)
+        .map(|_| {
+            let client = srv.client().clone();
+            let url = srv.url(&format!("/f?{query}"));
+            tokio::spawn(async move {
+                let response = client.get(url).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                response.json::<serde_json::Value>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for request in requests {
+        bodies.push(request.await.unwrap());
+    }
+    bodies
+}
+
+fn ids(bodies: &[serde_json::Value]) -> HashSet<String> {
+    bodies
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn server(policy: Policy, max_parallelism: usize) -> TestServer {
+    TestServer::new().function("f", IDENTIFY).config(|c| {
+        c.pool.policy = policy;
+        c.pool.max_parallelism = max_parallelism;
+    })
+}
+
+#[tokio::test]
+async fn per_worker_serves_concurrent_requests_on_one_isolate() {
+    let srv = server(Policy::PerWorker, 1).start().await;
+    let first = identify(&srv, "").await;
+    let bodies = concurrently(&srv, 8, "wait=50").await;
+    assert_eq!(
+        ids(&bodies),
+        HashSet::from([first["id"].as_str().unwrap().to_owned()])
+    );
+    // One isolate served several of them at the same time.
+    assert!(
+        bodies.iter().any(|b| b["maxActive"].as_u64().unwrap() > 1),
+        "{bodies:?}"
+    );
+}
+
+#[tokio::test]
+async fn per_request_serves_one_request_at_a_time_and_reuses_isolates() {
+    let srv = server(Policy::PerRequest, 2).start().await;
+    let bodies = concurrently(&srv, 8, "wait=20").await;
+    assert!(
+        bodies.iter().all(|b| b["maxActive"] == 1),
+        "an isolate served two requests at once: {bodies:?}"
+    );
+    let used = ids(&bodies);
+    assert!(!used.is_empty() && used.len() <= 2, "{used:?}");
+    // Afterwards, requests reuse those isolates instead of creating new ones.
+    for _ in 0..3 {
+        let id = identify(&srv, "").await["id"].as_str().unwrap().to_owned();
+        assert!(used.contains(&id), "{id} is a new isolate");
+    }
+}
+
+#[tokio::test]
+async fn oneshot_gives_every_request_a_fresh_isolate() {
+    let srv = TestServer::new()
+        .function("oneshot", IDENTIFY)
+        .config(|c| c.pool.policy = Policy::Oneshot)
+        .start()
+        .await;
+    let mut seen = HashSet::new();
+    for _ in 0..4 {
+        let id = identify_at(&srv, "oneshot", "").await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(seen.insert(id), "an isolate was reused");
+    }
+    let logged = support::function_logs("oneshot");
+    assert!(
+        logged.iter().any(|l| l["fields"]["reason"] == "oneshot"),
+        "{logged:#?}"
+    );
+}
+
+#[tokio::test]
+async fn max_parallelism_bounds_isolates_and_a_full_pool_answers_503_after_the_wait() {
+    // The first request holds the only isolate with a response that never ends.
+    let srv = TestServer::new()
+        .function(
+            "f",
+            r#"Deno.serve((req) => new URL(req.url).searchParams.has('hold')
+                ? new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array([104])); } }))
+                : new Response('served'));"#,
+        )
+        .config(|c| {
+            c.pool.policy = Policy::PerRequest;
+            c.pool.max_parallelism = 1;
+            c.pool.request_wait_timeout_ms = 200;
+        })
+        .start()
+        .await;
+    let mut held = srv.get("/f?hold").await;
+    assert_eq!(held.chunk().await.unwrap().unwrap(), &b"h"[..]);
+    let refused = srv.get("/f").await;
+    assert_eq!(refused.status(), 503);
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "WorkerUnavailable");
+    assert_eq!(body["function"], "f");
+    // When the client holding the isolate goes away, the isolate is free again.
+    drop(held);
+    assert_eq!(srv.get_text("/f").await, (200, "served".into()));
+}
+
+#[tokio::test]
+async fn a_waiting_request_gets_the_isolate_as_soon_as_it_is_free() {
+    let srv = server(Policy::PerRequest, 1)
+        .config(|c| c.pool.request_wait_timeout_ms = 30_000)
+        .start()
+        .await;
+    let bodies = concurrently(&srv, 4, "wait=20").await;
+    assert_eq!(ids(&bodies).len(), 1);
+    assert!(bodies.iter().all(|b| b["maxActive"] == 1), "{bodies:?}");
+}
+
+#[tokio::test]
+async fn idle_isolates_are_evicted_and_the_next_request_boots_a_new_one() {
+    let srv = TestServer::new()
+        .function("idler", IDENTIFY)
+        .config(|c| c.pool.idle_timeout_ms = 50)
+        .start()
+        .await;
+    let first = identify_at(&srv, "idler", "").await["id"].clone();
+    // Wait until the eviction is logged, then the next request needs a new isolate.
+    let mut evicted = false;
+    for _ in 0..500 {
+        evicted = support::function_logs("idler")
+            .iter()
+            .any(|l| l["fields"]["reason"] == "idle");
+        if evicted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(evicted, "no idle eviction was logged");
+    assert_ne!(identify_at(&srv, "idler", "").await["id"], first);
+}
+
+#[tokio::test]
+async fn the_process_cap_evicts_the_least_recently_used_idle_isolate() {
+    let srv = TestServer::new()
+        .function("cap-a", IDENTIFY)
+        .function("cap-b", IDENTIFY)
+        .function("cap-c", IDENTIFY)
+        .config(|c| c.pool.max_isolates = 2)
+        .start()
+        .await;
+    let id = |body: serde_json::Value| body["id"].as_str().unwrap().to_owned();
+    let a = id(srv.get_json("/cap-a").await.1);
+    let b = id(srv.get_json("/cap-b").await.1);
+    assert_eq!(id(srv.get_json("/cap-a").await.1), a); // a is now the most recently used
+    srv.get_json("/cap-c").await; // evicts b, the least recently used
+    assert_eq!(id(srv.get_json("/cap-a").await.1), a);
+    assert_ne!(id(srv.get_json("/cap-b").await.1), b);
+    assert!(
+        support::function_logs("cap-b")
+            .iter()
+            .any(|l| l["fields"]["reason"] == "evicted")
+    );
+}
+
+#[tokio::test]
+async fn per_function_policy_overrides_the_default() {
+    let srv = TestServer::new()
+        .function("f", IDENTIFY)
+        .function("g", IDENTIFY)
+        .config(|c| {
+            c.functions.entry("g".into()).or_default().policy = Some(Policy::Oneshot);
+        })
+        .start()
+        .await;
+    let f1 = srv.get_json("/f").await.1["id"].clone();
+    let f2 = srv.get_json("/f").await.1["id"].clone();
+    assert_eq!(f1, f2);
+    let g1 = srv.get_json("/g").await.1["id"].clone();
+    let g2 = srv.get_json("/g").await.1["id"].clone();
+    assert_ne!(g1, g2);
+}
+
+/// Polls the captured logs of `function` until a console line contains `needle`.
+async fn wait_for_log(function: &str, needle: &str) -> bool {
+    for _ in 0..500 {
+        let found = support::function_logs(function).iter().any(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle))
+        });
+        if found {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn beforeunload_is_dispatched_before_a_planned_retirement() {
+    let srv = TestServer::new()
+        .function(
+            "unloader",
+            r#"addEventListener('beforeunload', (event) => console.log('beforeunload fired: ' + event.type));
+               Deno.serve(() => new Response('once'));"#,
+        )
+        .config(|c| c.pool.policy = Policy::Oneshot)
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/unloader").await, (200, "once".into()));
+    assert!(wait_for_log("unloader", "beforeunload fired: beforeunload").await);
+}
+
+#[tokio::test]
+async fn wait_until_keeps_a_retiring_worker_alive_until_it_settles() {
+    let srv = TestServer::new()
+        .function(
+            "background",
+            r#"export default {
+                fetch(request, env, ctx) {
+                    ctx.waitUntil(new Promise((resolve) => setTimeout(() => {
+                        console.log('background work finished');
+                        resolve();
+                    }, 50)));
+                    EdgeRuntime.waitUntil(Promise.resolve().then(() => console.log('edge runtime wait')));
+                    return new Response('answered first');
+                },
+            };"#,
+        )
+        .config(|c| c.pool.policy = Policy::Oneshot)
+        .start()
+        .await;
+    assert_eq!(
+        srv.get_text("/background").await,
+        (200, "answered first".into())
+    );
+    assert!(wait_for_log("background", "background work finished").await);
+    assert!(wait_for_log("background", "edge runtime wait").await);
+    // Only after that is the worker gone.
+    let lines = support::function_logs("background");
+    let finished = lines
+        .iter()
+        .position(|l| l["fields"]["message"] == "background work finished");
+    let ended = lines
+        .iter()
+        .position(|l| l["fields"]["event"] == "shutdown");
+    assert!(finished.is_some());
+    if let Some(ended) = ended {
+        assert!(finished.unwrap() < ended, "{lines:#?}");
+    }
+}
