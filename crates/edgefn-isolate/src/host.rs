@@ -139,6 +139,32 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         })?,
     )?;
 
+    // inboxNext(opId): complete(opId, the next message (JSON text) | null once closed).
+    let w = weak.clone();
+    set(
+        "inboxNext",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, op_id: u32| {
+            let Some(inner) = w.upgrade() else {
+                return Ok(());
+            };
+            let Some(mut inbox) = inner.inbox.borrow_mut().take() else {
+                return Err(Exception::throw_type(
+                    &ctx,
+                    "no inbox, or a read of it is already in flight",
+                ));
+            };
+            let task_weak = w.clone();
+            tokio::task::spawn_local(async move {
+                let message = inbox.recv().await;
+                if let Some(inner) = task_weak.upgrade() {
+                    *inner.inbox.borrow_mut() = Some(inbox);
+                    inner.complete(op_id, message, None);
+                }
+            });
+            Ok(())
+        })?,
+    )?;
+
     install_encoding(ctx, &host)?;
     install_url(ctx, &host)?;
     install_bodies(ctx, &host, &weak)?;

@@ -57,6 +57,9 @@ pub struct IsolateOptions {
     pub user_agent: String,
     /// Where `console.*` and uncaught errors go.
     pub log: LogSink,
+    /// Messages (JSON text) for a service isolate: when given, `new EventManager()` is an
+    /// async iterable of the parsed messages.
+    pub inbox: Option<mpsc::Receiver<String>>,
 }
 
 /// Result of a dispatched request, delivered when the handler answers.
@@ -89,6 +92,8 @@ pub(crate) struct Inner {
     /// Promises given to `waitUntil` that have not settled yet.
     pub(crate) background: Cell<usize>,
     pub(crate) background_settled: tokio::sync::Notify,
+    /// The service inbox; taken out while a read is in flight.
+    pub(crate) inbox: RefCell<Option<mpsc::Receiver<String>>>,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -196,7 +201,10 @@ impl Isolate {
             stopped: Cell::new(None),
             background: Cell::new(0),
             background_settled: tokio::sync::Notify::new(),
+            inbox: RefCell::new(None),
         });
+        let has_inbox = options.inbox.is_some();
+        *inner.inbox.borrow_mut() = options.inbox;
         let weak = Rc::downgrade(&inner);
         inner.install_rejection_tracker(weak.clone());
         let hooks = inner.context.with(|ctx| -> Result<Hooks, BootError> {
@@ -218,6 +226,7 @@ impl Isolate {
             config
                 .set("userAgent", options.user_agent.as_str())
                 .map_err(engine)?;
+            config.set("inbox", has_inbox).map_err(engine)?;
             let internal: Object = init.call((host, config)).catch(&ctx).map_err(caught)?;
             let hook = |name: &str| -> Result<Persistent<Function<'static>>, BootError> {
                 let f: Function = internal.get(name).catch(&ctx).map_err(caught)?;
@@ -241,6 +250,41 @@ impl Isolate {
     /// imports), waits for top-level await, and finds the request handler.
     pub async fn boot(&self, root: &Path) -> Result<(), BootError> {
         let inner = &self.inner;
+        let (namespace, evaluated) = self.evaluate(root)?;
+        evaluated
+            .await
+            .map_err(|_| BootError::Engine("the isolate was dropped while booting".into()))??;
+        let problem = inner
+            .enter(|ctx| -> rquickjs::Result<Option<String>> {
+                let resolve = inner.hook(|h| &h.resolve_handler).restore(&ctx)?;
+                resolve.call((namespace.restore(&ctx)?,))
+            })
+            .map_err(|stopped| BootError::Engine(stopped.to_string()))?
+            .map_err(|e| BootError::Engine(e.to_string()))?;
+        match problem {
+            None => Ok(()),
+            Some(message) => Err(BootError::NoHandler(message)),
+        }
+    }
+
+    /// Loads a service (a function that answers no requests, such as the event worker): its
+    /// top-level code may run forever, so this returns once the module started evaluating. A
+    /// later failure of the evaluation is logged.
+    pub fn start_service(&self, root: &Path) -> Result<(), BootError> {
+        let (_, evaluated) = self.evaluate(root)?;
+        let log = self.inner.log.clone();
+        tokio::task::spawn_local(async move {
+            if let Ok(Err(error)) = evaluated.await {
+                log(LogLevel::Error, &format!("the service stopped: {error}"));
+            }
+        });
+        Ok(())
+    }
+
+    /// Declares and starts evaluating the entry module of `root`; the receiver resolves when
+    /// its evaluation (top-level await included) settles.
+    fn evaluate(&self, root: &Path) -> Result<Evaluation, BootError> {
+        let inner = &self.inner;
         let root = std::fs::canonicalize(root)
             .map_err(|e| BootError::Module(format!("cannot open {}: {e}", root.display())))?;
         let entry = modules::find_entry(&root).ok_or_else(|| {
@@ -258,7 +302,6 @@ impl Isolate {
         );
         let source = modules::load_source(&entry).map_err(BootError::Module)?;
         let entry_name = entry.to_string_lossy().into_owned();
-
         let (done_tx, done_rx) = oneshot::channel::<Result<(), BootError>>();
         let namespace = inner
             .enter(|ctx| -> Result<Persistent<Object<'static>>, BootError> {
@@ -277,21 +320,7 @@ impl Isolate {
                 Ok(Persistent::save(&ctx, namespace))
             })
             .map_err(|stopped| BootError::Engine(stopped.to_string()))??;
-        done_rx
-            .await
-            .map_err(|_| BootError::Engine("the isolate was dropped while booting".into()))??;
-
-        let problem = inner
-            .enter(|ctx| -> rquickjs::Result<Option<String>> {
-                let resolve = inner.hook(|h| &h.resolve_handler).restore(&ctx)?;
-                resolve.call((namespace.restore(&ctx)?,))
-            })
-            .map_err(|stopped| BootError::Engine(stopped.to_string()))?
-            .map_err(|e| BootError::Engine(e.to_string()))?;
-        match problem {
-            None => Ok(()),
-            Some(message) => Err(BootError::NoHandler(message)),
-        }
+        Ok((namespace, done_rx))
     }
 
     /// Hands a request to the function's handler. The response (or the reason there is none)
@@ -410,6 +439,13 @@ impl Isolate {
         self.inner.state.borrow().requests.len()
     }
 }
+
+/// An entry module whose evaluation has started: its namespace, and a receiver that resolves
+/// when the evaluation (top-level await included) settles.
+type Evaluation = (
+    Persistent<Object<'static>>,
+    oneshot::Receiver<Result<(), BootError>>,
+);
 
 /// Maximum native stack the engine may use, in bytes. Worker threads must have more.
 pub const STACK_LIMIT_BYTES: usize = 1024 * 1024;

@@ -26,8 +26,21 @@ pub struct Config {
     pub pool: PoolConfig,
     /// Resource limits of every function, unless its own section overrides them.
     pub limits: LimitsConfig,
+    /// Where worker events go.
+    pub events: EventsConfig,
     /// Per-function sections, `[functions.<name>]`.
     pub functions: BTreeMap<String, FunctionConfig>,
+}
+
+/// `[events]`: where worker events (Boot, BootFailure, UncaughtException, Log, Shutdown) go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EventsConfig {
+    /// Write every event to stdout as one JSON line. Default: `false`.
+    pub stdout: bool,
+    /// A function folder run as the event worker, which reads the events with
+    /// `for await (const event of new EventManager())`. Default: none.
+    pub worker: Option<PathBuf>,
 }
 
 /// `[server]`: where the HTTP listener binds.
@@ -151,6 +164,7 @@ impl Default for Config {
             workers: WorkersConfig::default(),
             pool: PoolConfig::default(),
             limits: LimitsConfig::default(),
+            events: EventsConfig::default(),
             functions: BTreeMap::new(),
         }
     }

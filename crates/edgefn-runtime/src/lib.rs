@@ -6,6 +6,6 @@
 mod config;
 
 pub use config::{
-    Config, ConfigError, ConfigSources, FunctionConfig, LimitsConfig, LimitsOverride, Policy,
-    PoolConfig, ServerConfig, WorkersConfig,
+    Config, ConfigError, ConfigSources, EventsConfig, FunctionConfig, LimitsConfig, LimitsOverride,
+    Policy, PoolConfig, ServerConfig, WorkersConfig,
 };

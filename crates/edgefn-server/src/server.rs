@@ -35,6 +35,14 @@ pub enum ServerError {
         /// Why it cannot be used.
         reason: String,
     },
+    /// The event worker folder is missing or has no entry module.
+    #[error("event worker {path}: {reason}")]
+    EventWorker {
+        /// The folder.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
     /// The listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -64,6 +72,14 @@ impl Server {
             path: dir.clone(),
             reason: error.to_string(),
         })?;
+        if let Some(worker) = &config.events.worker
+            && edgefn_isolate::modules::find_entry(worker).is_none()
+        {
+            return Err(ServerError::EventWorker {
+                path: worker.clone(),
+                reason: "no index.ts, index.js or index.mjs in it".into(),
+            });
+        }
         let threads = match config.workers.threads {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
@@ -81,6 +97,8 @@ impl Server {
                 config.pool.max_warm_memory_mb.saturating_mul(1024 * 1024),
             )
             .unwrap_or(usize::MAX),
+            events_to_stdout: config.events.stdout,
+            event_worker: config.events.worker.clone(),
         })
         .map_err(ServerError::Workers)?;
         let settings_source = config.clone();

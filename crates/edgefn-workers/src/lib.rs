@@ -15,6 +15,7 @@
 //! routing; it never touches rquickjs types (the isolate crate's API is its boundary).
 
 mod error;
+mod events;
 mod functions;
 mod pool;
 mod scheduler;
@@ -22,6 +23,7 @@ mod settings;
 mod thread;
 
 pub use error::{TerminationReason, WorkerError};
+pub use events::{ChannelSink, EventKind, EventSink, Events, StdoutSink, WorkerEvent};
 pub use functions::{Function, Functions, InvalidFunctionName, validate_name};
 pub use pool::{PoolConfig, Served, WorkerPool};
 pub use scheduler::Lease;

@@ -1,5 +1,6 @@
 //! The user-worker pool: pinned threads hosting isolates, and the front door requests come in by.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use edgefn_isolate::{IncomingRequest, OutgoingResponse};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{TerminationReason, WorkerError};
+use crate::events::{ChannelSink, EventSink, Events, StdoutSink};
 use crate::functions::Function;
 use crate::scheduler::{Lease, Scheduler, SchedulerConfig};
 use crate::thread::{Command, ThreadStart};
@@ -33,7 +35,18 @@ pub struct PoolConfig {
     pub idle_timeout: Option<Duration>,
     /// Bound on the memory of all warm isolates together, in bytes.
     pub max_warm_memory_bytes: usize,
+    /// Write every worker event to stdout as a JSON line.
+    pub events_to_stdout: bool,
+    /// A function folder run as the event worker: it receives every worker event through
+    /// `new EventManager()`.
+    pub event_worker: Option<PathBuf>,
 }
+
+/// Events kept for the event worker while it is busy; past this, events are dropped.
+const EVENT_WORKER_BACKLOG: usize = 4096;
+
+/// Name the event worker's own log lines carry.
+pub const EVENT_WORKER_NAME: &str = "event-worker";
 
 /// A response, and the lease that keeps its worker counted as busy until the response body is
 /// finished. Drop the lease when the body is done (or abandoned).
@@ -78,6 +91,17 @@ impl WorkerPool {
             },
             senders,
         );
+        let mut sinks: Vec<Arc<dyn EventSink>> = Vec::new();
+        if config.events_to_stdout {
+            sinks.push(Arc::new(StdoutSink));
+        }
+        let mut event_inbox = None;
+        if config.event_worker.is_some() {
+            let (tx, rx) = mpsc::channel(EVENT_WORKER_BACKLOG);
+            sinks.push(Arc::new(ChannelSink::new(tx, EVENT_WORKER_NAME)));
+            event_inbox = Some(rx);
+        }
+        let events = Events::new(sinks);
         let mut handles = Vec::with_capacity(threads);
         for (index, inbox) in inboxes.into_iter().enumerate() {
             let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
@@ -85,6 +109,7 @@ impl WorkerPool {
                 index,
                 scheduler: scheduler.clone(),
                 user_agent: config.user_agent.clone(),
+                events: events.clone(),
             };
             let handle = std::thread::Builder::new()
                 .name(format!("edgefn-worker-{index}"))
@@ -98,6 +123,16 @@ impl WorkerPool {
             handles.push(handle);
         }
         Scheduler::spawn_idle_sweeper(&scheduler);
+        if let (Some(root), Some(inbox)) = (config.event_worker, event_inbox) {
+            scheduler.send(
+                0,
+                Command::StartService {
+                    name: EVENT_WORKER_NAME.to_owned(),
+                    root,
+                    inbox,
+                },
+            );
+        }
         Ok(WorkerPool { scheduler, handles })
     }
 

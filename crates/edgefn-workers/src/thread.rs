@@ -26,6 +26,7 @@ use futures_util::future::{LocalBoxFuture, Shared};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{TerminationReason, WorkerError};
+use crate::events::{EventKind, Events};
 use crate::functions::Function;
 use crate::scheduler::{Scheduler, WorkerId};
 
@@ -45,6 +46,12 @@ pub(crate) enum Command {
     Destroy {
         worker: WorkerId,
         reason: TerminationReason,
+    },
+    /// Start a service isolate (the event worker) that lives as long as the thread.
+    StartService {
+        name: String,
+        root: std::path::PathBuf,
+        inbox: mpsc::Receiver<String>,
     },
 }
 
@@ -69,7 +76,10 @@ pub(crate) struct WorkerThread {
     index: usize,
     scheduler: Arc<Scheduler>,
     user_agent: String,
+    events: Events,
     slots: RefCell<HashMap<WorkerId, Slot>>,
+    /// Service isolates (the event worker), kept for the thread's lifetime.
+    services: RefCell<Vec<Isolate>>,
 }
 
 impl WorkerThread {
@@ -85,6 +95,26 @@ impl WorkerThread {
                 let _ = reply.send(result);
             }
             Command::Destroy { worker, reason } => self.destroy(worker, reason).await,
+            Command::StartService { name, root, inbox } => self.start_service(&name, &root, inbox),
+        }
+    }
+
+    fn start_service(&self, name: &str, root: &std::path::Path, inbox: mpsc::Receiver<String>) {
+        let isolate = Isolate::new(IsolateOptions {
+            memory_limit_bytes: 0,
+            cpu_time_limit: None,
+            env: Default::default(),
+            user_agent: self.user_agent.clone(),
+            log: console_sink(name, 0, Events::default()),
+            inbox: Some(inbox),
+        })
+        .and_then(|isolate| isolate.start_service(root).map(|()| isolate));
+        match isolate {
+            Ok(isolate) => {
+                tracing::info!(service = name, root = %root.display(), "service started");
+                self.services.borrow_mut().push(isolate);
+            }
+            Err(error) => tracing::error!(service = name, %error, "service failed to start"),
         }
     }
 
@@ -121,7 +151,7 @@ impl WorkerThread {
         worker.remove_deadline(key);
         self.supervise(&worker);
         if let Err(error) = &result {
-            log_failure(&worker, error);
+            self.log_failure(&worker, error);
         }
         result.map_err(WorkerError::from)
     }
@@ -163,9 +193,14 @@ impl WorkerThread {
         if let Some(boot) = booting {
             return boot.await;
         }
-        let boot = boot(id, function.clone(), self.user_agent.clone())
-            .boxed_local()
-            .shared();
+        let boot = boot(
+            id,
+            function.clone(),
+            self.user_agent.clone(),
+            self.events.clone(),
+        )
+        .boxed_local()
+        .shared();
         self.slots
             .borrow_mut()
             .insert(id, Slot::Booting(boot.clone()));
@@ -179,6 +214,13 @@ impl WorkerThread {
                 }
                 Err(error) => {
                     slots.remove(&id);
+                    self.events.emit(
+                        &function.name,
+                        id,
+                        EventKind::BootFailure {
+                            message: error.to_string(),
+                        },
+                    );
                     tracing::error!(
                         function = %function.name,
                         worker_id = id,
@@ -200,7 +242,7 @@ impl WorkerThread {
         };
         if removed {
             self.slots.borrow_mut().remove(&worker.id);
-            log_shutdown(worker, reason);
+            self.log_shutdown(worker, reason);
             self.scheduler.worker_gone(&worker.function.name, worker.id);
         }
     }
@@ -225,7 +267,7 @@ impl WorkerThread {
                 "waitUntil work still pending at retirement was cut short"
             );
         }
-        log_shutdown(&worker, reason);
+        self.log_shutdown(&worker, reason);
         worker.isolate.stop(Stop::Owner, "the worker was retired");
     }
 }
@@ -235,6 +277,7 @@ pub(crate) struct ThreadStart {
     pub(crate) index: usize,
     pub(crate) scheduler: Arc<Scheduler>,
     pub(crate) user_agent: String,
+    pub(crate) events: Events,
 }
 
 impl ThreadStart {
@@ -248,7 +291,9 @@ impl ThreadStart {
             index: self.index,
             scheduler: self.scheduler,
             user_agent: self.user_agent,
+            events: self.events,
             slots: RefCell::new(HashMap::new()),
+            services: RefCell::new(Vec::new()),
         });
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, async {
@@ -260,9 +305,10 @@ impl ThreadStart {
         let slots: Vec<Slot> = thread.slots.borrow_mut().drain().map(|(_, s)| s).collect();
         for slot in slots {
             if let Slot::Ready(worker) = slot {
-                log_shutdown(&worker, TerminationReason::Shutdown);
+                thread.log_shutdown(&worker, TerminationReason::Shutdown);
             }
         }
+        thread.services.borrow_mut().clear();
         tracing::debug!(thread = thread.index, "worker thread stopped");
     }
 }
@@ -292,39 +338,28 @@ async fn boot(
     id: WorkerId,
     function: Arc<Function>,
     user_agent: String,
+    events: Events,
 ) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
-    let name = function.name.clone();
-    let log = Rc::new(move |level: LogLevel, message: &str| match level {
-        LogLevel::Debug => {
-            tracing::debug!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
-        }
-        LogLevel::Info => {
-            tracing::info!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
-        }
-        LogLevel::Warn => {
-            tracing::warn!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
-        }
-        LogLevel::Error => {
-            tracing::error!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
-        }
-    });
     let limits = &function.settings.limits;
     let isolate = Isolate::new(IsolateOptions {
         memory_limit_bytes: limits.memory_bytes,
         cpu_time_limit: Some(limits.cpu_hard),
         env: function.settings.env.clone(),
         user_agent,
-        log,
+        log: console_sink(&function.name, id, events.clone()),
+        inbox: None,
     })?;
     isolate.boot(&function.root).await?;
+    let boot_time_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         function = %function.name,
         worker_id = id,
-        boot_time_ms = started.elapsed().as_secs_f64() * 1000.0,
+        boot_time_ms,
         event = "boot",
         "worker booted"
     );
+    events.emit(&function.name, id, EventKind::Boot { boot_time_ms });
     Ok(Rc::new(Worker {
         id,
         function,
@@ -334,51 +369,100 @@ async fn boot(
     }))
 }
 
-fn log_failure(worker: &Worker, error: &HandlerError) {
-    let function = &worker.function.name;
-    match error {
-        HandlerError::Uncaught { message, stack } => tracing::error!(
-            function = %function,
-            worker_id = worker.id,
-            %message,
-            stack = stack.as_deref().unwrap_or(""),
-            event = "uncaught_exception",
-            "uncaught exception in handler"
-        ),
-        HandlerError::InvalidResponse(message) => tracing::error!(
-            function = %function,
-            worker_id = worker.id,
-            %message,
-            "handler returned an invalid response"
-        ),
-        HandlerError::Terminated { .. } | HandlerError::Dropped => {}
-    }
+/// Where a worker's `console.*` goes: the log, tagged with function and worker, and the
+/// `Log` event.
+fn console_sink(function: &str, id: WorkerId, events: Events) -> edgefn_isolate::LogSink {
+    let name = function.to_owned();
+    Rc::new(move |level: LogLevel, message: &str| {
+        match level {
+            LogLevel::Debug => {
+                tracing::debug!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
+            }
+            LogLevel::Info => {
+                tracing::info!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
+            }
+            LogLevel::Warn => {
+                tracing::warn!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
+            }
+            LogLevel::Error => {
+                tracing::error!(target: "edgefn::console", function = %name, worker_id = id, "{message}")
+            }
+        }
+        if events.enabled() {
+            let level = match level {
+                LogLevel::Debug => "debug",
+                LogLevel::Info => "info",
+                LogLevel::Warn => "warn",
+                LogLevel::Error => "error",
+            };
+            let message = message.to_owned();
+            events.emit(&name, id, EventKind::Log { level, message });
+        }
+    })
 }
 
-fn log_shutdown(worker: &Worker, reason: TerminationReason) {
-    let cpu_time_ms = worker.isolate.cpu_time().as_secs_f64() * 1000.0;
-    let memory_bytes = worker.isolate.memory_used_bytes();
-    match reason {
-        TerminationReason::CpuTime
-        | TerminationReason::Memory
-        | TerminationReason::WallClock
-        | TerminationReason::Panic => tracing::error!(
-            function = %worker.function.name,
-            worker_id = worker.id,
-            reason = reason.as_str(),
-            cpu_time_ms,
-            memory_bytes,
-            event = "shutdown",
-            "worker terminated"
-        ),
-        _ => tracing::info!(
-            function = %worker.function.name,
-            worker_id = worker.id,
-            reason = reason.as_str(),
-            cpu_time_ms,
-            memory_bytes,
-            event = "shutdown",
-            "worker ended"
-        ),
+impl WorkerThread {
+    fn log_failure(&self, worker: &Worker, error: &HandlerError) {
+        let function = &worker.function.name;
+        match error {
+            HandlerError::Uncaught { message, stack } => {
+                tracing::error!(
+                    function = %function,
+                    worker_id = worker.id,
+                    %message,
+                    stack = stack.as_deref().unwrap_or(""),
+                    event = "uncaught_exception",
+                    "uncaught exception in handler"
+                );
+                self.events.emit(
+                    function,
+                    worker.id,
+                    EventKind::UncaughtException {
+                        message: message.clone(),
+                        stack: stack.clone(),
+                    },
+                );
+            }
+            HandlerError::InvalidResponse(message) => tracing::error!(
+                function = %function,
+                worker_id = worker.id,
+                %message,
+                "handler returned an invalid response"
+            ),
+            HandlerError::Terminated { .. } | HandlerError::Dropped => {}
+        }
+    }
+
+    fn log_shutdown(&self, worker: &Worker, reason: TerminationReason) {
+        let cpu_time_ms = worker.isolate.cpu_time().as_secs_f64() * 1000.0;
+        let memory_bytes = worker.isolate.memory_used_bytes();
+        self.events.emit(
+            &worker.function.name,
+            worker.id,
+            EventKind::shutdown(reason, cpu_time_ms, memory_bytes),
+        );
+        match reason {
+            TerminationReason::CpuTime
+            | TerminationReason::Memory
+            | TerminationReason::WallClock
+            | TerminationReason::Panic => tracing::error!(
+                function = %worker.function.name,
+                worker_id = worker.id,
+                reason = reason.as_str(),
+                cpu_time_ms,
+                memory_bytes,
+                event = "shutdown",
+                "worker terminated"
+            ),
+            _ => tracing::info!(
+                function = %worker.function.name,
+                worker_id = worker.id,
+                reason = reason.as_str(),
+                cpu_time_ms,
+                memory_bytes,
+                event = "shutdown",
+                "worker ended"
+            ),
+        }
     }
 }

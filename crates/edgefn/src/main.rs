@@ -40,6 +40,10 @@ struct StartArgs {
     /// Configuration file (TOML); `./edgefn.toml` is read when present
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// A function folder run as the event worker: it receives every worker event through
+    /// `for await (const event of new EventManager())`
+    #[arg(long, value_name = "DIR")]
+    event_worker: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +104,9 @@ fn load_config(args: &StartArgs) -> anyhow::Result<Config> {
     }
     if let Some(port) = args.port {
         sources.set("server.port", port);
+    }
+    if let Some(dir) = &args.event_worker {
+        sources.set("events.worker", dir);
     }
     let mut config = Config::load(&sources)?;
     // The bundled examples are the default; outside the source tree, fall back to the copy the

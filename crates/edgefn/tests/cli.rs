@@ -91,6 +91,8 @@ fn invalid_config_names_the_key_and_the_file() {
 struct Running {
     child: Child,
     addr: String,
+    /// Every line the process writes to stdout after the one announcing the address.
+    stdout: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Running {
@@ -101,9 +103,10 @@ impl Drop for Running {
 }
 
 /// Starts the binary on a free port and reads the address it logs.
-fn start_examples() -> Running {
+fn start_examples(extra_args: &[&str]) -> Running {
     let mut child = Command::new(BIN)
         .args(["start", "--port", "0"])
+        .args(extra_args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -122,13 +125,22 @@ fn start_examples() -> Running {
         }
     };
     // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Running { child, addr }
+    let (tx, stdout) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    Running {
+        child,
+        addr,
+        stdout,
+    }
 }
 
 #[tokio::test]
 async fn start_serves_the_bundled_examples_on_both_routes() {
-    let running = start_examples();
+    let running = start_examples(&[]);
     for path in ["/hello", "/functions/v1/hello"] {
         let response = reqwest::get(format!("http://{}{path}", running.addr))
             .await
@@ -152,4 +164,25 @@ async fn start_serves_the_bundled_examples_on_both_routes() {
             .unwrap();
         assert_eq!(response.status(), 200, "{path}");
     }
+}
+
+#[tokio::test]
+async fn events_go_to_stdout_as_json_lines_when_configured() {
+    let config = std::env::temp_dir().join(format!("edgefn-events-{}.toml", std::process::id()));
+    std::fs::write(&config, "[events]\nstdout = true\n").unwrap();
+    let running = start_examples(&["--config", config.to_str().unwrap()]);
+    let response = reqwest::get(format!("http://{}/hello", running.addr))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    std::fs::remove_file(&config).unwrap();
+    let boot = running
+        .stdout
+        .iter()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+        .find(|event| event["event_type"] == "Boot")
+        .expect("a Boot event on stdout");
+    assert_eq!(boot["function"], "hello");
+    assert!(boot["event"]["boot_time_ms"].is_number(), "{boot}");
+    assert!(boot["worker_id"].is_number(), "{boot}");
 }

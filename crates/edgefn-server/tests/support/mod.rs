@@ -22,6 +22,7 @@ use edgefn_server::Server;
 /// Builds a server with fixture functions.
 pub struct TestServer {
     files: Vec<(PathBuf, String)>,
+    event_worker: Option<String>,
     config: Config,
 }
 
@@ -42,6 +43,7 @@ impl TestServer {
         config.workers.pin_threads = false;
         TestServer {
             files: Vec::new(),
+            event_worker: None,
             config,
         }
     }
@@ -79,6 +81,12 @@ impl TestServer {
         self
     }
 
+    /// An event worker with this `index.js` (kept outside the functions folder).
+    pub fn event_worker(mut self, source: &str) -> TestServer {
+        self.event_worker = Some(source.to_owned());
+        self
+    }
+
     /// Number of user-worker threads (default 2).
     pub fn threads(mut self, threads: usize) -> TestServer {
         self.config.workers.threads = threads;
@@ -87,12 +95,20 @@ impl TestServer {
 
     pub async fn start(mut self) -> RunningServer {
         let dir = tempfile::tempdir().expect("temporary folder");
+        let functions = dir.path().join("functions");
+        std::fs::create_dir(&functions).unwrap();
         for (path, contents) in &self.files {
-            let path = dir.path().join(path);
+            let path = functions.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, contents).unwrap();
         }
-        self.config.functions_dir = dir.path().to_path_buf();
+        if let Some(source) = &self.event_worker {
+            let worker = dir.path().join("event-worker");
+            std::fs::create_dir(&worker).unwrap();
+            std::fs::write(worker.join("index.js"), source).unwrap();
+            self.config.events.worker = Some(worker);
+        }
+        self.config.functions_dir = functions;
         let server = Server::bind(&self.config).await.expect("server starts");
         let addr = server.local_addr();
         RunningServer {
@@ -115,7 +131,7 @@ impl RunningServer {
 
     /// The functions folder, to add or change files while the server runs.
     pub fn functions_dir(&self) -> PathBuf {
-        self.dir.path().to_path_buf()
+        self.dir.path().join("functions")
     }
 
     pub fn client(&self) -> &reqwest::Client {
