@@ -49,6 +49,7 @@ function createNeverAbortedSignal() {
 
 let isRequest = (value) => false;
 let requestBodyOf; // (request) -> BodyState | null
+let requestInternals; // (request) -> its record from newRequestRecord()
 
 // A request's internal state (one private record keeps construction cheap).
 function newRequestRecord(method, url, headers, headersFlat, body, redirect, signal) {
@@ -268,6 +269,7 @@ const requestClass = once(() => {
     static {
       isRequest = (value) => isObjectLike(value) && #r in value;
       requestBodyOf = (request) => request.#r.body;
+      requestInternals = (request) => request.#r;
     }
   }
   installBodyMixin(Request, (request) => requestBodyOf(request));

@@ -166,6 +166,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
     )?;
 
     install_encoding(ctx, &host)?;
+    crate::host_user_workers::install(ctx, &host, &weak)?;
     install_url(ctx, &host)?;
     install_bodies(ctx, &host, &weak)?;
     install_responses(ctx, &host, &weak)?;
@@ -621,22 +622,28 @@ fn response_head(
         .map_err(|_| format!("invalid response status {status}"))?;
     let status_text = (!status_text.is_empty() && status.canonical_reason() != Some(status_text))
         .then(|| status_text.to_owned());
+    Ok((status, status_text, header_map(flat)?))
+}
+
+/// Headers from the Web layer's flat `[name, value, ...]` list, validated again on this side
+/// (tenant code may have defeated the checks in JavaScript).
+pub(crate) fn header_map(flat: &[String]) -> Result<http::HeaderMap, String> {
     let mut headers = http::HeaderMap::with_capacity(flat.len() / 2);
     for pair in flat.chunks(2) {
         let name = http::HeaderName::from_bytes(pair[0].as_bytes())
-            .map_err(|_| format!("invalid response header name {:?}", pair[0]))?;
+            .map_err(|_| format!("invalid header name {:?}", pair[0]))?;
         let raw = pair.get(1).map_or("", String::as_str);
         // Isomorphic encode (WHATWG Infra): each code point below 256 is one byte.
         let bytes: Vec<u8> = raw
             .chars()
             .map(|c| u8::try_from(u32::from(c)))
             .collect::<Result<_, _>>()
-            .map_err(|_| format!("response header {name} has a character above U+00FF"))?;
+            .map_err(|_| format!("header {name} has a character above U+00FF"))?;
         let value = http::HeaderValue::from_bytes(&bytes)
-            .map_err(|_| format!("invalid value for response header {name}"))?;
+            .map_err(|_| format!("invalid value for header {name}"))?;
         headers.append(name, value);
     }
-    Ok((status, status_text, headers))
+    Ok(headers)
 }
 
 /// `value` as JavaScript, or `null` (rquickjs turns `None` into `undefined`; the host contract
@@ -652,7 +659,7 @@ fn or_null<'js, T: rquickjs::IntoJs<'js>>(
 }
 
 /// Copies the bytes of a Uint8Array, or any ArrayBuffer view the Web layer hands over.
-fn copy_bytes<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Bytes> {
+pub(crate) fn copy_bytes<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Bytes> {
     let array = TypedArray::<u8>::from_value(value)
         .map_err(|_| Exception::throw_type(ctx, "expected a Uint8Array"))?;
     // SAFETY: the slice is copied out before any JavaScript runs again.

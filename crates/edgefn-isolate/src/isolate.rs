@@ -26,6 +26,7 @@ use tokio::task::AbortHandle;
 use crate::meter::{CountingAllocator, Meter, Stop};
 use crate::types::OutgoingResponse;
 use crate::types::{BodyError, BodyStream, BootError, HandlerError, IncomingRequest};
+use crate::user_workers::UserWorkers;
 use crate::{bootstrap, host, modules, panic_guard};
 
 /// Severity of a line a function logs through `console`.
@@ -60,6 +61,8 @@ pub struct IsolateOptions {
     /// Messages (JSON text) for a service isolate: when given, `new EventManager()` is an
     /// async iterable of the parsed messages.
     pub inbox: Option<mpsc::Receiver<String>>,
+    /// For a main service: the capability behind `EdgeRuntime.userWorkers`.
+    pub user_workers: Option<Rc<dyn UserWorkers>>,
 }
 
 /// Result of a dispatched request, delivered when the handler answers.
@@ -94,6 +97,7 @@ pub(crate) struct Inner {
     pub(crate) background_settled: tokio::sync::Notify,
     /// The service inbox; taken out while a read is in flight.
     pub(crate) inbox: RefCell<Option<mpsc::Receiver<String>>>,
+    pub(crate) user_workers: Option<Rc<dyn UserWorkers>>,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -202,6 +206,7 @@ impl Isolate {
             background: Cell::new(0),
             background_settled: tokio::sync::Notify::new(),
             inbox: RefCell::new(None),
+            user_workers: options.user_workers.clone(),
         });
         let has_inbox = options.inbox.is_some();
         *inner.inbox.borrow_mut() = options.inbox;
@@ -227,6 +232,9 @@ impl Isolate {
                 .set("userAgent", options.user_agent.as_str())
                 .map_err(engine)?;
             config.set("inbox", has_inbox).map_err(engine)?;
+            config
+                .set("userWorkers", inner.user_workers.is_some())
+                .map_err(engine)?;
             let internal: Object = init.call((host, config)).catch(&ctx).map_err(caught)?;
             let hook = |name: &str| -> Result<Persistent<Function<'static>>, BootError> {
                 let f: Function = internal.get(name).catch(&ctx).map_err(caught)?;
@@ -761,7 +769,7 @@ use rquickjs::FromJs as _;
 
 /// Headers as the flat `[name, value, ...]` list the Web layer takes; values are decoded
 /// isomorphically (each byte one code point), as WHATWG Fetch treats header values.
-fn flatten_headers(headers: &http::HeaderMap) -> Vec<String> {
+pub(crate) fn flatten_headers(headers: &http::HeaderMap) -> Vec<String> {
     let mut flat = Vec::with_capacity(headers.len() * 2);
     for (name, value) in headers {
         flat.push(name.as_str().to_owned());

@@ -8,12 +8,14 @@
 
 mod bootstrap;
 mod host;
+mod host_user_workers;
 mod isolate;
 mod meter;
 pub mod modules;
 mod panic_guard;
 mod types;
 pub mod typescript;
+mod user_workers;
 
 pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES,
@@ -22,3 +24,4 @@ pub use meter::Stop;
 pub use types::{
     BodyError, BodyStream, BootError, HandlerError, IncomingRequest, OutgoingResponse, ResponseBody,
 };
+pub use user_workers::{UserWorkerError, UserWorkerOptions, UserWorkers};

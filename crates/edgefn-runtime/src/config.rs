@@ -18,6 +18,9 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Folder whose sub-folders are the functions. Default: `examples/functions`.
     pub functions_dir: PathBuf,
+    /// A function folder that receives every request and routes it to user workers with
+    /// `EdgeRuntime.userWorkers` (Supabase's main service). Default: none, the built-in router.
+    pub main_service: Option<PathBuf>,
     /// The HTTP listener.
     pub server: ServerConfig,
     /// The user-worker pool.
@@ -160,6 +163,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             functions_dir: PathBuf::from("examples/functions"),
+            main_service: None,
             server: ServerConfig::default(),
             workers: WorkersConfig::default(),
             pool: PoolConfig::default(),

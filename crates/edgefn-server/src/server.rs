@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use edgefn_runtime::Config;
-use edgefn_workers::{FunctionSettings, Functions, PoolConfig, WorkerPool};
+use edgefn_workers::{Function, FunctionSettings, Functions, PoolConfig, WorkerPool};
+
+/// The main service's name in logs, events and `[functions.main]` settings.
+const MAIN_SERVICE_NAME: &str = "main";
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -38,6 +41,14 @@ pub enum ServerError {
     /// The event worker folder is missing or has no entry module.
     #[error("event worker {path}: {reason}")]
     EventWorker {
+        /// The folder.
+        path: PathBuf,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// The main service folder is missing or has no entry module.
+    #[error("main service {path}: {reason}")]
+    MainService {
         /// The folder.
         path: PathBuf,
         /// Why it cannot be used.
@@ -99,12 +110,31 @@ impl Server {
             .unwrap_or(usize::MAX),
             events_to_stdout: config.events.stdout,
             event_worker: config.events.worker.clone(),
+            user_worker_defaults: FunctionSettings::from_config(config, ""),
         })
         .map_err(ServerError::Workers)?;
         let settings_source = config.clone();
         let functions = Functions::new(dir.clone(), move |name| {
             FunctionSettings::from_config(&settings_source, name)
         });
+        let main_service = match &config.main_service {
+            None => None,
+            Some(root) => {
+                if edgefn_isolate::modules::find_entry(root).is_none() {
+                    return Err(ServerError::MainService {
+                        path: root.clone(),
+                        reason: "no index.ts, index.js or index.mjs in it".into(),
+                    });
+                }
+                let mut settings = FunctionSettings::from_config(config, MAIN_SERVICE_NAME);
+                settings.main_service = true;
+                Some(Arc::new(Function {
+                    name: MAIN_SERVICE_NAME.to_owned(),
+                    root: root.clone(),
+                    settings,
+                }))
+            }
+        };
 
         let addr = SocketAddr::new(config.server.host, config.server.port);
         let listener = TcpListener::bind(addr)
@@ -115,6 +145,7 @@ impl Server {
             .map_err(|source| ServerError::Bind { addr, source })?;
         let app = Arc::new(App {
             functions,
+            main_service,
             pool,
             local_addr,
         });

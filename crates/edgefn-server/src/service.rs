@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use edgefn_isolate::{BodyError, IncomingRequest};
-use edgefn_workers::{Functions, Served, WorkerPool};
+use edgefn_workers::{Function, Functions, Served, WorkerPool};
 use futures_util::TryStreamExt;
 use http::{Request, Response, StatusCode, header};
 use http_body::Body as _;
@@ -21,6 +21,8 @@ use crate::router::{self, Route};
 /// What every connection shares: the function registry and the worker pool.
 pub(crate) struct App {
     pub(crate) functions: Functions,
+    /// When set, every request goes to this function, which routes with `EdgeRuntime.userWorkers`.
+    pub(crate) main_service: Option<Arc<Function>>,
     pub(crate) pool: WorkerPool,
     /// The listener's own address, used for `request.url` when a request has no `Host`.
     pub(crate) local_addr: SocketAddr,
@@ -33,7 +35,12 @@ impl App {
         request: Request<Incoming>,
         remote_addr: SocketAddr,
     ) -> Result<Response<ResponseBody>, Infallible> {
-        let response = match router::route(request.uri().path()) {
+        let route = router::route(request.uri().path());
+        if let (Some(main), false) = (&self.main_service, matches!(route, Route::Admin(_))) {
+            let main = main.clone();
+            return Ok(self.serve(&main, request, remote_addr).await);
+        }
+        let response = match route {
             Route::Admin(path) => admin(path),
             Route::NoFunction => respond::failure(Failure::FunctionNotFound("")),
             Route::Function(name) => {
@@ -55,6 +62,17 @@ impl App {
             Ok(None) => return respond::failure(Failure::FunctionNotFound(name)),
             Err(_) => return respond::failure(Failure::InvalidFunctionName(name)),
         };
+        self.serve(&function, request, remote_addr).await
+    }
+
+    /// Hands a request to a function and turns its answer into a response.
+    async fn serve(
+        &self,
+        function: &Arc<Function>,
+        request: Request<Incoming>,
+        remote_addr: SocketAddr,
+    ) -> Response<ResponseBody> {
+        let name = function.name.as_str();
         let url = match self.full_url(&request) {
             Ok(url) => url,
             Err(message) => return respond::failure(Failure::BadRequest(message)),
@@ -71,7 +89,7 @@ impl App {
             body,
             remote_addr: Some(remote_addr),
         };
-        match self.pool.dispatch(&function, incoming).await {
+        match self.pool.dispatch(function, incoming).await {
             Ok(served) => into_http(served),
             Err(error) => respond::failure(Failure::Worker {
                 function: name,

@@ -17,6 +17,7 @@
 mod error;
 mod events;
 mod functions;
+mod main_service;
 mod pool;
 mod scheduler;
 mod settings;

@@ -11,7 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{TerminationReason, WorkerError};
 use crate::events::{ChannelSink, EventSink, Events, StdoutSink};
 use crate::functions::Function;
+use crate::main_service::UserWorkerHub;
 use crate::scheduler::{Lease, Scheduler, SchedulerConfig};
+use crate::settings::FunctionSettings;
 use crate::thread::{Command, ThreadStart};
 
 /// Native stack of a user-worker thread, in bytes: the engine's own limit plus room for the
@@ -40,6 +42,8 @@ pub struct PoolConfig {
     /// A function folder run as the event worker: it receives every worker event through
     /// `new EventManager()`.
     pub event_worker: Option<PathBuf>,
+    /// Settings of user workers the main service creates, before its own options apply.
+    pub user_worker_defaults: FunctionSettings,
 }
 
 /// Events kept for the event worker while it is busy; past this, events are dropped.
@@ -102,6 +106,7 @@ impl WorkerPool {
             event_inbox = Some(rx);
         }
         let events = Events::new(sinks);
+        let hub = UserWorkerHub::new(config.user_worker_defaults.clone());
         let mut handles = Vec::with_capacity(threads);
         for (index, inbox) in inboxes.into_iter().enumerate() {
             let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
@@ -110,6 +115,7 @@ impl WorkerPool {
                 scheduler: scheduler.clone(),
                 user_agent: config.user_agent.clone(),
                 events: events.clone(),
+                hub: hub.clone(),
             };
             let handle = std::thread::Builder::new()
                 .name(format!("edgefn-worker-{index}"))
@@ -153,27 +159,36 @@ impl WorkerPool {
         function: &Arc<Function>,
         request: IncomingRequest,
     ) -> Result<Served, WorkerError> {
-        let lease = self.scheduler.acquire(function).await?;
-        let (reply, response) = oneshot::channel();
-        let gone = || WorkerError::Terminated {
-            reason: TerminationReason::Shutdown,
-            detail: "the worker thread is not running".into(),
-        };
-        let sent = self.scheduler.send(
-            lease.thread,
-            Command::Dispatch {
-                worker: lease.worker,
-                function: function.clone(),
-                request,
-                reply,
-            },
-        );
-        if !sent {
-            return Err(gone());
-        }
-        let response = response.await.map_err(|_| gone())??;
-        Ok(Served { response, lease })
+        dispatch(&self.scheduler, function, request).await
     }
+}
+
+/// See [`WorkerPool::dispatch`].
+pub(crate) async fn dispatch(
+    scheduler: &Arc<Scheduler>,
+    function: &Arc<Function>,
+    request: IncomingRequest,
+) -> Result<Served, WorkerError> {
+    let lease = scheduler.acquire(function).await?;
+    let (reply, response) = oneshot::channel();
+    let gone = || WorkerError::Terminated {
+        reason: TerminationReason::Shutdown,
+        detail: "the worker thread is not running".into(),
+    };
+    let sent = scheduler.send(
+        lease.thread,
+        Command::Dispatch {
+            worker: lease.worker,
+            function: function.clone(),
+            request,
+            reply,
+        },
+    );
+    if !sent {
+        return Err(gone());
+    }
+    let response = response.await.map_err(|_| gone())??;
+    Ok(Served { response, lease })
 }
 
 impl Drop for WorkerPool {

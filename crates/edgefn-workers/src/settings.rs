@@ -42,6 +42,8 @@ pub struct FunctionSettings {
     pub max_parallelism: usize,
     /// Resource limits of each of its isolates.
     pub limits: Limits,
+    /// The function is the main service: its isolates get `EdgeRuntime.userWorkers`.
+    pub main_service: bool,
 }
 
 impl FunctionSettings {
@@ -59,6 +61,7 @@ impl FunctionSettings {
                 .and_then(|f| f.max_parallelism)
                 .unwrap_or(config.pool.max_parallelism),
             limits: Limits::from_config(&limits),
+            main_service: false,
         }
     }
 }

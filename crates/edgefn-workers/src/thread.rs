@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{TerminationReason, WorkerError};
 use crate::events::{EventKind, Events};
 use crate::functions::Function;
+use crate::main_service::{Bridge, UserWorkerHub};
 use crate::scheduler::{Scheduler, WorkerId};
 
 /// Work sent to a thread.
@@ -77,6 +78,7 @@ pub(crate) struct WorkerThread {
     scheduler: Arc<Scheduler>,
     user_agent: String,
     events: Events,
+    hub: Arc<UserWorkerHub>,
     slots: RefCell<HashMap<WorkerId, Slot>>,
     /// Service isolates (the event worker), kept for the thread's lifetime.
     services: RefCell<Vec<Isolate>>,
@@ -107,6 +109,7 @@ impl WorkerThread {
             user_agent: self.user_agent.clone(),
             log: console_sink(name, 0, Events::default()),
             inbox: Some(inbox),
+            user_workers: None,
         })
         .and_then(|isolate| isolate.start_service(root).map(|()| isolate));
         match isolate {
@@ -193,11 +196,18 @@ impl WorkerThread {
         if let Some(boot) = booting {
             return boot.await;
         }
+        let user_workers = function.settings.main_service.then(|| {
+            Rc::new(Bridge {
+                scheduler: self.scheduler.clone(),
+                hub: self.hub.clone(),
+            }) as Rc<dyn edgefn_isolate::UserWorkers>
+        });
         let boot = boot(
             id,
             function.clone(),
             self.user_agent.clone(),
             self.events.clone(),
+            user_workers,
         )
         .boxed_local()
         .shared();
@@ -278,6 +288,7 @@ pub(crate) struct ThreadStart {
     pub(crate) scheduler: Arc<Scheduler>,
     pub(crate) user_agent: String,
     pub(crate) events: Events,
+    pub(crate) hub: Arc<UserWorkerHub>,
 }
 
 impl ThreadStart {
@@ -292,6 +303,7 @@ impl ThreadStart {
             scheduler: self.scheduler,
             user_agent: self.user_agent,
             events: self.events,
+            hub: self.hub,
             slots: RefCell::new(HashMap::new()),
             services: RefCell::new(Vec::new()),
         });
@@ -339,6 +351,7 @@ async fn boot(
     function: Arc<Function>,
     user_agent: String,
     events: Events,
+    user_workers: Option<Rc<dyn edgefn_isolate::UserWorkers>>,
 ) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
     let limits = &function.settings.limits;
@@ -349,6 +362,7 @@ async fn boot(
         user_agent,
         log: console_sink(&function.name, id, events.clone()),
         inbox: None,
+        user_workers,
     })?;
     isolate.boot(&function.root).await?;
     let boot_time_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -44,6 +44,10 @@ struct StartArgs {
     /// `for await (const event of new EventManager())`
     #[arg(long, value_name = "DIR")]
     event_worker: Option<PathBuf>,
+    /// A function folder that receives every request and routes it to user workers with
+    /// `EdgeRuntime.userWorkers.create(...)` (Supabase's main service)
+    #[arg(long, value_name = "DIR")]
+    main_service: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -107,6 +111,9 @@ fn load_config(args: &StartArgs) -> anyhow::Result<Config> {
     }
     if let Some(dir) = &args.event_worker {
         sources.set("events.worker", dir);
+    }
+    if let Some(dir) = &args.main_service {
+        sources.set("main_service", dir);
     }
     let mut config = Config::load(&sources)?;
     // The bundled examples are the default; outside the source tree, fall back to the copy the

@@ -23,6 +23,7 @@ use edgefn_server::Server;
 pub struct TestServer {
     files: Vec<(PathBuf, String)>,
     event_worker: Option<String>,
+    main_service: Option<String>,
     config: Config,
 }
 
@@ -44,6 +45,7 @@ impl TestServer {
         TestServer {
             files: Vec::new(),
             event_worker: None,
+            main_service: None,
             config,
         }
     }
@@ -87,6 +89,13 @@ impl TestServer {
         self
     }
 
+    /// A main service with this `index.js` (kept outside the functions folder); it sees the
+    /// functions folder's path in `Deno.env.get("FUNCTIONS_DIR")`.
+    pub fn main_service(mut self, source: &str) -> TestServer {
+        self.main_service = Some(source.to_owned());
+        self
+    }
+
     /// Number of user-worker threads (default 2).
     pub fn threads(mut self, threads: usize) -> TestServer {
         self.config.workers.threads = threads;
@@ -107,6 +116,18 @@ impl TestServer {
             std::fs::create_dir(&worker).unwrap();
             std::fs::write(worker.join("index.js"), source).unwrap();
             self.config.events.worker = Some(worker);
+        }
+        if let Some(source) = &self.main_service {
+            let main = dir.path().join("main");
+            std::fs::create_dir(&main).unwrap();
+            std::fs::write(main.join("index.js"), source).unwrap();
+            self.config.main_service = Some(main);
+            self.config
+                .functions
+                .entry("main".into())
+                .or_default()
+                .env
+                .insert("FUNCTIONS_DIR".into(), functions.display().to_string());
         }
         self.config.functions_dir = functions;
         let server = Server::bind(&self.config).await.expect("server starts");
