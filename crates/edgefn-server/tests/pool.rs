@@ -294,3 +294,28 @@ async fn wait_until_keeps_a_retiring_worker_alive_until_it_settles() {
         assert!(finished.unwrap() < ended, "{lines:#?}");
     }
 }
+
+#[tokio::test]
+async fn warm_memory_bound_evicts_the_least_recently_used_idle_isolate() {
+    // Each isolate holds about 2.5 MB (1.5 MB of ballast); two fit under 6 MiB, three do not.
+    let heavy = format!("const ballast = new Uint8Array(1500000).fill(1);\n{IDENTIFY}");
+    let srv = TestServer::new()
+        .function("mem-a", &heavy)
+        .function("mem-b", &heavy)
+        .function("mem-c", &heavy)
+        .config(|c| c.pool.max_warm_memory_mb = 6)
+        .start()
+        .await;
+    let id = |body: serde_json::Value| body["id"].as_str().unwrap().to_owned();
+    let a = id(srv.get_json("/mem-a").await.1);
+    let b = id(srv.get_json("/mem-b").await.1);
+    assert_eq!(id(srv.get_json("/mem-a").await.1), a, "two isolates fit");
+    srv.get_json("/mem-c").await; // over the bound: b, the least recently used, goes
+    assert_eq!(id(srv.get_json("/mem-a").await.1), a);
+    assert_ne!(id(srv.get_json("/mem-b").await.1), b);
+    assert!(
+        support::function_logs("mem-b")
+            .iter()
+            .any(|l| l["fields"]["reason"] == "evicted")
+    );
+}
