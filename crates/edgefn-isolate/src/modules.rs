@@ -5,7 +5,10 @@
 //! lie inside the function folder after symlinks are followed: an import that escapes it fails
 //! the boot with an error naming the import.
 
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
@@ -27,13 +30,83 @@ pub fn find_entry(root: &Path) -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// Reads one module file and returns its JavaScript source: TypeScript is stripped, JSON becomes
-/// a module whose default export is the parsed value.
+/// Stripped TypeScript by path, with a fingerprint of the source it came from, shared by every
+/// isolate of the process: a module is transpiled once, however many isolates load it.
+type TranspileCache = Mutex<HashMap<PathBuf, (u64, Arc<str>)>>;
+
+fn transpile_cache() -> &'static TranspileCache {
+    static CACHE: OnceLock<TranspileCache> = OnceLock::new();
+    CACHE.get_or_init(TranspileCache::default)
+}
+
+fn fingerprint(text: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The JavaScript of a TypeScript module, from the cache when its source did not change.
+fn transpiled(path: &Path, text: &str) -> Result<Arc<str>, String> {
+    let print = fingerprint(text);
+    if let Some((cached, js)) = transpile_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(path)
+        && *cached == print
+    {
+        return Ok(js.clone());
+    }
+    let js: Arc<str> = typescript::strip_types(path, text)
+        .map_err(|error| error.to_string())?
+        .into();
+    transpile_cache()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(path.to_owned(), (print, js.clone()));
+    Ok(js)
+}
+
+/// The TypeScript files of a function folder (not following symlinks, at most 8 levels deep),
+/// for transpiling them ahead of a boot, off the worker thread.
+pub fn typescript_files(root: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() && depth < 8 {
+                walk(&path, depth + 1, out);
+            } else if kind.is_file() && typescript::is_typescript(&path) {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(root, 0, &mut files);
+    files
+}
+
+/// Transpiles one TypeScript file into the cache; errors are left for the boot to report.
+pub fn pretranspile(path: &Path) {
+    let Ok(canonical) = std::fs::canonicalize(path) else {
+        return;
+    };
+    if let Ok(text) = std::fs::read_to_string(&canonical) {
+        let _ = transpiled(&canonical, &text);
+    }
+}
+
+/// Reads one module file and returns its JavaScript source: TypeScript is stripped (once per
+/// process for a given source), JSON becomes a module whose default export is the parsed value.
 pub fn load_source(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read module {}: {error}", path.display()))?;
     if typescript::is_typescript(path) {
-        return typescript::strip_types(path, &text).map_err(|error| error.to_string());
+        return transpiled(path, &text).map(|js| js.to_string());
     }
     if path.extension().is_some_and(|e| e == "json") {
         // Validate first so that a broken JSON file is reported as such, with its position.

@@ -6,6 +6,7 @@
 mod config;
 
 pub use config::{
-    Config, ConfigError, ConfigSources, EventsConfig, FunctionConfig, LimitsConfig, LimitsOverride,
-    Policy, PoolConfig, ServerConfig, WorkersConfig,
+    Config, ConfigError, ConfigSources, EventsConfig, ExplainedValue, FunctionConfig, LimitsConfig,
+    LimitsOverride, LogConfig, LogFormat, Policy, PoolConfig, RuntimeConfig, ServerConfig,
+    WorkersConfig,
 };

@@ -6,11 +6,13 @@
 //! is listed in `respond.rs`.
 
 mod body;
+mod metrics;
 mod respond;
 mod router;
 mod server;
 mod service;
+mod watch;
 
 pub use body::ResponseBody;
 pub use router::{Route, route};
-pub use server::{Server, ServerError};
+pub use server::{Server, ServerError, ServerRuntimes};

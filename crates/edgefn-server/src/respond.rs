@@ -55,7 +55,7 @@ pub(crate) fn failure(failure: Failure<'_>) -> Response<ResponseBody> {
         ),
         Failure::AdminNotFound(path) => (
             StatusCode::NOT_FOUND,
-            json!({"error": "NotFound", "path": format!("/_edgefn/{path}")}),
+            json!({"error": "NotFound", "path": path}),
         ),
         Failure::Worker { function, error } => worker_failure(function, error),
     };

@@ -1,15 +1,18 @@
-//! Binding the listener, accepting connections, and stopping.
+//! Binding the listeners, accepting connections, and the three-phase graceful shutdown.
+//!
+//! Cancellation tree: `ingress` (stop accepting; each connection finishes what it is serving)
+//! → `stop` (what still runs after the deadline is answered 503 `ShuttingDown`) → `kill` (the
+//! connections that remain are dropped).
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use edgefn_runtime::Config;
 use edgefn_workers::{Function, FunctionSettings, Functions, PoolConfig, WorkerPool};
-
-/// The main service's name in logs, events and `[functions.main]` settings.
-const MAIN_SERVICE_NAME: &str = "main";
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -17,15 +20,21 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use crate::service::App;
+use crate::metrics::Metrics;
+use crate::service::{App, Role};
 
-/// How long open connections get to finish their requests once the server stops.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// The main service's name in logs, events and `[functions.main]` settings.
+const MAIN_SERVICE_NAME: &str = "main";
 
 /// Pause after a failed `accept` (for example when out of file descriptors), so that the loop
 /// does not spin.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// After the deadline, how long the 503 answers get to reach their clients before the remaining
+/// connections are dropped.
+const FAREWELL: Duration = Duration::from_millis(500);
 
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +63,7 @@ pub enum ServerError {
         /// Why it cannot be used.
         reason: String,
     },
-    /// The listener could not bind.
+    /// A listener could not bind.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         /// The address.
@@ -67,63 +76,63 @@ pub enum ServerError {
     Workers(std::io::Error),
 }
 
+/// The thread pools the server uses besides the current (main) runtime and its own user-worker
+/// threads.
+#[derive(Debug, Clone)]
+pub struct ServerRuntimes {
+    /// Runs background chores (idle sweeping, file watching).
+    pub background: tokio::runtime::Handle,
+    /// Threads of the compute pool (TypeScript transpiling ahead of boots).
+    pub compute_threads: usize,
+}
+
 /// A running server.
 pub struct Server {
     local_addr: SocketAddr,
-    stop: CancellationToken,
-    accept: JoinHandle<()>,
+    admin_addr: Option<SocketAddr>,
+    ingress: CancellationToken,
+    kill: CancellationToken,
+    main_accept: JoinHandle<()>,
+    admin_accept: Option<JoinHandle<()>>,
     app: Arc<App>,
 }
 
 impl Server {
-    /// Starts the worker pool and listens; connections are served on the current tokio runtime.
+    /// [`Server::bind_with`] using the current runtime for background chores.
     pub async fn bind(config: &Config) -> Result<Server, ServerError> {
+        let runtimes = ServerRuntimes {
+            background: tokio::runtime::Handle::current(),
+            compute_threads: 1,
+        };
+        Server::bind_with(config, runtimes).await
+    }
+
+    /// Starts the worker pool and listens; connections are served on the current runtime.
+    pub async fn bind_with(
+        config: &Config,
+        runtimes: ServerRuntimes,
+    ) -> Result<Server, ServerError> {
         let dir = &config.functions_dir;
         std::fs::read_dir(dir).map_err(|error| ServerError::FunctionsDir {
             path: dir.clone(),
             reason: error.to_string(),
         })?;
+        let no_entry = || "no index.ts, index.js or index.mjs in it".to_owned();
         if let Some(worker) = &config.events.worker
             && edgefn_isolate::modules::find_entry(worker).is_none()
         {
             return Err(ServerError::EventWorker {
                 path: worker.clone(),
-                reason: "no index.ts, index.js or index.mjs in it".into(),
+                reason: no_entry(),
             });
         }
-        let threads = match config.workers.threads {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        };
-        let millis = Duration::from_millis;
-        let pool = WorkerPool::start(PoolConfig {
-            threads,
-            pin_threads: config.workers.pin_threads,
-            user_agent: concat!("edgefn/", env!("CARGO_PKG_VERSION")).to_owned(),
-            request_wait_timeout: millis(config.pool.request_wait_timeout_ms),
-            max_isolates: config.pool.max_isolates,
-            idle_timeout: (config.pool.idle_timeout_ms > 0)
-                .then(|| millis(config.pool.idle_timeout_ms)),
-            max_warm_memory_bytes: usize::try_from(
-                config.pool.max_warm_memory_mb.saturating_mul(1024 * 1024),
-            )
-            .unwrap_or(usize::MAX),
-            events_to_stdout: config.events.stdout,
-            event_worker: config.events.worker.clone(),
-            user_worker_defaults: FunctionSettings::from_config(config, ""),
-        })
-        .map_err(ServerError::Workers)?;
-        let settings_source = config.clone();
-        let functions = Functions::new(dir.clone(), move |name| {
-            FunctionSettings::from_config(&settings_source, name)
-        });
         let main_service = match &config.main_service {
             None => None,
             Some(root) => {
                 if edgefn_isolate::modules::find_entry(root).is_none() {
                     return Err(ServerError::MainService {
                         path: root.clone(),
-                        reason: "no index.ts, index.js or index.mjs in it".into(),
+                        reason: no_entry(),
                     });
                 }
                 let mut settings = FunctionSettings::from_config(config, MAIN_SERVICE_NAME);
@@ -136,25 +145,71 @@ impl Server {
             }
         };
 
-        let addr = SocketAddr::new(config.server.host, config.server.port);
-        let listener = TcpListener::bind(addr)
-            .await
-            .map_err(|source| ServerError::Bind { addr, source })?;
-        let local_addr = listener
+        let main_listener = bind(config.server.host, config.server.port).await?;
+        let local_addr = main_listener
             .local_addr()
-            .map_err(|source| ServerError::Bind { addr, source })?;
-        let app = Arc::new(App {
+            .map_err(|source| ServerError::Bind {
+                addr: local_addr_hint(config),
+                source,
+            })?;
+        let admin_listener = match config.server.admin_port {
+            Some(port) => Some(bind(config.server.host, port).await?),
+            None => None,
+        };
+        let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
+
+        let metrics = Arc::new(Metrics::new());
+        let pool = WorkerPool::start(pool_config(config, &runtimes, &metrics))
+            .map_err(ServerError::Workers)?;
+        let settings_source = config.clone();
+        let functions = Functions::new(dir.clone(), move |name| {
+            FunctionSettings::from_config(&settings_source, name)
+        });
+        let stop = CancellationToken::new();
+        let app = Arc::new(App::new(
             functions,
             main_service,
             pool,
             local_addr,
+            metrics,
+            stop,
+        ));
+        if config.watch {
+            crate::watch::spawn(dir.clone(), app.clone(), &runtimes.background);
+        }
+
+        let ingress = CancellationToken::new();
+        let kill = CancellationToken::new();
+        let main_role = if admin_listener.is_some() {
+            Role::Functions
+        } else {
+            Role::Everything
+        };
+        let main_accept = tokio::spawn(accept_loop(
+            main_listener,
+            app.clone(),
+            ingress.clone(),
+            kill.clone(),
+            main_role,
+        ));
+        // The admin listener stays open until the end, so readiness can answer 503 while
+        // the main listener is closed and work drains.
+        let admin_accept = admin_listener.map(|listener| {
+            tokio::spawn(accept_loop(
+                listener,
+                app.clone(),
+                kill.clone(),
+                kill.clone(),
+                Role::Admin,
+            ))
         });
-        let stop = CancellationToken::new();
-        let accept = tokio::spawn(accept_loop(listener, app.clone(), stop.clone()));
         Ok(Server {
             local_addr,
-            stop,
-            accept,
+            admin_addr,
+            ingress,
+            kill,
+            main_accept,
+            admin_accept,
             app,
         })
     }
@@ -164,22 +219,99 @@ impl Server {
         self.local_addr
     }
 
-    /// Stops accepting, lets open connections finish (bounded), then stops the worker threads.
-    pub async fn shutdown(self) {
-        self.stop.cancel();
-        let _ = self.accept.await;
+    /// The address of the separate admin listener, when there is one.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_addr
+    }
+
+    /// Graceful shutdown in three phases. 1: stop accepting and answer readiness with 503.
+    /// 2: let in-flight requests and `waitUntil` work finish, until `deadline` passes or `force`
+    /// resolves. 3: answer what remains with 503 `ShuttingDown`, drop the remaining connections,
+    /// end every worker (reason `shutdown`). Returns `true` when everything finished in phase 2.
+    pub async fn shutdown(self, deadline: Duration, force: impl Future<Output = ()>) -> bool {
+        self.app.ready.store(false, Ordering::SeqCst);
+        self.ingress.cancel();
+        let mut main_accept = self.main_accept;
+        let app = self.app.clone();
+        let drained = async {
+            let _ = (&mut main_accept).await;
+            app.pool.drain().await;
+        };
+        let finished = tokio::select! {
+            () = drained => true,
+            () = tokio::time::sleep(deadline) => false,
+            () = force => false,
+        };
+        if !finished {
+            self.app.stop.cancel();
+            let _ = tokio::time::timeout(FAREWELL, &mut main_accept).await;
+        }
+        self.kill.cancel();
+        let _ = main_accept.await;
+        if let Some(admin) = self.admin_accept {
+            let _ = admin.await;
+        }
         // Joining the worker threads blocks; keep it off the async threads.
         let app = self.app;
         let _ = tokio::task::spawn_blocking(move || drop(app)).await;
+        finished
     }
 }
 
-async fn accept_loop(listener: TcpListener, app: Arc<App>, stop: CancellationToken) {
+fn local_addr_hint(config: &Config) -> SocketAddr {
+    SocketAddr::new(config.server.host, config.server.port)
+}
+
+async fn bind(host: std::net::IpAddr, port: u16) -> Result<TcpListener, ServerError> {
+    let addr = SocketAddr::new(host, port);
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
+}
+
+fn pool_config(config: &Config, runtimes: &ServerRuntimes, metrics: &Arc<Metrics>) -> PoolConfig {
+    let threads = match config.workers.threads {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n,
+    };
+    let millis = Duration::from_millis;
+    PoolConfig {
+        threads,
+        pin_threads: config.workers.pin_threads,
+        user_agent: concat!("edgefn/", env!("CARGO_PKG_VERSION")).to_owned(),
+        request_wait_timeout: millis(config.pool.request_wait_timeout_ms),
+        max_isolates: config.pool.max_isolates,
+        idle_timeout: (config.pool.idle_timeout_ms > 0)
+            .then(|| millis(config.pool.idle_timeout_ms)),
+        max_warm_memory_bytes: usize::try_from(
+            config.pool.max_warm_memory_mb.saturating_mul(1024 * 1024),
+        )
+        .unwrap_or(usize::MAX),
+        events_to_stdout: config.events.stdout,
+        event_worker: config.events.worker.clone(),
+        user_worker_defaults: FunctionSettings::from_config(config, ""),
+        background: Some(runtimes.background.clone()),
+        compute_threads: runtimes.compute_threads,
+        observer: Some(metrics.clone()),
+    }
+}
+
+/// Accepts connections until `ingress` is cancelled, then lets each connection finish the
+/// requests it is serving (hyper's graceful shutdown) and returns once all are closed; `kill`
+/// drops the ones that remain. `role` says what the listener serves.
+async fn accept_loop(
+    listener: TcpListener,
+    app: Arc<App>,
+    ingress: CancellationToken,
+    kill: CancellationToken,
+    role: Role,
+) {
     let builder = auto::Builder::new(TokioExecutor::new());
     let graceful = GracefulShutdown::new();
+    let connections = TaskTracker::new();
     loop {
         let (stream, remote_addr) = tokio::select! {
-            () = stop.cancelled() => break,
+            () = ingress.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(error) => {
@@ -191,22 +323,28 @@ async fn accept_loop(listener: TcpListener, app: Arc<App>, stop: CancellationTok
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
-        let service = service_fn(move |request| app.clone().handle(request, remote_addr));
+        let service = service_fn(move |request| app.clone().handle(request, remote_addr, role));
         let connection = builder
             .serve_connection(TokioIo::new(stream), service)
             .into_owned();
         let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%remote_addr, %error, "connection ended with an error");
+        let kill = kill.clone();
+        connections.spawn(async move {
+            tokio::select! {
+                result = connection => {
+                    if let Err(error) = result {
+                        tracing::debug!(%remote_addr, %error, "connection ended with an error");
+                    }
+                }
+                () = kill.cancelled() => {}
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!("connections still open after the drain timeout were closed");
+    connections.close();
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = kill.cancelled() => {}
     }
+    connections.wait().await;
 }

@@ -4,50 +4,109 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use edgefn_isolate::{BodyError, IncomingRequest};
-use edgefn_workers::{Function, Functions, Served, WorkerPool};
+use edgefn_workers::{Function, Functions, Served, TerminationReason, WorkerError, WorkerPool};
 use futures_util::TryStreamExt;
-use http::{Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body::Body as _;
 use http_body_util::BodyDataStream;
 use hyper::body::Incoming;
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::body::ResponseBody;
+use crate::metrics::Metrics;
 use crate::respond::{self, Failure};
 use crate::router::{self, Route};
 
-/// What every connection shares: the function registry and the worker pool.
+/// The request id header: honoured when the client sends one, generated otherwise, and
+/// returned on every response.
+const REQUEST_ID: &str = "x-request-id";
+
+/// What a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Functions and the `/_edgefn/` endpoints (no separate admin port).
+    Everything,
+    /// Functions only; `/_edgefn/` lives on the admin port.
+    Functions,
+    /// The `/_edgefn/` endpoints only.
+    Admin,
+}
+
+/// What every connection shares.
 pub(crate) struct App {
-    pub(crate) functions: Functions,
+    functions: Functions,
     /// When set, every request goes to this function, which routes with `EdgeRuntime.userWorkers`.
-    pub(crate) main_service: Option<Arc<Function>>,
+    main_service: Option<Arc<Function>>,
     pub(crate) pool: WorkerPool,
     /// The listener's own address, used for `request.url` when a request has no `Host`.
-    pub(crate) local_addr: SocketAddr,
+    local_addr: SocketAddr,
+    metrics: Arc<Metrics>,
+    /// `false` once the process is stopping: readiness answers 503.
+    pub(crate) ready: AtomicBool,
+    /// Cancelled when the shutdown deadline passed: what still waits is answered 503.
+    pub(crate) stop: CancellationToken,
 }
 
 impl App {
+    pub(crate) fn new(
+        functions: Functions,
+        main_service: Option<Arc<Function>>,
+        pool: WorkerPool,
+        local_addr: SocketAddr,
+        metrics: Arc<Metrics>,
+        stop: CancellationToken,
+    ) -> App {
+        App {
+            functions,
+            main_service,
+            pool,
+            local_addr,
+            metrics,
+            ready: AtomicBool::new(true),
+            stop,
+        }
+    }
+
     /// Serves one request; never fails (every failure is a response).
     pub(crate) async fn handle(
         self: Arc<Self>,
-        request: Request<Incoming>,
+        mut request: Request<Incoming>,
         remote_addr: SocketAddr,
+        role: Role,
     ) -> Result<Response<ResponseBody>, Infallible> {
-        let route = router::route(request.uri().path());
-        if let (Some(main), false) = (&self.main_service, matches!(route, Route::Admin(_))) {
-            let main = main.clone();
-            return Ok(self.serve(&main, request, remote_addr).await);
-        }
-        let response = match route {
-            Route::Admin(path) => admin(path),
-            Route::NoFunction => respond::failure(Failure::FunctionNotFound("")),
-            Route::Function(name) => {
-                let name = name.to_owned();
-                self.call_function(&name, request, remote_addr).await
+        let request_id = match request.headers().get(REQUEST_ID) {
+            Some(id) => id.clone(),
+            None => {
+                let id = HeaderValue::try_from(uuid::Uuid::new_v4().to_string())
+                    .expect("a UUID is a valid header value");
+                request.headers_mut().insert(REQUEST_ID, id.clone());
+                id
             }
         };
+        let route = router::route(request.uri().path());
+        let mut response = match (route, role) {
+            (Route::Admin(path), Role::Everything | Role::Admin) => self.admin(path),
+            (_, Role::Admin) | (Route::Admin(_), Role::Functions) => {
+                respond::failure(Failure::AdminNotFound(request.uri().path()))
+            }
+            (route, _) => match (&self.main_service, route) {
+                (Some(main), _) => {
+                    let main = main.clone();
+                    self.serve(&main, request, remote_addr).await
+                }
+                (None, Route::Function(name)) => {
+                    let name = name.to_owned();
+                    self.call_function(&name, request, remote_addr).await
+                }
+                (None, _) => respond::failure(Failure::FunctionNotFound("")),
+            },
+        };
+        response.headers_mut().insert(REQUEST_ID, request_id);
         Ok(response)
     }
 
@@ -72,6 +131,7 @@ impl App {
         request: Request<Incoming>,
         remote_addr: SocketAddr,
     ) -> Response<ResponseBody> {
+        let started = Instant::now();
         let name = function.name.as_str();
         let url = match self.full_url(&request) {
             Ok(url) => url,
@@ -89,13 +149,23 @@ impl App {
             body,
             remote_addr: Some(remote_addr),
         };
-        match self.pool.dispatch(function, incoming).await {
+        let result = tokio::select! {
+            result = self.pool.dispatch(function, incoming) => result,
+            () = self.stop.cancelled() => Err(WorkerError::Terminated {
+                reason: TerminationReason::Shutdown,
+                detail: "the server stopped before the request finished".into(),
+            }),
+        };
+        let response = match result {
             Ok(served) => into_http(served),
             Err(error) => respond::failure(Failure::Worker {
                 function: name,
                 error: &error,
             }),
-        }
+        };
+        self.metrics
+            .request(name, response.status().as_u16(), started.elapsed());
+        response
     }
 
     /// The full URL of a request: `http://` + its `Host` (or HTTP/2 authority) + path and query.
@@ -116,6 +186,30 @@ impl App {
         let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
         Ok(format!("http://{authority}{path}"))
     }
+
+    /// The server's own endpoints under `/_edgefn/`.
+    fn admin(&self, path: &str) -> Response<ResponseBody> {
+        match path {
+            "health" => respond::json_response(StatusCode::OK, &json!({"status": "ok"})),
+            "ready" if self.ready.load(Ordering::SeqCst) => {
+                respond::json_response(StatusCode::OK, &json!({"status": "ready"}))
+            }
+            "ready" => respond::json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({"status": "shutting_down"}),
+            ),
+            "metrics" => {
+                let text = self.metrics.render(&self.pool.snapshot());
+                let mut response = Response::new(ResponseBody::full(text));
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                response
+            }
+            other => respond::failure(Failure::AdminNotFound(&format!("/_edgefn/{other}"))),
+        }
+    }
 }
 
 fn into_http(served: Served) -> Response<ResponseBody> {
@@ -129,12 +223,4 @@ fn into_http(served: Served) -> Response<ResponseBody> {
         http.extensions_mut().insert(reason);
     }
     http
-}
-
-/// The server's own endpoints under `/_edgefn/`.
-fn admin(path: &str) -> Response<ResponseBody> {
-    match path {
-        "health" => respond::json_response(StatusCode::OK, &json!({"status": "ok"})),
-        other => respond::failure(Failure::AdminNotFound(other)),
-    }
 }

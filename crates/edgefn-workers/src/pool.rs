@@ -12,6 +12,7 @@ use crate::error::{TerminationReason, WorkerError};
 use crate::events::{ChannelSink, EventSink, Events, StdoutSink};
 use crate::functions::Function;
 use crate::main_service::UserWorkerHub;
+use crate::observer::{FunctionSnapshot, PoolObserver};
 use crate::scheduler::{Lease, Scheduler, SchedulerConfig};
 use crate::settings::FunctionSettings;
 use crate::thread::{Command, ThreadStart};
@@ -21,7 +22,7 @@ use crate::thread::{Command, ThreadStart};
 const THREAD_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 /// How the pool is built.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PoolConfig {
     /// Number of user-worker threads.
     pub threads: usize,
@@ -44,6 +45,13 @@ pub struct PoolConfig {
     pub event_worker: Option<PathBuf>,
     /// Settings of user workers the main service creates, before its own options apply.
     pub user_worker_defaults: FunctionSettings,
+    /// The runtime that runs background chores (the idle sweeper); the current one if `None`.
+    pub background: Option<tokio::runtime::Handle>,
+    /// Threads of the compute pool, `edgefn-compute-<i>`, which transpiles a function's
+    /// TypeScript before its isolate boots.
+    pub compute_threads: usize,
+    /// Receives measurements for metrics.
+    pub observer: Option<Arc<dyn PoolObserver>>,
 }
 
 /// Events kept for the event worker while it is busy; past this, events are dropped.
@@ -107,6 +115,13 @@ impl WorkerPool {
         }
         let events = Events::new(sinks);
         let hub = UserWorkerHub::new(config.user_worker_defaults.clone());
+        let compute = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(config.compute_threads.max(1))
+                .thread_name(|i| format!("edgefn-compute-{i}"))
+                .build()
+                .map_err(std::io::Error::other)?,
+        );
         let mut handles = Vec::with_capacity(threads);
         for (index, inbox) in inboxes.into_iter().enumerate() {
             let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
@@ -116,6 +131,8 @@ impl WorkerPool {
                 user_agent: config.user_agent.clone(),
                 events: events.clone(),
                 hub: hub.clone(),
+                compute: compute.clone(),
+                observer: config.observer.clone(),
             };
             let handle = std::thread::Builder::new()
                 .name(format!("edgefn-worker-{index}"))
@@ -128,7 +145,7 @@ impl WorkerPool {
                 })?;
             handles.push(handle);
         }
-        Scheduler::spawn_idle_sweeper(&scheduler);
+        Scheduler::spawn_idle_sweeper(&scheduler, config.background.as_ref());
         if let (Some(root), Some(inbox)) = (config.event_worker, event_inbox) {
             scheduler.send(
                 0,
@@ -147,9 +164,35 @@ impl WorkerPool {
         self.handles.len()
     }
 
+    /// The workers of every function right now.
+    pub fn snapshot(&self) -> Vec<FunctionSnapshot> {
+        self.scheduler.snapshot()
+    }
+
+    /// Retires every worker of `function` (they finish their requests); the next request
+    /// boots fresh code.
+    pub fn invalidate(&self, function: &str) {
+        self.scheduler.retire_all(function);
+    }
+
     /// Number of workers `function` has right now (booting, serving or idle).
     pub fn workers_of(&self, function: &str) -> usize {
         self.scheduler.workers_of(function)
+    }
+
+    /// Dispatches `beforeunload` to every worker and resolves once the `waitUntil` work of all
+    /// of them has settled (the drain phase of a graceful shutdown).
+    pub async fn drain(&self) {
+        let mut replies = Vec::new();
+        for thread in 0..self.threads() {
+            let (reply, done) = oneshot::channel();
+            if self.scheduler.send(thread, Command::Drain { reply }) {
+                replies.push(done);
+            }
+        }
+        for done in replies {
+            let _ = done.await;
+        }
     }
 
     /// Serves `request` with `function`: picks or creates a worker according to the function's

@@ -403,13 +403,16 @@ impl Scheduler {
     }
 
     /// Sweeps idle workers periodically for as long as the scheduler lives.
-    pub(crate) fn spawn_idle_sweeper(scheduler: &Arc<Scheduler>) {
+    pub(crate) fn spawn_idle_sweeper(
+        scheduler: &Arc<Scheduler>,
+        runtime: Option<&tokio::runtime::Handle>,
+    ) {
         let Some(timeout) = scheduler.config.idle_timeout else {
             return;
         };
         let period = (timeout / 4).clamp(Duration::from_millis(10), Duration::from_secs(1));
         let weak: Weak<Scheduler> = Arc::downgrade(scheduler);
-        tokio::spawn(async move {
+        let sweeper = async move {
             let mut interval = tokio::time::interval(period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -419,7 +422,41 @@ impl Scheduler {
                 };
                 scheduler.sweep_idle();
             }
-        });
+        };
+        match runtime {
+            Some(runtime) => drop(runtime.spawn(sweeper)),
+            None => drop(tokio::spawn(sweeper)),
+        }
+    }
+
+    /// Marks every worker of `function` retired: each is destroyed once idle, and new requests
+    /// get fresh workers (used when its code changed).
+    pub(crate) fn retire_all(&self, function: &str) {
+        let books = self.books();
+        let ids: Vec<WorkerId> = books
+            .functions
+            .get(function)
+            .map(|f| f.workers.iter().map(|w| w.id).collect())
+            .unwrap_or_default();
+        drop(books);
+        for id in ids {
+            self.retire(function, id);
+        }
+    }
+
+    /// The workers of every function right now.
+    pub(crate) fn snapshot(&self) -> Vec<crate::observer::FunctionSnapshot> {
+        self.books()
+            .functions
+            .iter()
+            .filter(|(_, f)| !f.workers.is_empty())
+            .map(|(name, f)| crate::observer::FunctionSnapshot {
+                function: name.clone(),
+                active: f.workers.iter().filter(|w| w.inflight > 0).count(),
+                idle: f.workers.iter().filter(|w| w.inflight == 0).count(),
+                memory_bytes: f.workers.iter().map(|w| w.memory).sum(),
+            })
+            .collect()
     }
 
     /// Workers alive for a function, for tests and metrics.

@@ -29,6 +29,7 @@ use crate::error::{TerminationReason, WorkerError};
 use crate::events::{EventKind, Events};
 use crate::functions::Function;
 use crate::main_service::{Bridge, UserWorkerHub};
+use crate::observer::PoolObserver;
 use crate::scheduler::{Scheduler, WorkerId};
 
 /// Work sent to a thread.
@@ -48,6 +49,8 @@ pub(crate) enum Command {
         worker: WorkerId,
         reason: TerminationReason,
     },
+    /// Dispatch `beforeunload` to every worker and reply once their `waitUntil` work settled.
+    Drain { reply: oneshot::Sender<()> },
     /// Start a service isolate (the event worker) that lives as long as the thread.
     StartService {
         name: String,
@@ -71,6 +74,8 @@ struct Worker {
     /// Deadlines of the requests in flight, with a sequence number to keep them distinct.
     deadlines: RefCell<BTreeSet<(Instant, u64)>>,
     next_request: Cell<u64>,
+    /// CPU time already reported to the observer.
+    cpu_reported: Cell<std::time::Duration>,
 }
 
 pub(crate) struct WorkerThread {
@@ -79,6 +84,8 @@ pub(crate) struct WorkerThread {
     user_agent: String,
     events: Events,
     hub: Arc<UserWorkerHub>,
+    compute: Arc<rayon::ThreadPool>,
+    observer: Option<Arc<dyn PoolObserver>>,
     slots: RefCell<HashMap<WorkerId, Slot>>,
     /// Service isolates (the event worker), kept for the thread's lifetime.
     services: RefCell<Vec<Isolate>>,
@@ -98,6 +105,24 @@ impl WorkerThread {
             }
             Command::Destroy { worker, reason } => self.destroy(worker, reason).await,
             Command::StartService { name, root, inbox } => self.start_service(&name, &root, inbox),
+            Command::Drain { reply } => {
+                let workers: Vec<Rc<Worker>> = self
+                    .slots
+                    .borrow()
+                    .values()
+                    .filter_map(|slot| match slot {
+                        Slot::Ready(worker) => Some(worker.clone()),
+                        Slot::Booting(_) => None,
+                    })
+                    .collect();
+                for worker in &workers {
+                    worker.isolate.before_unload();
+                }
+                for worker in &workers {
+                    worker.isolate.background_settled().await;
+                }
+                let _ = reply.send(());
+            }
         }
     }
 
@@ -152,6 +177,13 @@ impl WorkerThread {
             }
         };
         worker.remove_deadline(key);
+        if let Some(observer) = &self.observer {
+            // The isolate's CPU time since the last report, so overlapping requests of one
+            // isolate are not counted twice.
+            let total = worker.isolate.cpu_time();
+            let reported = worker.cpu_reported.replace(total);
+            observer.cpu_used(&function.name, total.saturating_sub(reported));
+        }
         self.supervise(&worker);
         if let Err(error) = &result {
             self.log_failure(&worker, error);
@@ -208,6 +240,8 @@ impl WorkerThread {
             self.user_agent.clone(),
             self.events.clone(),
             user_workers,
+            self.compute.clone(),
+            self.observer.clone(),
         )
         .boxed_local()
         .shared();
@@ -289,6 +323,8 @@ pub(crate) struct ThreadStart {
     pub(crate) user_agent: String,
     pub(crate) events: Events,
     pub(crate) hub: Arc<UserWorkerHub>,
+    pub(crate) compute: Arc<rayon::ThreadPool>,
+    pub(crate) observer: Option<Arc<dyn PoolObserver>>,
 }
 
 impl ThreadStart {
@@ -304,6 +340,8 @@ impl ThreadStart {
             user_agent: self.user_agent,
             events: self.events,
             hub: self.hub,
+            compute: self.compute,
+            observer: self.observer,
             slots: RefCell::new(HashMap::new()),
             services: RefCell::new(Vec::new()),
         });
@@ -352,8 +390,22 @@ async fn boot(
     user_agent: String,
     events: Events,
     user_workers: Option<Rc<dyn edgefn_isolate::UserWorkers>>,
+    compute: Arc<rayon::ThreadPool>,
+    observer: Option<Arc<dyn PoolObserver>>,
 ) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
+    // Transpile the function's TypeScript on the compute pool first, so that the worker thread
+    // only loads from the cache.
+    let (done, transpiled) = oneshot::channel();
+    let root = function.root.clone();
+    compute.spawn(move || {
+        use rayon::prelude::*;
+        edgefn_isolate::modules::typescript_files(&root)
+            .par_iter()
+            .for_each(|path| edgefn_isolate::modules::pretranspile(path));
+        let _ = done.send(());
+    });
+    let _ = transpiled.await;
     let limits = &function.settings.limits;
     let isolate = Isolate::new(IsolateOptions {
         memory_limit_bytes: limits.memory_bytes,
@@ -374,12 +426,16 @@ async fn boot(
         "worker booted"
     );
     events.emit(&function.name, id, EventKind::Boot { boot_time_ms });
+    if let Some(observer) = &observer {
+        observer.worker_booted(&function.name, started.elapsed());
+    }
     Ok(Rc::new(Worker {
         id,
         function,
         isolate,
         deadlines: RefCell::new(BTreeSet::new()),
         next_request: Cell::new(0),
+        cpu_reported: Cell::new(std::time::Duration::ZERO),
     }))
 }
 
@@ -450,6 +506,9 @@ impl WorkerThread {
     fn log_shutdown(&self, worker: &Worker, reason: TerminationReason) {
         let cpu_time_ms = worker.isolate.cpu_time().as_secs_f64() * 1000.0;
         let memory_bytes = worker.isolate.memory_used_bytes();
+        if let Some(observer) = &self.observer {
+            observer.worker_ended(&worker.function.name, reason);
+        }
         self.events.emit(
             &worker.function.name,
             worker.id,

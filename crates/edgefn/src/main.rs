@@ -2,14 +2,22 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use edgefn_runtime::{Config, ConfigSources};
-use edgefn_server::Server;
+use edgefn_runtime::{Config, ConfigSources, LogFormat};
+use edgefn_server::{Server, ServerRuntimes};
 
 /// Exit code for a configuration or start-up problem the user must fix.
 const EXIT_USAGE: u8 = 2;
+
+/// Exit code when the shutdown deadline passed (or a second signal came) with work still
+/// running, which was cut short.
+const EXIT_FORCED: u8 = 3;
+
+/// The system-wide configuration file, read when it exists.
+const SYSTEM_CONFIG: &str = "/etc/edgefn/edgefn.toml";
 
 /// A multi-tenant JavaScript/TypeScript function runtime: every sub-folder of the functions
 /// folder is served as a function, each in its own QuickJS isolate.
@@ -24,6 +32,8 @@ struct Cli {
 enum Command {
     /// Serve the functions of a folder over HTTP.
     Start(StartArgs),
+    /// Print the effective configuration and where each value came from.
+    Config(StartArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -48,58 +58,125 @@ struct StartArgs {
     /// `EdgeRuntime.userWorkers.create(...)` (Supabase's main service)
     #[arg(long, value_name = "DIR")]
     main_service: Option<PathBuf>,
+    /// Log lines as readable `text` or `json` objects [default: text]
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
+    /// Replace a function's workers when a file under its folder changes (development)
+    #[arg(long)]
+    watch: bool,
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("EDGEFN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Start(args) => match start(args) {
+        Command::Config(args) => match explain(&args) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!("{error:#}");
-                eprintln!("edgefn: {error:#}");
-                ExitCode::from(EXIT_USAGE)
-            }
+            Err(error) => usage_error(&error),
         },
+        Command::Start(args) => {
+            let config = match load_config(&args) {
+                Ok(config) => config,
+                Err(error) => return usage_error(&error),
+            };
+            init_logging(config.log.format);
+            match start(config) {
+                Ok(Outcome::Drained) => ExitCode::SUCCESS,
+                Ok(Outcome::Forced) => ExitCode::from(EXIT_FORCED),
+                Err(error) => {
+                    tracing::error!("{error:#}");
+                    usage_error(&error)
+                }
+            }
+        }
     }
 }
 
-fn start(args: StartArgs) -> anyhow::Result<()> {
-    let config = load_config(&args)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+fn usage_error(error: &anyhow::Error) -> ExitCode {
+    eprintln!("edgefn: {error:#}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("EDGEFN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
+            .init(),
+    }
+}
+
+/// How the server stopped.
+enum Outcome {
+    /// Every in-flight request and `waitUntil` work finished.
+    Drained,
+    /// The deadline (or a second signal) cut work short.
+    Forced,
+}
+
+fn start(config: Config) -> anyhow::Result<Outcome> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let sized = |n: usize| if n == 0 { cores } else { n };
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(sized(config.runtime.main_threads))
         .thread_name("edgefn-main")
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let server = Server::bind(&config).await?;
+        .context("cannot start the main runtime")?;
+    let background = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.runtime.background_threads.max(1))
+        .thread_name("edgefn-background")
+        .enable_all()
+        .build()
+        .context("cannot start the background runtime")?;
+    let runtimes = ServerRuntimes {
+        background: background.handle().clone(),
+        compute_threads: sized(config.runtime.compute_threads),
+    };
+    let outcome = main.block_on(async {
+        let server = Server::bind_with(&config, runtimes).await?;
         tracing::info!(
             address = %server.local_addr(),
             functions = %config.functions_dir.display(),
             "edgefn listening on http://{}",
             server.local_addr()
         );
-        wait_for_stop_signal().await;
-        tracing::info!("stopping");
-        server.shutdown().await;
-        anyhow::Ok(())
-    })
+        if let Some(admin) = server.admin_addr() {
+            tracing::info!(address = %admin, "admin endpoints on http://{admin}/_edgefn/");
+        }
+        wait_for_signal().await;
+        let deadline = Duration::from_secs(config.server.graceful_exit_timeout_s);
+        tracing::info!(
+            deadline_s = deadline.as_secs(),
+            "stopping: no new connections; in-flight work may finish"
+        );
+        // A second signal forces the stop at once.
+        let drained = server.shutdown(deadline, wait_for_signal()).await;
+        anyhow::Ok(if drained {
+            tracing::info!("stopped: all in-flight work finished");
+            Outcome::Drained
+        } else {
+            tracing::warn!("stopped: in-flight work was cut short");
+            Outcome::Forced
+        })
+    })?;
+    background.shutdown_timeout(Duration::from_secs(1));
+    Ok(outcome)
 }
 
-fn load_config(args: &StartArgs) -> anyhow::Result<Config> {
+fn sources(args: &StartArgs) -> anyhow::Result<ConfigSources> {
     let mut sources = ConfigSources::default();
+    if Path::new(SYSTEM_CONFIG).is_file() {
+        sources.files.push(SYSTEM_CONFIG.into());
+    }
     match &args.config {
         Some(file) => sources.files.push(file.clone()),
         None if Path::new("edgefn.toml").is_file() => sources.files.push("edgefn.toml".into()),
         None => {}
     }
+    sources.env = std::env::vars().collect();
     if let Some(dir) = &args.functions {
         sources.set("functions_dir", dir);
     }
@@ -115,7 +192,17 @@ fn load_config(args: &StartArgs) -> anyhow::Result<Config> {
     if let Some(dir) = &args.main_service {
         sources.set("main_service", dir);
     }
-    let mut config = Config::load(&sources)?;
+    if let Some(format) = &args.log_format {
+        sources.set("log.format", format);
+    }
+    if args.watch {
+        sources.set("watch", true);
+    }
+    Ok(sources)
+}
+
+fn load_config(args: &StartArgs) -> anyhow::Result<Config> {
+    let mut config = Config::load(&sources(args)?)?;
     // The bundled examples are the default; outside the source tree, fall back to the copy the
     // binary was built from.
     if args.functions.is_none() && !config.functions_dir.exists() {
@@ -127,16 +214,38 @@ fn load_config(args: &StartArgs) -> anyhow::Result<Config> {
     Ok(config)
 }
 
-async fn wait_for_stop_signal() {
-    let mut terminate =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        Some(()) = async {
-            match terminate.as_mut() {
-                Some(signal) => signal.recv().await,
+fn explain(args: &StartArgs) -> anyhow::Result<()> {
+    let explained = Config::explain(&sources(args)?)?;
+    let width = explained
+        .iter()
+        .map(|v| v.key.len() + v.value.len() + 3)
+        .max()
+        .unwrap_or(0);
+    for value in explained {
+        let line = format!("{} = {}", value.key, value.value);
+        println!("{line:width$}  # {}", value.source);
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate()).ok();
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let recv = |s: &mut Option<tokio::signal::unix::Signal>| {
+        let s = s.take();
+        async move {
+            match s {
+                Some(mut s) => {
+                    s.recv().await;
+                }
                 None => std::future::pending().await,
             }
-        } => {}
+        }
+    };
+    tokio::select! {
+        () = recv(&mut terminate) => {}
+        () = recv(&mut interrupt) => {}
     }
 }

@@ -184,7 +184,9 @@ impl RunningServer {
 
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
-            server.shutdown().await;
+            server
+                .shutdown(std::time::Duration::from_secs(5), std::future::pending())
+                .await;
         }
     }
 }

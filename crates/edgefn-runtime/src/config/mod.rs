@@ -6,11 +6,14 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use figment::Figment;
-use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
+
+mod sources;
+
+pub use sources::{ConfigError, ConfigSources, ExplainedValue};
 
 /// The whole configuration of one edgefn process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +26,13 @@ pub struct Config {
     pub main_service: Option<PathBuf>,
     /// The HTTP listener.
     pub server: ServerConfig,
+    /// Thread pools of the process.
+    pub runtime: RuntimeConfig,
+    /// Log output.
+    pub log: LogConfig,
+    /// Replace a function's workers when a file under its folder changes (development).
+    /// Default: `false`.
+    pub watch: bool,
     /// The user-worker pool.
     pub workers: WorkersConfig,
     /// How many isolates each function gets and when they come and go.
@@ -54,6 +64,45 @@ pub struct ServerConfig {
     pub host: IpAddr,
     /// TCP port to listen on; `0` picks a free port. Default: `9000`.
     pub port: u16,
+    /// Serve `/_edgefn/health`, `/_edgefn/ready` and `/_edgefn/metrics` on this port of the
+    /// same host instead of the main one. Default: none (the main port).
+    pub admin_port: Option<u16>,
+    /// On SIGTERM or SIGINT, how long in-flight requests and `waitUntil` work may take to
+    /// finish before they are cut short, in seconds. Default: `15`.
+    pub graceful_exit_timeout_s: u64,
+}
+
+/// `[runtime]`: the thread pools besides the user-worker pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuntimeConfig {
+    /// Threads of the main async runtime (accept loop, HTTP, routing), named `edgefn-main`;
+    /// `0` means one per CPU core. Default: `0`.
+    pub main_threads: usize,
+    /// Threads of the background runtime (idle sweeping, file watching), named
+    /// `edgefn-background`. Default: `1`.
+    pub background_threads: usize,
+    /// Threads of the compute pool (TypeScript transpiling ahead of boots), named
+    /// `edgefn-compute-<i>`; `0` means one per CPU core. Default: `0`.
+    pub compute_threads: usize,
+}
+
+/// `[log]`: how the process logs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` (readable) or `json` (one object per line). Default: `text`.
+    pub format: LogFormat,
+}
+
+/// See [`LogConfig::format`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// `[workers]`: the user-worker thread pool.
@@ -165,6 +214,9 @@ impl Default for Config {
             functions_dir: PathBuf::from("examples/functions"),
             main_service: None,
             server: ServerConfig::default(),
+            runtime: RuntimeConfig::default(),
+            log: LogConfig::default(),
+            watch: false,
             workers: WorkersConfig::default(),
             pool: PoolConfig::default(),
             limits: LimitsConfig::default(),
@@ -179,6 +231,26 @@ impl Default for ServerConfig {
         ServerConfig {
             host: IpAddr::from([127, 0, 0, 1]),
             port: 9000,
+            admin_port: None,
+            graceful_exit_timeout_s: 15,
+        }
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            main_threads: 0,
+            background_threads: 1,
+            compute_threads: 0,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
         }
     }
 }
@@ -216,60 +288,10 @@ impl Default for LimitsConfig {
     }
 }
 
-/// Where a configuration comes from.
-#[derive(Debug, Clone, Default)]
-pub struct ConfigSources {
-    /// TOML files, lowest precedence first. Each must exist.
-    pub files: Vec<PathBuf>,
-    /// Values from the command line, as `(dotted.key, value)` pairs; they win over everything.
-    pub overrides: Vec<(String, figment::value::Value)>,
-}
-
-/// A configuration that cannot be used; the message names the key and where it came from.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// A configuration file could not be read.
-    #[error("cannot read configuration file {path}: {source}")]
-    Unreadable {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// A value is malformed, of the wrong type, or a key is unknown.
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
-
-impl ConfigSources {
-    /// Adds a command-line override of `key`.
-    pub fn set(&mut self, key: &str, value: impl Serialize) {
-        let value = figment::value::Value::serialize(value).expect("plain values serialise");
-        self.overrides.push((key.to_owned(), value));
-    }
-}
-
 impl Config {
-    /// Merges the layers and validates the result.
-    pub fn load(sources: &ConfigSources) -> Result<Config, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
-        for path in &sources.files {
-            check_readable(path)?;
-            figment = figment.merge(Toml::file_exact(path));
-        }
-        for (key, value) in &sources.overrides {
-            figment = figment.merge(Serialized::global(key.as_str(), value.clone()));
-        }
-        let config = figment
-            .extract::<Config>()
-            .map_err(|error| ConfigError::Invalid(describe(error)))?;
-        config.validate(&figment)?;
-        Ok(config)
-    }
-
     /// Checks what types alone cannot: values that must be positive, limits that must be
     /// ordered.
-    fn validate(&self, figment: &Figment) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self, figment: &Figment) -> Result<(), ConfigError> {
         let invalid = |key: &str, reason: &str| {
             let source = figment
                 .find_metadata(key)
@@ -285,6 +307,16 @@ impl Config {
         }
         if self.pool.max_isolates == 0 {
             return invalid("pool.max_isolates", "must be at least 1");
+        }
+        if self.runtime.background_threads == 0 {
+            return invalid("runtime.background_threads", "must be at least 1");
+        }
+        if self
+            .server
+            .admin_port
+            .is_some_and(|p| p != 0 && p == self.server.port)
+        {
+            return invalid("server.admin_port", "must differ from server.port");
         }
         let mut all = vec![("limits".to_owned(), self.limits.clone())];
         for (name, function) in &self.functions {
@@ -321,138 +353,5 @@ impl Config {
     }
 }
 
-fn check_readable(path: &Path) -> Result<(), ConfigError> {
-    std::fs::read(path)
-        .map(drop)
-        .map_err(|source| ConfigError::Unreadable {
-            path: path.to_owned(),
-            source,
-        })
-}
-
-/// One line per problem, each naming the key and its source.
-fn describe(error: figment::Error) -> String {
-    error
-        .into_iter()
-        .map(|e| e.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("edgefn.toml");
-        std::fs::write(&path, text).unwrap();
-        (dir, path)
-    }
-
-    #[test]
-    fn defaults_without_sources() {
-        let config = Config::load(&ConfigSources::default()).unwrap();
-        assert_eq!(config, Config::default());
-        assert_eq!(config.server.port, 9000);
-        assert_eq!(config.limits.memory_mb, 150);
-        assert_eq!(config.pool.policy, Policy::PerWorker);
-    }
-
-    #[test]
-    fn file_overrides_defaults_and_flags_override_file() {
-        let (_dir, path) = file(
-            "[server]\nport = 8080\nhost = \"0.0.0.0\"\n\
-             [functions.hello.env]\nGREETING = \"hi\"\n",
-        );
-        let mut sources = ConfigSources {
-            files: vec![path],
-            ..Default::default()
-        };
-        let config = Config::load(&sources).unwrap();
-        assert_eq!(config.server.port, 8080);
-        assert_eq!(config.functions["hello"].env["GREETING"], "hi");
-        sources.set("server.port", 7000);
-        let config = Config::load(&sources).unwrap();
-        assert_eq!(config.server.port, 7000);
-        assert_eq!(config.server.host.to_string(), "0.0.0.0");
-    }
-
-    #[test]
-    fn unknown_key_names_the_key_and_the_file() {
-        let (_dir, path) = file("[server]\nprot = 1\n");
-        let error = Config::load(&ConfigSources {
-            files: vec![path],
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("prot"), "{error}");
-        assert!(error.contains("edgefn.toml"), "{error}");
-    }
-
-    #[test]
-    fn wrong_type_names_the_key() {
-        let (_dir, path) = file("[server]\nport = \"eighty\"\n");
-        let error = Config::load(&ConfigSources {
-            files: vec![path],
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
-        assert!(error.contains("server.port"), "{error}");
-    }
-
-    #[test]
-    fn function_sections_override_pool_and_limits() {
-        let (_dir, path) = file(
-            "[limits]\ncpu_soft_ms = 400\ncpu_hard_ms = 500\n[functions.slow]\npolicy = \"oneshot\"\n\
-             max_parallelism = 3\n[functions.slow.limits]\nwall_clock_ms = 100\n",
-        );
-        let config = Config::load(&ConfigSources {
-            files: vec![path],
-            ..Default::default()
-        })
-        .unwrap();
-        let slow = &config.functions["slow"];
-        assert_eq!(slow.policy, Some(Policy::Oneshot));
-        assert_eq!(slow.max_parallelism, Some(3));
-        let limits = config.limits.with(&slow.limits);
-        assert_eq!((limits.cpu_hard_ms, limits.wall_clock_ms), (500, 100));
-    }
-
-    #[test]
-    fn out_of_range_values_name_the_key() {
-        for (text, key) in [
-            ("[pool]\nmax_parallelism = 0\n", "pool.max_parallelism"),
-            (
-                "[limits]\ncpu_soft_ms = 30000\n",
-                "limits.cpu_soft_ms: must not be greater than cpu_hard_ms (from ",
-            ),
-            (
-                "[functions.f.limits]\nmemory_mb = 0\n",
-                "functions.f.limits.memory_mb",
-            ),
-            ("[pool]\npolicy = \"sometimes\"\n", "pool.policy"),
-        ] {
-            let (_dir, path) = file(text);
-            let error = Config::load(&ConfigSources {
-                files: vec![path],
-                ..Default::default()
-            })
-            .unwrap_err()
-            .to_string();
-            assert!(error.contains(key), "{text:?}: {error}");
-        }
-    }
-
-    #[test]
-    fn missing_file_is_an_error() {
-        let error = Config::load(&ConfigSources {
-            files: vec![PathBuf::from("/nonexistent/edgefn.toml")],
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(matches!(error, ConfigError::Unreadable { .. }), "{error}");
-    }
-}
+mod tests;

@@ -1,0 +1,28 @@
+//! What the pool reports as it works, for metrics; implemented by the server.
+
+use std::time::Duration;
+
+use crate::error::TerminationReason;
+
+/// Receives the pool's measurements. Called from the user-worker threads: must not block.
+pub trait PoolObserver: Send + Sync {
+    /// A worker of `function` booted (a cold start) in `boot_time`.
+    fn worker_booted(&self, function: &str, boot_time: Duration);
+    /// A worker of `function` ended for `reason`.
+    fn worker_ended(&self, function: &str, reason: TerminationReason);
+    /// A request of `function` used `cpu` of CPU time inside JavaScript.
+    fn cpu_used(&self, function: &str, cpu: Duration);
+}
+
+/// The workers of one function at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionSnapshot {
+    /// The function's name.
+    pub function: String,
+    /// Workers serving at least one request.
+    pub active: usize,
+    /// Workers serving nothing.
+    pub idle: usize,
+    /// Heap bytes of all its workers, as last reported.
+    pub memory_bytes: usize,
+}
