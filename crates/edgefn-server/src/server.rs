@@ -232,22 +232,34 @@ impl Server {
         self.app.ready.store(false, Ordering::SeqCst);
         self.ingress.cancel();
         let mut main_accept = self.main_accept;
+        let mut accept_closed = false;
         let app = self.app.clone();
-        let drained = async {
-            let _ = (&mut main_accept).await;
-            app.pool.drain().await;
-        };
-        let finished = tokio::select! {
-            () = drained => true,
-            () = tokio::time::sleep(deadline) => false,
-            () = force => false,
+        let finished = {
+            let drained = async {
+                let _ = (&mut main_accept).await;
+                accept_closed = true;
+                app.pool.drain().await;
+            };
+            tokio::select! {
+                () = drained => true,
+                () = tokio::time::sleep(deadline) => false,
+                () = force => false,
+            }
         };
         if !finished {
             self.app.stop.cancel();
-            let _ = tokio::time::timeout(FAREWELL, &mut main_accept).await;
+            if !accept_closed
+                && tokio::time::timeout(FAREWELL, &mut main_accept)
+                    .await
+                    .is_ok()
+            {
+                accept_closed = true;
+            }
         }
         self.kill.cancel();
-        let _ = main_accept.await;
+        if !accept_closed {
+            let _ = main_accept.await;
+        }
         if let Some(admin) = self.admin_accept {
             let _ = admin.await;
         }

@@ -47,7 +47,7 @@ pub struct PoolConfig {
     pub user_worker_defaults: FunctionSettings,
     /// The runtime that runs background chores (the idle sweeper); the current one if `None`.
     pub background: Option<tokio::runtime::Handle>,
-    /// Threads of the compute pool, `edgefn-compute-<i>`, which transpiles a function's
+    /// Threads of the compute pool, `edgefn-cpu-<i>`, which transpiles a function's
     /// TypeScript before its isolate boots.
     pub compute_threads: usize,
     /// Receives measurements for metrics.
@@ -118,7 +118,7 @@ impl WorkerPool {
         let compute = Arc::new(
             rayon::ThreadPoolBuilder::new()
                 .num_threads(config.compute_threads.max(1))
-                .thread_name(|i| format!("edgefn-compute-{i}"))
+                .thread_name(|i| format!("edgefn-cpu-{i}"))
                 .build()
                 .map_err(std::io::Error::other)?,
         );

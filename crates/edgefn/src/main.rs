@@ -127,7 +127,7 @@ fn start(config: Config) -> anyhow::Result<Outcome> {
         .context("cannot start the main runtime")?;
     let background = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.runtime.background_threads.max(1))
-        .thread_name("edgefn-background")
+        .thread_name("edgefn-bg")
         .enable_all()
         .build()
         .context("cannot start the background runtime")?;

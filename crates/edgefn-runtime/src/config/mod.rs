@@ -80,10 +80,10 @@ pub struct RuntimeConfig {
     /// `0` means one per CPU core. Default: `0`.
     pub main_threads: usize,
     /// Threads of the background runtime (idle sweeping, file watching), named
-    /// `edgefn-background`. Default: `1`.
+    /// `edgefn-bg`. Default: `1`.
     pub background_threads: usize,
     /// Threads of the compute pool (TypeScript transpiling ahead of boots), named
-    /// `edgefn-compute-<i>`; `0` means one per CPU core. Default: `0`.
+    /// `edgefn-cpu-<i>`; `0` means one per CPU core. Default: `0`.
     pub compute_threads: usize,
 }
 
@@ -295,10 +295,7 @@ impl Config {
         let invalid = |key: &str, reason: &str| {
             let source = figment
                 .find_metadata(key)
-                .map(|meta| match &meta.source {
-                    Some(source) => format!(" (from {source})"),
-                    None => format!(" (from {})", meta.name),
-                })
+                .map(|meta| format!(" (from {})", sources::describe_source(meta, key)))
                 .unwrap_or_default();
             Err(ConfigError::Invalid(format!("{key}: {reason}{source}")))
         };

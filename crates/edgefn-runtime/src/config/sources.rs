@@ -121,7 +121,7 @@ impl Config {
     }
 }
 
-fn describe_source(meta: &Metadata, key: &str) -> String {
+pub(crate) fn describe_source(meta: &Metadata, key: &str) -> String {
     match &meta.source {
         Some(figment::Source::File(path)) => format!("file {}", path.display()),
         _ if meta.name == ENV_METADATA => {

@@ -1,0 +1,184 @@
+//! What an operator watches: health, readiness, Prometheus metrics that move as requests, cold
+//! starts and terminations happen, request ids, and `--watch`.
+
+mod support;
+
+use std::collections::HashMap;
+
+use support::TestServer;
+
+/// Parses the Prometheus text format into `name{labels} -> value`.
+fn parse_metrics(text: &str) -> HashMap<String, f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+async fn metrics(srv: &support::RunningServer) -> HashMap<String, f64> {
+    let (status, text) = srv.get_text("/_edgefn/metrics").await;
+    assert_eq!(status, 200);
+    parse_metrics(&text)
+}
+
+fn value(metrics: &HashMap<String, f64>, series: &str) -> f64 {
+    metrics.get(series).copied().unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let srv = TestServer::new().start().await;
+    let (status, body) = srv.get_json("/_edgefn/health").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+    let (status, body) = srv.get_json("/_edgefn/ready").await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+}
+
+#[tokio::test]
+async fn metrics_move_with_requests_cold_starts_and_terminations() {
+    let srv = TestServer::new()
+        .function("counted", "Deno.serve(() => new Response('ok'));")
+        .function("spinner", "Deno.serve(() => { while (true) {} });")
+        .config(|c| {
+            let spinner = c.functions.entry("spinner".into()).or_default();
+            spinner.limits.cpu_soft_ms = Some(20);
+            spinner.limits.cpu_hard_ms = Some(50);
+        })
+        .start()
+        .await;
+    let before = metrics(&srv).await;
+    let ok = r#"edgefn_requests_total{function="counted",status="200"}"#;
+    assert_eq!(value(&before, ok), 0.0);
+    for _ in 0..3 {
+        assert_eq!(srv.get_text("/counted").await.0, 200);
+    }
+    assert_eq!(srv.get_json("/spinner").await.0, 546);
+    let after = metrics(&srv).await;
+    assert_eq!(value(&after, ok), 3.0);
+    assert_eq!(
+        value(
+            &after,
+            r#"edgefn_requests_total{function="spinner",status="546"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(&after, r#"edgefn_cold_starts_total{function="counted"}"#),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &after,
+            r#"edgefn_worker_terminations_total{function="spinner",reason="cpu"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &after,
+            r#"edgefn_request_duration_seconds_count{function="counted"}"#
+        ),
+        3.0
+    );
+    assert!(value(&after, r#"edgefn_cpu_seconds_total{function="spinner"}"#) >= 0.05);
+    assert_eq!(
+        value(&after, r#"edgefn_workers{function="counted",state="idle"}"#),
+        1.0
+    );
+    assert!(value(&after, r#"edgefn_memory_bytes{function="counted"}"#) > 0.0);
+    assert_eq!(
+        value(
+            &after,
+            r#"edgefn_boot_duration_seconds_count{function="counted"}"#
+        ),
+        1.0
+    );
+}
+
+#[tokio::test]
+async fn request_id_is_honoured_or_generated_and_returned() {
+    let srv = TestServer::new()
+        .function(
+            "f",
+            "Deno.serve((req) => new Response(req.headers.get('x-request-id')));",
+        )
+        .start()
+        .await;
+    let response = srv
+        .client()
+        .get(srv.url("/f"))
+        .header("x-request-id", "trace-me-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-me-42");
+    assert_eq!(response.text().await.unwrap(), "trace-me-42");
+    let response = srv.get("/f").await;
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(generated.len(), 36, "{generated}");
+    assert_eq!(
+        response.text().await.unwrap(),
+        generated,
+        "the function sees the same id"
+    );
+    // Errors carry it too.
+    assert!(
+        srv.get("/missing")
+            .await
+            .headers()
+            .contains_key("x-request-id")
+    );
+}
+
+#[tokio::test]
+async fn admin_endpoints_can_move_to_their_own_port() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let srv = TestServer::new()
+        .function("f", "Deno.serve(() => new Response('function'));")
+        .config(|c| c.server.admin_port = Some(port))
+        .start()
+        .await;
+    assert_eq!(srv.get_json("/_edgefn/health").await.0, 404);
+    assert_eq!(srv.get_text("/f").await, (200, "function".into()));
+    let admin = reqwest::get(format!("http://127.0.0.1:{port}/_edgefn/ready"))
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200);
+    let admin = reqwest::get(format!("http://127.0.0.1:{port}/f"))
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 404);
+}
+
+#[tokio::test]
+async fn watch_replaces_the_workers_of_an_edited_function() {
+    let srv = TestServer::new()
+        .function("live", "Deno.serve(() => new Response('version 1'));")
+        .config(|c| c.watch = true)
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/live").await, (200, "version 1".into()));
+    std::fs::write(
+        srv.functions_dir().join("live/index.js"),
+        "Deno.serve(() => new Response('version 2'));",
+    )
+    .unwrap();
+    let mut seen = String::new();
+    for _ in 0..500 {
+        seen = srv.get_text("/live").await.1;
+        if seen == "version 2" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, "version 2");
+}
