@@ -6,7 +6,7 @@
 mod config;
 
 pub use config::{
-    Config, ConfigError, ConfigSources, EventsConfig, ExplainedValue, FunctionConfig, LimitsConfig,
-    LimitsOverride, LogConfig, LogFormat, Policy, PoolConfig, RuntimeConfig, ServerConfig,
-    WorkersConfig,
+    Config, ConfigError, ConfigSources, EventsConfig, ExplainedValue, FunctionConfig,
+    FunctionRuntimeKind, LimitsConfig, LimitsOverride, LogConfig, LogFormat, Policy, PoolConfig,
+    RuntimeConfig, ServerConfig, WorkersConfig,
 };

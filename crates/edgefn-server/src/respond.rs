@@ -12,6 +12,9 @@
 //! | worker crashed (Rust panic)             | 500    | `WorkerCrashed`       |
 //! | worker hit its CPU or memory limit      | 546    | `WorkerLimit` (with `reason`: `cpu`, `memory`) |
 //! | request ran past the wall-clock limit   | 504    | `WorkerTimeout`       |
+//! | a process function reported an error    | 502    | `FunctionError` (+ `errorType`, `errorMessage`) |
+//! | a process worker exited mid-request     | 502    | `ProcessExited`       |
+//! | request over a process's 6 MB payload   | 413    | `PayloadTooLarge`     |
 //! | no worker free within the wait timeout  | 503    | `WorkerUnavailable` (+ `Retry-After`) |
 //! | worker or process shutting down         | 503    | `ShuttingDown`        |
 //! | unknown `/_edgefn/` path                | 404    | `NotFound`            |
@@ -96,6 +99,10 @@ fn worker_failure(function: &str, error: &WorkerError) -> (StatusCode, serde_jso
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({"error": "WorkerCrashed", "function": function, "reason": "panic"}),
             ),
+            TerminationReason::ProcessExited => (
+                StatusCode::BAD_GATEWAY,
+                json!({"error": "ProcessExited", "function": function, "reason": reason.as_str()}),
+            ),
             // Planned endings never cut a request short; only a stopping process does.
             TerminationReason::BootFailure
             | TerminationReason::Retired
@@ -107,6 +114,17 @@ fn worker_failure(function: &str, error: &WorkerError) -> (StatusCode, serde_jso
                 json!({"error": "ShuttingDown", "function": function}),
             ),
         },
+        WorkerError::FunctionError {
+            error_type,
+            error_message,
+        } => (
+            StatusCode::BAD_GATEWAY,
+            json!({"error": "FunctionError", "function": function, "errorType": error_type, "errorMessage": error_message}),
+        ),
+        WorkerError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({"error": "PayloadTooLarge", "function": function, "limit_bytes": edgefn_process::MAX_PAYLOAD_BYTES}),
+        ),
         WorkerError::NoWorkerAvailable { waited_ms } => (
             StatusCode::SERVICE_UNAVAILABLE,
             json!({"error": "WorkerUnavailable", "function": function, "waited_ms": waited_ms}),

@@ -29,6 +29,17 @@ pub enum WorkerError {
         /// What happened, for the log.
         detail: String,
     },
+    /// A process function reported an error for the invocation.
+    #[error("function error {error_type}: {error_message}")]
+    FunctionError {
+        /// Its `errorType`.
+        error_type: String,
+        /// Its `errorMessage`.
+        error_message: String,
+    },
+    /// The request body is over the 6 MB invocation payload limit of process functions.
+    #[error("the request is over the 6 MB payload limit")]
+    PayloadTooLarge,
     /// No worker became free within the request wait timeout.
     #[error("no worker of the function became free within {waited_ms} ms")]
     NoWorkerAvailable {
@@ -77,6 +88,8 @@ pub enum TerminationReason {
     Evicted,
     /// The `oneshot` policy: the worker served its one request.
     Oneshot,
+    /// A process worker exited or crashed on its own; it is replaced.
+    ProcessExited,
     /// The worker's thread or the whole process is stopping.
     Shutdown,
 }
@@ -94,6 +107,7 @@ impl TerminationReason {
             TerminationReason::Idle => "idle",
             TerminationReason::Evicted => "evicted",
             TerminationReason::Oneshot => "oneshot",
+            TerminationReason::ProcessExited => "process_exited",
             TerminationReason::Shutdown => "shutdown",
         }
     }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use crate::settings::FunctionSettings;
+use crate::settings::{FunctionSettings, Policy, Runtime};
 
 /// Longest accepted function name, in bytes.
 const MAX_NAME_LEN: usize = 128;
@@ -75,10 +75,18 @@ impl Functions {
         }
         let mut known = self.known.write().expect("registry lock");
         let function = known.entry(name.to_owned()).or_insert_with(|| {
+            let mut settings = (self.settings)(name);
+            settings.runtime = settings.runtime.resolve(&root);
+            // A process serves one invocation at a time, as on Lambda.
+            if matches!(settings.runtime, Runtime::Process { .. })
+                && settings.policy == Policy::PerWorker
+            {
+                settings.policy = Policy::PerRequest;
+            }
             Arc::new(Function {
                 name: name.to_owned(),
                 root,
-                settings: (self.settings)(name),
+                settings,
             })
         });
         Ok(Some(function.clone()))

@@ -17,6 +17,7 @@
 mod error;
 mod events;
 mod functions;
+mod instance;
 mod main_service;
 mod observer;
 mod pool;
@@ -30,4 +31,4 @@ pub use functions::{Function, Functions, InvalidFunctionName, validate_name};
 pub use observer::{FunctionSnapshot, PoolObserver};
 pub use pool::{PoolConfig, Served, WorkerPool};
 pub use scheduler::Lease;
-pub use settings::{FunctionSettings, Limits, Policy};
+pub use settings::{FunctionSettings, Limits, Policy, Runtime};

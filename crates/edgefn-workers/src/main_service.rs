@@ -186,6 +186,17 @@ fn answer_or_raise(
             502,
             serde_json::json!({"error": "InvalidResponse", "function": function, "message": message}),
         ),
+        WorkerError::FunctionError {
+            error_type,
+            error_message,
+        } => json(
+            502,
+            serde_json::json!({"error": "FunctionError", "function": function, "errorType": error_type, "errorMessage": error_message}),
+        ),
+        WorkerError::PayloadTooLarge => json(
+            413,
+            serde_json::json!({"error": "PayloadTooLarge", "function": function}),
+        ),
         WorkerError::Boot(error) => Err(invalid(error.to_string())),
         WorkerError::Terminated { reason, detail } => Err(UserWorkerError {
             name: "WorkerRequestCancelled",

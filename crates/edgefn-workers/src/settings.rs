@@ -3,6 +3,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use std::path::Path;
+
+use edgefn_runtime::FunctionRuntimeKind;
 pub use edgefn_runtime::Policy;
 
 /// Resource limits of one function's isolates.
@@ -44,6 +47,89 @@ pub struct FunctionSettings {
     pub limits: Limits,
     /// The function is the main service: its isolates get `EdgeRuntime.userWorkers`.
     pub main_service: bool,
+    /// How the function runs.
+    pub runtime: Runtime,
+}
+
+/// How a function runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runtime {
+    /// JavaScript/TypeScript in QuickJS isolates.
+    Isolate,
+    /// A child process per worker, speaking the Lambda Runtime API.
+    Process {
+        /// The program and its arguments.
+        command: Vec<String>,
+        /// `_HANDLER`.
+        handler: String,
+    },
+    /// Decided by the function's folder (`function.toml`, an executable `bootstrap`).
+    FromFolder,
+    /// The folder's declaration is broken; booting fails with this message.
+    Invalid(String),
+}
+
+/// `function.toml` in a function's folder.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    runtime: Option<FunctionRuntimeKind>,
+    command: Option<Vec<String>>,
+    handler: Option<String>,
+}
+
+impl Runtime {
+    /// The runtime of configuration values (`runtime`, `command`, `handler`).
+    fn from_parts(
+        kind: Option<FunctionRuntimeKind>,
+        command: Option<Vec<String>>,
+        handler: Option<String>,
+        source: &str,
+    ) -> Runtime {
+        match (kind, command) {
+            (Some(FunctionRuntimeKind::Isolate), _) => Runtime::Isolate,
+            (Some(FunctionRuntimeKind::Process) | None, Some(command)) if !command.is_empty() => {
+                let handler =
+                    handler.unwrap_or_else(|| command.last().cloned().unwrap_or_default());
+                Runtime::Process { command, handler }
+            }
+            (Some(FunctionRuntimeKind::Process), _) => Runtime::Invalid(format!(
+                "{source}: runtime = \"process\" needs a non-empty command"
+            )),
+            (None, _) => Runtime::FromFolder,
+        }
+    }
+
+    /// Settles [`Runtime::FromFolder`] by looking at the function's folder.
+    pub fn resolve(self, root: &Path) -> Runtime {
+        if self != Runtime::FromFolder {
+            return self;
+        }
+        let manifest = root.join("function.toml");
+        if manifest.is_file() {
+            use figment::providers::{Format, Toml};
+            return match figment::Figment::from(Toml::file_exact(&manifest)).extract::<Manifest>() {
+                Ok(m) => {
+                    match Runtime::from_parts(m.runtime, m.command, m.handler, "function.toml") {
+                        Runtime::FromFolder => Runtime::Isolate,
+                        runtime => runtime,
+                    }
+                }
+                Err(error) => Runtime::Invalid(format!("{}: {error}", manifest.display())),
+            };
+        }
+        let bootstrap = root.join("bootstrap");
+        let executable = std::fs::metadata(&bootstrap).is_ok_and(|m| {
+            m.is_file() && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o111 != 0
+        });
+        if executable {
+            return Runtime::Process {
+                command: vec![bootstrap.display().to_string()],
+                handler: String::new(),
+            };
+        }
+        Runtime::Isolate
+    }
 }
 
 impl FunctionSettings {
@@ -54,7 +140,17 @@ impl FunctionSettings {
             Some(own) => config.limits.with(&own.limits),
             None => config.limits.clone(),
         };
+        let runtime = match own {
+            Some(f) => Runtime::from_parts(
+                f.runtime,
+                f.command.clone(),
+                f.handler.clone(),
+                &format!("functions.{name}"),
+            ),
+            None => Runtime::FromFolder,
+        };
         FunctionSettings {
+            runtime,
             env: own.map(|f| f.env.clone()).unwrap_or_default(),
             policy: own.and_then(|f| f.policy).unwrap_or(config.pool.policy),
             max_parallelism: own

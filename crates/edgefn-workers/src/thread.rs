@@ -28,9 +28,12 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{TerminationReason, WorkerError};
 use crate::events::{EventKind, Events};
 use crate::functions::Function;
+use crate::instance::Instance;
 use crate::main_service::{Bridge, UserWorkerHub};
 use crate::observer::PoolObserver;
 use crate::scheduler::{Scheduler, WorkerId};
+use crate::settings::Runtime;
+use edgefn_process::{ProcessOptions, ProcessWorker};
 
 /// Work sent to a thread.
 // `Dispatch` is the hot, large variant and `Destroy` the rare one: boxing the request would
@@ -66,11 +69,11 @@ enum Slot {
     Ready(Rc<Worker>),
 }
 
-/// A booted isolate and what its supervisor tracks about it.
+/// A booted instance (isolate or process) and what its supervisor tracks about it.
 struct Worker {
     id: WorkerId,
     function: Arc<Function>,
-    isolate: Isolate,
+    instance: Instance,
     /// Deadlines of the requests in flight, with a sequence number to keep them distinct.
     deadlines: RefCell<BTreeSet<(Instant, u64)>>,
     next_request: Cell<u64>,
@@ -116,10 +119,10 @@ impl WorkerThread {
                     })
                     .collect();
                 for worker in &workers {
-                    worker.isolate.before_unload();
+                    worker.instance.before_unload();
                 }
                 for worker in &workers {
-                    worker.isolate.background_settled().await;
+                    worker.instance.background_settled().await;
                 }
                 let _ = reply.send(());
             }
@@ -161,45 +164,57 @@ impl WorkerThread {
         };
         let limits = &function.settings.limits;
         let deadline = Instant::now() + limits.wall_clock;
-        let key = worker.add_deadline(deadline);
-        let response = worker.isolate.dispatch(request);
-        let result = match tokio::time::timeout_at(deadline.into(), response).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(HandlerError::Dropped),
-            Err(_) => {
-                worker
-                    .isolate
-                    .stop(Stop::WallClock, "a request ran past the wall-clock limit");
-                Err(HandlerError::Terminated {
-                    stop: Stop::WallClock,
-                    detail: "a request ran past the wall-clock limit".into(),
-                })
+        let result = match &worker.instance {
+            Instance::Isolate(isolate) => {
+                let key = worker.add_deadline(isolate, deadline);
+                let result = serve_isolate(isolate, request, deadline).await;
+                worker.remove_deadline(isolate, key);
+                if let Err(error) = &result {
+                    self.log_failure(&worker, error);
+                }
+                result.map_err(WorkerError::from)
+            }
+            Instance::Process(process) => {
+                let result = process.invoke(request, deadline).await;
+                if let Err(edgefn_process::InvokeError::Function {
+                    error_type,
+                    error_message,
+                }) = &result
+                {
+                    let message = format!("{error_type}: {error_message}");
+                    tracing::error!(function = %function.name, worker_id = worker.id, %message, event = "uncaught_exception", "function error");
+                    self.events.emit(
+                        &function.name,
+                        worker.id,
+                        EventKind::UncaughtException {
+                            message,
+                            stack: None,
+                        },
+                    );
+                }
+                result.map_err(WorkerError::from)
             }
         };
-        worker.remove_deadline(key);
         if let Some(observer) = &self.observer {
             // The isolate's CPU time since the last report, so overlapping requests of one
             // isolate are not counted twice.
-            let total = worker.isolate.cpu_time();
+            let total = worker.instance.cpu_time();
             let reported = worker.cpu_reported.replace(total);
             observer.cpu_used(&function.name, total.saturating_sub(reported));
         }
         self.supervise(&worker);
-        if let Err(error) = &result {
-            self.log_failure(&worker, error);
-        }
-        result.map_err(WorkerError::from)
+        result
     }
 
     /// After a request: end a stopped worker, retire one past its soft CPU limit, report
     /// memory.
     fn supervise(&self, worker: &Rc<Worker>) {
         let name = &worker.function.name;
-        if let Some(stop) = worker.isolate.stopped() {
-            self.end(worker, TerminationReason::from_stop(stop));
+        if let Some(reason) = worker.instance.stopped() {
+            self.end(worker, reason);
             return;
         }
-        let cpu = worker.isolate.cpu_time();
+        let cpu = worker.instance.cpu_time();
         if cpu >= worker.function.settings.limits.cpu_soft {
             tracing::warn!(
                 function = %name,
@@ -210,7 +225,7 @@ impl WorkerThread {
             self.scheduler.retire(name, worker.id);
         }
         self.scheduler
-            .memory(name, worker.id, worker.isolate.memory_used_bytes());
+            .memory(name, worker.id, worker.instance.memory_used_bytes());
     }
 
     /// The worker `id`, booted on first use. Concurrent requests during a boot wait for the
@@ -298,21 +313,21 @@ impl WorkerThread {
         let Some(Slot::Ready(worker)) = slot else {
             return;
         };
-        worker.isolate.before_unload();
+        worker.instance.before_unload();
         let grace = worker.function.settings.limits.wall_clock;
-        if tokio::time::timeout(grace, worker.isolate.background_settled())
+        if tokio::time::timeout(grace, worker.instance.background_settled())
             .await
             .is_err()
         {
             tracing::warn!(
                 function = %worker.function.name,
                 worker_id = worker.id,
-                pending = worker.isolate.background_work(),
+                pending = worker.instance.background_work(),
                 "waitUntil work still pending at retirement was cut short"
             );
         }
         self.log_shutdown(&worker, reason);
-        worker.isolate.stop(Stop::Owner, "the worker was retired");
+        worker.instance.stop("the worker was retired");
     }
 }
 
@@ -366,21 +381,41 @@ impl ThreadStart {
 // === impl Worker ===
 
 impl Worker {
-    fn add_deadline(&self, deadline: Instant) -> (Instant, u64) {
+    /// Tracks a request's deadline; the isolate's interrupt handler gets the earliest one.
+    fn add_deadline(&self, isolate: &Isolate, deadline: Instant) -> (Instant, u64) {
         let key = (deadline, self.next_request.get());
         self.next_request.set(key.1 + 1);
         let mut deadlines = self.deadlines.borrow_mut();
         deadlines.insert(key);
-        self.isolate
-            .set_deadline(deadlines.first().map(|(at, _)| *at));
+        isolate.set_deadline(deadlines.first().map(|(at, _)| *at));
         key
     }
 
-    fn remove_deadline(&self, key: (Instant, u64)) {
+    fn remove_deadline(&self, isolate: &Isolate, key: (Instant, u64)) {
         let mut deadlines = self.deadlines.borrow_mut();
         deadlines.remove(&key);
-        self.isolate
-            .set_deadline(deadlines.first().map(|(at, _)| *at));
+        isolate.set_deadline(deadlines.first().map(|(at, _)| *at));
+    }
+}
+
+/// One request on an isolate, within its wall-clock deadline: past it the isolate is stopped.
+async fn serve_isolate(
+    isolate: &Isolate,
+    request: IncomingRequest,
+    deadline: Instant,
+) -> Result<OutgoingResponse, HandlerError> {
+    let response = isolate.dispatch(request);
+    match tokio::time::timeout_at(deadline.into(), response).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err(HandlerError::Dropped),
+        Err(_) => {
+            let detail = "a request ran past the wall-clock limit";
+            isolate.stop(Stop::WallClock, detail);
+            Err(HandlerError::Terminated {
+                stop: Stop::WallClock,
+                detail: detail.into(),
+            })
+        }
     }
 }
 
@@ -407,16 +442,37 @@ async fn boot(
     });
     let _ = transpiled.await;
     let limits = &function.settings.limits;
-    let isolate = Isolate::new(IsolateOptions {
-        memory_limit_bytes: limits.memory_bytes,
-        cpu_time_limit: Some(limits.cpu_hard),
-        env: function.settings.env.clone(),
-        user_agent,
-        log: console_sink(&function.name, id, events.clone()),
-        inbox: None,
-        user_workers,
-    })?;
-    isolate.boot(&function.root).await?;
+    let log = console_sink(&function.name, id, events.clone());
+    let instance = match &function.settings.runtime {
+        Runtime::Process { command, handler } => Instance::Process(
+            ProcessWorker::start(ProcessOptions {
+                function: function.name.clone(),
+                command: command.clone(),
+                handler: handler.clone(),
+                task_root: std::fs::canonicalize(&function.root)
+                    .unwrap_or_else(|_| function.root.clone()),
+                env: function.settings.env.clone(),
+                memory_limit_bytes: limits.memory_bytes,
+                cpu_time_limit: Some(limits.cpu_hard),
+                log,
+            })
+            .await?,
+        ),
+        Runtime::Invalid(message) => return Err(BootError::Module(message.clone())),
+        Runtime::Isolate | Runtime::FromFolder => {
+            let isolate = Isolate::new(IsolateOptions {
+                memory_limit_bytes: limits.memory_bytes,
+                cpu_time_limit: Some(limits.cpu_hard),
+                env: function.settings.env.clone(),
+                user_agent,
+                log,
+                inbox: None,
+                user_workers,
+            })?;
+            isolate.boot(&function.root).await?;
+            Instance::Isolate(isolate)
+        }
+    };
     let boot_time_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::info!(
         function = %function.name,
@@ -432,7 +488,7 @@ async fn boot(
     Ok(Rc::new(Worker {
         id,
         function,
-        isolate,
+        instance,
         deadlines: RefCell::new(BTreeSet::new()),
         next_request: Cell::new(0),
         cpu_reported: Cell::new(std::time::Duration::ZERO),
@@ -504,8 +560,8 @@ impl WorkerThread {
     }
 
     fn log_shutdown(&self, worker: &Worker, reason: TerminationReason) {
-        let cpu_time_ms = worker.isolate.cpu_time().as_secs_f64() * 1000.0;
-        let memory_bytes = worker.isolate.memory_used_bytes();
+        let cpu_time_ms = worker.instance.cpu_time().as_secs_f64() * 1000.0;
+        let memory_bytes = worker.instance.memory_used_bytes();
         if let Some(observer) = &self.observer {
             observer.worker_ended(&worker.function.name, reason);
         }

@@ -194,6 +194,25 @@ pub struct FunctionConfig {
     pub max_parallelism: Option<usize>,
     /// The function's limits. Default: `[limits]`.
     pub limits: LimitsOverride,
+    /// `isolate` (JavaScript/TypeScript) or `process` (a program speaking the Lambda Runtime
+    /// API). Default: from the folder (`function.toml`, an executable `bootstrap`), else
+    /// `isolate`.
+    pub runtime: Option<FunctionRuntimeKind>,
+    /// For `process`: the program and its arguments, e.g.
+    /// `["python3", "-m", "awslambdaric", "app.handler"]`. Default: from the folder.
+    pub command: Option<Vec<String>>,
+    /// For `process`: `_HANDLER`. Default: the command's last argument.
+    pub handler: Option<String>,
+}
+
+/// How a function runs; see [`FunctionConfig::runtime`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FunctionRuntimeKind {
+    /// A QuickJS isolate.
+    Isolate,
+    /// A child process pulling invocations from the Runtime API.
+    Process,
 }
 
 impl LimitsConfig {
