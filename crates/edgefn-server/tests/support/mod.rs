@@ -22,6 +22,7 @@ use edgefn_server::Server;
 /// Builds a server with fixture functions.
 pub struct TestServer {
     files: Vec<(PathBuf, String)>,
+    executables: Vec<PathBuf>,
     event_worker: Option<String>,
     main_service: Option<String>,
     config: Config,
@@ -44,6 +45,7 @@ impl TestServer {
         config.workers.pin_threads = false;
         TestServer {
             files: Vec::new(),
+            executables: Vec::new(),
             event_worker: None,
             main_service: None,
             config,
@@ -64,6 +66,12 @@ impl TestServer {
     pub fn file(mut self, path: &str, contents: &str) -> TestServer {
         self.files.push((PathBuf::from(path), contents.to_owned()));
         self
+    }
+
+    /// An executable file under the functions folder, e.g. a `bootstrap`.
+    pub fn executable(mut self, path: &str, contents: &str) -> TestServer {
+        self.executables.push(PathBuf::from(path));
+        self.file(path, contents)
     }
 
     /// An environment variable of one function, as `[functions.<name>.env]` would set it.
@@ -110,6 +118,11 @@ impl TestServer {
             let path = functions.join(path);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(&path, contents).unwrap();
+        }
+        for path in &self.executables {
+            use std::os::unix::fs::PermissionsExt;
+            let path = functions.join(path);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
         if let Some(source) = &self.event_worker {
             let worker = dir.path().join("event-worker");
@@ -189,6 +202,19 @@ impl RunningServer {
                 .await;
         }
     }
+}
+
+/// The Python of the virtualenv with `awslambdaric` that `scripts/test` installs.
+pub fn lambda_python() -> String {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/lambda-venv");
+    let bin = std::fs::canonicalize(venv.join("bin")).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing: run scripts/test, which installs awslambdaric into it",
+            venv.display()
+        )
+    });
+    // Not canonicalised: the venv's python is a symlink, and following it leaves the venv.
+    bin.join("python").display().to_string()
 }
 
 /// Sends raw bytes on a new connection and returns everything the server answers until it
