@@ -165,6 +165,13 @@ impl Server {
         let functions = Functions::new(dir.clone(), move |name| {
             FunctionSettings::from_config(&settings_source, name)
         });
+        for (name, function) in &config.functions {
+            if function.prestart > 0
+                && let Ok(Some(function)) = functions.lookup(name)
+            {
+                pool.prestart(&function);
+            }
+        }
         let stop = CancellationToken::new();
         let app = Arc::new(App::new(
             functions,

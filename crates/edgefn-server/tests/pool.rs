@@ -33,10 +33,20 @@ async fn identify_at(srv: &RunningServer, function: &str, query: &str) -> serde_
 }
 
 async fn concurrently(srv: &RunningServer, n: usize, query: &str) -> Vec<serde_json::Value> {
+    concurrently_at(srv, "f", n, query).await
+}
+
+/// `n` requests to `function` at once; every one must answer 200 with JSON.
+async fn concurrently_at(
+    srv: &RunningServer,
+    function: &str,
+    n: usize,
+    query: &str,
+) -> Vec<serde_json::Value> {
     let requests: Vec<_> = (0..n)
         .map(|_| {
             let client = srv.client().clone();
-            let url = srv.url(&format!("/f?{query}"));
+            let url = srv.url(&format!("/{function}?{query}"));
             tokio::spawn(async move {
                 let response = client.get(url).send().await.unwrap();
                 assert_eq!(response.status(), 200);
@@ -317,5 +327,39 @@ async fn warm_memory_bound_evicts_the_least_recently_used_idle_isolate() {
         support::function_logs("mem-b")
             .iter()
             .any(|l| l["fields"]["reason"] == "evicted")
+    );
+}
+
+#[tokio::test]
+async fn prestarted_workers_boot_before_the_first_request() {
+    let srv = TestServer::new()
+        .function("warm", IDENTIFY)
+        .config(|c| {
+            let warm = c.functions.entry("warm".into()).or_default();
+            warm.prestart = 2;
+            warm.max_parallelism = Some(2);
+            warm.policy = Some(Policy::PerRequest);
+        })
+        .start()
+        .await;
+    let booted = || {
+        support::function_logs("warm")
+            .iter()
+            .filter(|l| l["fields"]["event"] == "boot")
+            .count()
+    };
+    for _ in 0..500 {
+        if booted() == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(booted(), 2, "two workers boot with no request");
+    let bodies = concurrently_at(&srv, "warm", 2, "wait=50").await;
+    assert_eq!(ids(&bodies).len(), 2);
+    assert_eq!(
+        booted(),
+        2,
+        "the requests were served by the prestarted workers"
     );
 }

@@ -22,6 +22,9 @@ def handler(event, context):
         return {"just": "an object"}
     if path.endswith("/slow"):
         time.sleep(float(event["queryStringParameters"]["s"]))
+    if path.endswith("/spin"):
+        while True:
+            pass
     if path.endswith("/hog"):
         hoard = []
         while True:
@@ -30,6 +33,7 @@ def handler(event, context):
         with open(os.path.join(os.environ["LAMBDA_TASK_ROOT"], "pid"), "w") as f:
             f.write(str(os.getpid()))
         time.sleep(3600)
+    print("handled", path, flush=True)
     body = event.get("body")
     if event.get("isBase64Encoded"):
         body = base64.b64decode(body).hex()
@@ -266,6 +270,24 @@ async fn a_memory_hog_is_546_memory() {
     assert_eq!(body["reason"], "memory");
     js_still_serves(&srv).await;
     assert_eq!(srv.get_json("/py").await.0, 201);
+}
+
+#[tokio::test]
+async fn a_cpu_hog_is_546_cpu() {
+    let srv = python_function(TestServer::new(), "hot", "app.handler")
+        .function("js", JS)
+        .config(|c| {
+            let hot = c.functions.entry("hot".into()).or_default();
+            hot.limits.cpu_soft_ms = Some(500);
+            hot.limits.cpu_hard_ms = Some(1000);
+        })
+        .start()
+        .await;
+    let (status, body) = srv.get_json("/hot/spin").await;
+    assert_eq!(status, 546, "{body}");
+    assert_eq!(body["reason"], "cpu");
+    js_still_serves(&srv).await;
+    assert_eq!(srv.get_json("/hot").await.0, 201);
 }
 
 /// A custom runtime speaking the Runtime API directly (stdlib Python, no awslambdaric).

@@ -169,6 +169,22 @@ impl WorkerPool {
         self.scheduler.snapshot()
     }
 
+    /// Boots up to `function.settings.prestart` workers now, before any request.
+    pub fn prestart(&self, function: &Arc<Function>) {
+        for (worker, thread) in self
+            .scheduler
+            .reserve_idle(function, function.settings.prestart)
+        {
+            self.scheduler.send(
+                thread,
+                Command::Boot {
+                    worker,
+                    function: function.clone(),
+                },
+            );
+        }
+    }
+
     /// Retires every worker of `function` (they finish their requests); the next request
     /// boots fresh code.
     pub fn invalidate(&self, function: &str) {

@@ -228,6 +228,36 @@ impl Scheduler {
         Choice::Use { id, thread }
     }
 
+    /// Books `count` idle workers of `function` (within its parallelism) to boot ahead of
+    /// requests; returns their ids and threads.
+    pub(crate) fn reserve_idle(&self, function: &Function, count: usize) -> Vec<(WorkerId, usize)> {
+        let mut books = self.books();
+        let existing = books
+            .functions
+            .get(&function.name)
+            .map_or(0, |f| f.workers.len());
+        let count = count.min(function.settings.max_parallelism.saturating_sub(existing));
+        let mut reserved = Vec::new();
+        for _ in 0..count {
+            if books.total >= self.config.max_isolates {
+                break;
+            }
+            if let Choice::Use { id, thread } = self.create(&mut books, &function.name) {
+                // Created idle: nothing is in flight on it yet.
+                books.thread_inflight[thread] -= 1;
+                if let Some(entry) = books
+                    .functions
+                    .get_mut(&function.name)
+                    .and_then(|f| f.workers.iter_mut().find(|w| w.id == id))
+                {
+                    entry.inflight = 0;
+                }
+                reserved.push((id, thread));
+            }
+        }
+        reserved
+    }
+
     fn create(&self, books: &mut Books, function: &str) -> Choice {
         books.next_id += 1;
         let id = books.next_id;

@@ -49,6 +49,8 @@ pub struct FunctionSettings {
     pub main_service: bool,
     /// How the function runs.
     pub runtime: Runtime,
+    /// Workers to boot at start-up.
+    pub prestart: usize,
 }
 
 /// How a function runs.
@@ -151,6 +153,7 @@ impl FunctionSettings {
         };
         FunctionSettings {
             runtime,
+            prestart: own.map_or(0, |f| f.prestart),
             env: own.map(|f| f.env.clone()).unwrap_or_default(),
             policy: own.and_then(|f| f.policy).unwrap_or(config.pool.policy),
             max_parallelism: own

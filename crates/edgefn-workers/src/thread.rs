@@ -47,6 +47,11 @@ pub(crate) enum Command {
         request: IncomingRequest,
         reply: oneshot::Sender<Result<OutgoingResponse, WorkerError>>,
     },
+    /// Boot a worker ahead of requests.
+    Boot {
+        worker: WorkerId,
+        function: Arc<Function>,
+    },
     /// Destroy a worker that has nothing left to do.
     Destroy {
         worker: WorkerId,
@@ -107,6 +112,11 @@ impl WorkerThread {
                 let _ = reply.send(result);
             }
             Command::Destroy { worker, reason } => self.destroy(worker, reason).await,
+            Command::Boot { worker, function } => {
+                if self.worker(worker, &function).await.is_err() {
+                    self.scheduler.worker_gone(&function.name, worker);
+                }
+            }
             Command::StartService { name, root, inbox } => self.start_service(&name, &root, inbox),
             Command::Drain { reply } => {
                 let workers: Vec<Rc<Worker>> = self

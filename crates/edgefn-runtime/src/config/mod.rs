@@ -203,6 +203,9 @@ pub struct FunctionConfig {
     pub command: Option<Vec<String>>,
     /// For `process`: `_HANDLER`. Default: the command's last argument.
     pub handler: Option<String>,
+    /// Workers booted at start-up, before any request (at most `max_parallelism`).
+    /// Default: `0`.
+    pub prestart: usize,
 }
 
 /// How a function runs; see [`FunctionConfig::runtime`].
