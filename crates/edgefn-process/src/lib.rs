@@ -5,12 +5,14 @@
 //! - `apigw.rs` — an HTTP request as an API Gateway HTTP API event (payload format 2.0) and the
 //!   function's result mapped back as API Gateway maps it.
 //! - `worker.rs` — starting, feeding, limiting and watching one process.
+//! - `cgroup.rs` — memory limits through cgroup v2 where the machine allows it.
 //!
 //! Architecture invariant: like the isolate crate, this crate knows one worker, never tenants,
 //! pools or the HTTP ingress. It borrows the request and response types of the isolate crate.
 
 mod api;
 mod apigw;
+mod cgroup;
 mod worker;
 
 pub use api::MAX_PAYLOAD_BYTES;

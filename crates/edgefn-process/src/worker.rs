@@ -1,15 +1,16 @@
 //! One supervised process: started with Lambda's environment and resource limits, fed one
 //! invocation at a time through its Runtime API, and watched until it exits.
 //!
-//! Limits: the wall clock of each invocation (past it the process is killed), memory through
-//! `RLIMIT_AS`, and CPU time through `RLIMIT_CPU` (both set with util-linux's `prlimit`, which
-//! then executes the command, so no `unsafe` pre-exec hook is needed). CPU time and resident
-//! memory are read from `/proc/<pid>`.
+//! Limits: the wall clock of each invocation (past it the process is killed), memory through a
+//! cgroup v2 `memory.max` where the machine allows it (see `cgroup.rs`) and `RLIMIT_AS`
+//! otherwise, and CPU time through `RLIMIT_CPU` (the rlimits are set with util-linux's
+//! `prlimit`, which then executes the command, so no `unsafe` pre-exec hook is needed). CPU
+//! time and resident memory are read from `/proc/<pid>`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::rc::Rc;
 use std::time::{Duration, Instant, SystemTime};
@@ -24,6 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::api::{self, Invocation, Outcome, Shared};
 use crate::apigw;
+use crate::cgroup::{CGROUP_ROOT, MemoryCgroup};
 
 /// Ticks per second of the CPU times in `/proc/<pid>/stat` (`USER_HZ`, fixed by the kernel ABI).
 const USER_HZ: u64 = 100;
@@ -112,6 +114,8 @@ struct ProcessState {
     cpu_time_limit: Option<Duration>,
     stderr_tail: RefCell<VecDeque<String>>,
     api_task: RefCell<Option<tokio::task::JoinHandle<()>>>,
+    /// The memory cgroup, where cgroup v2 is available.
+    cgroup: Option<MemoryCgroup>,
 }
 
 impl ProcessWorker {
@@ -129,11 +133,22 @@ impl ProcessWorker {
         let shared = Shared::new(&options.function, ready_tx);
         let api_task = tokio::task::spawn_local(serve_api(listener, shared.clone()));
 
-        let mut command = command(&options, &api_addr.to_string())?;
+        let cgroup = (options.memory_limit_bytes > 0)
+            .then(|| {
+                let name = format!("{}-{}", std::process::id(), uuid::Uuid::new_v4());
+                MemoryCgroup::create(Path::new(CGROUP_ROOT), &name, options.memory_limit_bytes)
+            })
+            .flatten();
+        let mut command = command(&options, &api_addr.to_string(), cgroup.is_none())?;
         let mut child = command
             .spawn()
             .map_err(|e| boot(format!("cannot start {:?}: {e}", options.command[0])))?;
         let pid = child.id().unwrap_or(0);
+        if let Some(cgroup) = &cgroup
+            && let Err(error) = cgroup.add(pid)
+        {
+            tracing::warn!(%error, "cannot move the process into its memory cgroup");
+        }
         let (kill_tx, kill_rx) = oneshot::channel();
         let state = Rc::new(ProcessState {
             pid,
@@ -143,6 +158,7 @@ impl ProcessWorker {
             cpu_time_limit: options.cpu_time_limit,
             stderr_tail: RefCell::new(VecDeque::new()),
             api_task: RefCell::new(Some(api_task)),
+            cgroup,
         });
         if let Some(stdout) = child.stdout.take() {
             forward_lines(stdout, LogLevel::Info, options.log.clone(), state.clone());
@@ -335,7 +351,11 @@ impl ProcessState {
 }
 
 /// The command: Lambda's environment and nothing else, limits through `prlimit`.
-fn command(options: &ProcessOptions, api: &str) -> Result<tokio::process::Command, BootError> {
+fn command(
+    options: &ProcessOptions,
+    api: &str,
+    limit_address_space: bool,
+) -> Result<tokio::process::Command, BootError> {
     let (program, args) = options
         .command
         .split_first()
@@ -346,7 +366,7 @@ fn command(options: &ProcessOptions, api: &str) -> Result<tokio::process::Comman
         program.clone()
     };
     let mut limits = Vec::new();
-    if options.memory_limit_bytes > 0 {
+    if options.memory_limit_bytes > 0 && limit_address_space {
         limits.push(format!("--as={}", options.memory_limit_bytes));
     }
     if let Some(cpu) = options.cpu_time_limit {
@@ -435,7 +455,9 @@ async fn watch_exit(
     let cpu_limit_hit = state
         .cpu_time_limit
         .is_some_and(|limit| cpu_time(state.pid) >= limit);
+    let oom_killed = state.cgroup.as_ref().is_some_and(MemoryCgroup::oom_killed);
     let (stop, detail) = match &status {
+        Ok(status) if oom_killed => (ProcessStop::Memory, format!("{status}")),
         Ok(status) => match status.signal() {
             Some(SIGXCPU) => (ProcessStop::CpuTime, format!("{status}")),
             Some(SIGKILL) if cpu_limit_hit => (ProcessStop::CpuTime, format!("{status}")),
