@@ -167,6 +167,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
 
     install_encoding(ctx, &host)?;
     crate::host_user_workers::install(ctx, &host, &weak)?;
+    crate::host_fetch::install(ctx, &host, &weak)?;
+    crate::host_urlpattern::install(ctx, &host)?;
     install_url(ctx, &host)?;
     install_bodies(ctx, &host, &weak)?;
     install_responses(ctx, &host, &weak)?;

@@ -63,6 +63,8 @@ pub struct IsolateOptions {
     pub inbox: Option<mpsc::Receiver<String>>,
     /// For a main service: the capability behind `EdgeRuntime.userWorkers`.
     pub user_workers: Option<Rc<dyn UserWorkers>>,
+    /// Hosts `fetch()` may reach (`*.example.com` for subdomains); `None` allows all.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// Result of a dispatched request, delivered when the handler answers.
@@ -98,6 +100,7 @@ pub(crate) struct Inner {
     /// The service inbox; taken out while a read is in flight.
     pub(crate) inbox: RefCell<Option<mpsc::Receiver<String>>>,
     pub(crate) user_workers: Option<Rc<dyn UserWorkers>>,
+    pub(crate) allowed_hosts: Option<Vec<String>>,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -120,6 +123,8 @@ pub(crate) struct HostState {
     pub(crate) request_bodies: HashMap<u32, u32>,
     pub(crate) streams: HashMap<u32, StreamSlot>,
     pub(crate) timers: HashMap<u32, AbortHandle>,
+    /// Outgoing fetches whose response head has not arrived.
+    pub(crate) fetches: HashMap<u32, AbortHandle>,
 }
 
 /// A streamed response body, and the request body it keeps alive until it ends (a handler may
@@ -150,7 +155,7 @@ impl HostState {
 
     /// Cancels every timer and body read and fails every waiting request with `error()`.
     fn clear(&mut self, error: impl Fn() -> HandlerError) {
-        for (_, timer) in self.timers.drain() {
+        for (_, timer) in self.timers.drain().chain(self.fetches.drain()) {
             timer.abort();
         }
         for (_, body) in self.bodies.drain() {
@@ -207,6 +212,7 @@ impl Isolate {
             background_settled: tokio::sync::Notify::new(),
             inbox: RefCell::new(None),
             user_workers: options.user_workers.clone(),
+            allowed_hosts: options.allowed_hosts.clone(),
         });
         let has_inbox = options.inbox.is_some();
         *inner.inbox.borrow_mut() = options.inbox;

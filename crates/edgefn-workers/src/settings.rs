@@ -51,6 +51,8 @@ pub struct FunctionSettings {
     pub runtime: Runtime,
     /// Workers to boot at start-up.
     pub prestart: usize,
+    /// Hosts `fetch()` may reach; `None` allows all.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// How a function runs.
@@ -154,6 +156,7 @@ impl FunctionSettings {
         FunctionSettings {
             runtime,
             prestart: own.map_or(0, |f| f.prestart),
+            allowed_hosts: own.and_then(|f| f.allowed_hosts.clone()),
             env: own.map(|f| f.env.clone()).unwrap_or_default(),
             policy: own.and_then(|f| f.policy).unwrap_or(config.pool.policy),
             max_parallelism: own

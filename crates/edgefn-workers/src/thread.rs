@@ -148,6 +148,7 @@ impl WorkerThread {
             log: console_sink(name, 0, Events::default()),
             inbox: Some(inbox),
             user_workers: None,
+            allowed_hosts: None,
         })
         .and_then(|isolate| isolate.start_service(root).map(|()| isolate));
         match isolate {
@@ -478,6 +479,7 @@ async fn boot(
                 log,
                 inbox: None,
                 user_workers,
+                allowed_hosts: function.settings.allowed_hosts.clone(),
             })?;
             isolate.boot(&function.root).await?;
             Instance::Isolate(isolate)

@@ -206,6 +206,9 @@ pub struct FunctionConfig {
     /// Workers booted at start-up, before any request (at most `max_parallelism`).
     /// Default: `0`.
     pub prestart: usize,
+    /// Hosts the function may `fetch()` from (`*.example.com` for subdomains); unset allows
+    /// every host. Default: all.
+    pub allowed_hosts: Option<Vec<String>>,
 }
 
 /// How a function runs; see [`FunctionConfig::runtime`].
