@@ -70,8 +70,22 @@ const ErrorPrototype = Error.prototype;
 const TypeErrorCtor = TypeError;
 const RangeErrorCtor = RangeError;
 const SyntaxErrorCtor = SyntaxError;
+// Error.isError (a brand check for [[ErrorData]]); undefined on older engines.
+const ErrorIsError = Error.isError;
+// The error constructors StructuredSerialize keeps by name (HTML §2.7.3).
+const ErrorConstructors = {
+  __proto__: null,
+  Error,
+  EvalError,
+  RangeError,
+  ReferenceError,
+  SyntaxError,
+  TypeError,
+  URIError,
+};
 
 const PromiseCtor = Promise;
+const PromisePrototype = Promise.prototype;
 const PromisePrototypeThen = Promise.prototype.then;
 const PromiseResolveFn = Promise.resolve;
 const PromiseRejectFn = Promise.reject;
@@ -90,10 +104,27 @@ const SetPrototypeGetSize = ObjectGetOwnPropertyDescriptor(
   Set.prototype,
   "size",
 ).get;
+const SetCtor = Set;
 const SetPrototypeValues = Set.prototype.values;
+const SetPrototypeAdd = Set.prototype.add;
+const WeakMapCtor = WeakMap;
+const WeakMapPrototypeGet = WeakMap.prototype.get;
+const WeakMapPrototypeSet = WeakMap.prototype.set;
 const WeakMapPrototypeHas = WeakMap.prototype.has;
+const WeakSetCtor = WeakSet;
 const WeakSetPrototypeHas = WeakSet.prototype.has;
+const WeakSetPrototypeAdd = WeakSet.prototype.add;
+const WeakRefCtor = WeakRef;
+const WeakRefPrototypeDeref = WeakRef.prototype.deref;
 
+const BooleanPrototypeValueOf = Boolean.prototype.valueOf;
+const NumberPrototypeValueOf = Number.prototype.valueOf;
+const StringPrototypeValueOf = String.prototype.valueOf;
+const BigIntPrototypeValueOf = BigInt.prototype.valueOf;
+const SymbolPrototypeValueOf = Symbol.prototype.valueOf;
+
+const DateCtor = Date;
+const DateNow = Date.now;
 const DatePrototypeGetTime = Date.prototype.getTime;
 const DatePrototypeToISOString = Date.prototype.toISOString;
 const RegExpPrototypeGetSource = ObjectGetOwnPropertyDescriptor(
@@ -101,6 +132,11 @@ const RegExpPrototypeGetSource = ObjectGetOwnPropertyDescriptor(
   "source",
 ).get;
 const RegExpPrototypeToString = RegExp.prototype.toString;
+const RegExpCtor = RegExp;
+const RegExpPrototypeGetFlags = ObjectGetOwnPropertyDescriptor(
+  RegExp.prototype,
+  "flags",
+).get;
 
 const ArrayBufferCtor = ArrayBuffer;
 const ArrayBufferIsView = ArrayBuffer.isView;
@@ -109,6 +145,26 @@ const ArrayBufferPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
   "byteLength",
 ).get;
 const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
+// ES2024 ArrayBuffer.prototype.transfer / detached / resizable (QuickJS-NG
+// has them): the streams' TransferArrayBuffer and structuredClone's transfer.
+const ArrayBufferPrototypeTransfer = ArrayBuffer.prototype.transfer;
+const ArrayBufferPrototypeGetDetached = ObjectGetOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "detached",
+).get;
+const ArrayBufferPrototypeGetResizable = ObjectGetOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "resizable",
+).get;
+const ArrayBufferPrototypeGetMaxByteLength = ObjectGetOwnPropertyDescriptor(
+  ArrayBuffer.prototype,
+  "maxByteLength",
+).get;
+const DataViewCtor = DataView;
+const SharedArrayBufferPrototypeGetByteLength =
+  typeof SharedArrayBuffer === "function"
+    ? ObjectGetOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get
+    : undefined;
 const DataViewPrototypeGetBuffer = ObjectGetOwnPropertyDescriptor(
   DataView.prototype,
   "buffer",
@@ -123,6 +179,24 @@ const DataViewPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
 ).get;
 
 const Uint8ArrayCtor = Uint8Array;
+// Typed array constructors by [[TypedArrayName]] (structuredClone, BYOB reads).
+const TypedArrayConstructors = {
+  __proto__: null,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+if (typeof Float16Array === "function") {
+  TypedArrayConstructors.Float16Array = Float16Array;
+}
 const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
 const TypedArrayPrototypeGetBuffer = ObjectGetOwnPropertyDescriptor(
   TypedArrayPrototype,

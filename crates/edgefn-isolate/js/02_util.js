@@ -2,8 +2,8 @@
 //
 // Helpers shared by the Web API files: promise plumbing on captured
 // built-ins, Web IDL style conversions and interface installation, buffer
-// handling, error formatting/reporting, the pair-iterator factory and a
-// minimal DOMException.
+// handling, error formatting/reporting, the pair-iterator factory and
+// DOMException.
 
 // Token passed to our own constructors to build instances internally
 // (e.g. an incoming Request) without running the public argument checks.
@@ -118,6 +118,32 @@ function toDictionary(value, context) {
   return value;
 }
 
+// Web IDL §3.2.22 sequence<T> from an iterable object; the elements are
+// returned as they are (the caller converts each).
+function toSequence(value, context) {
+  if (!isObjectLike(value)) {
+    throw new TypeErrorCtor(`${context}: the value is not iterable`);
+  }
+  const method = value[SymbolIterator];
+  if (typeof method !== "function") {
+    throw new TypeErrorCtor(`${context}: the value is not iterable`);
+  }
+  const iterator = ReflectApply(method, value, []);
+  if (!isObjectLike(iterator)) {
+    throw new TypeErrorCtor(`${context}: the iterator is not an object`);
+  }
+  const next = iterator.next;
+  const out = [];
+  for (;;) {
+    const result = ReflectApply(next, iterator, []);
+    if (!isObjectLike(result)) {
+      throw new TypeErrorCtor(`${context}: the iterator result is not an object`);
+    }
+    if (result.done) return out;
+    out[out.length] = result.value;
+  }
+}
+
 function isObjectLike(value) {
   return (
     (typeof value === "object" && value !== null) || typeof value === "function"
@@ -129,8 +155,14 @@ function isObjectLike(value) {
 // enumerable on the prototype; @@toStringTag is {writable: false,
 // enumerable: false, configurable: true}).
 
+// The prototypes of our interfaces: instances are platform objects, which
+// structuredClone refuses unless they are serializable (Blob, File,
+// DOMException).
+const platformPrototypes = new WeakSetCtor();
+
 function configureInterface(Class, tag) {
   const proto = Class.prototype;
+  ReflectApply(WeakSetPrototypeAdd, platformPrototypes, [proto]);
   const keys = ReflectOwnKeys(proto);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
@@ -324,6 +356,60 @@ function bytesToArrayBuffer(u8) {
   return ReflectApply(TypedArrayPrototypeGetBuffer, copyBytes(u8), []);
 }
 
+// ECMA-262 IsDetachedBuffer
+function isDetachedBuffer(buffer) {
+  return ReflectApply(ArrayBufferPrototypeGetDetached, buffer, []);
+}
+
+function arrayBufferByteLength(buffer) {
+  return ReflectApply(ArrayBufferPrototypeGetByteLength, buffer, []);
+}
+
+// Streams §8.3 TransferArrayBuffer: a new ArrayBuffer with the contents;
+// `buffer` is detached. Throws a TypeError for a detached buffer.
+function transferArrayBuffer(buffer) {
+  return ReflectApply(ArrayBufferPrototypeTransfer, buffer, []);
+}
+
+// ---------------------------------------------------------------------------
+// Web IDL integer conversions (§3.2.4.9 ConvertToInt, 64-bit)
+
+const maxSafeInteger = 9007199254740991;
+
+// [EnforceRange] unsigned long long: TypeError outside [0, 2^53 - 1].
+function toEnforceRangeUnsignedLongLong(value, context) {
+  let x = NumberCtor(value);
+  if (!NumberIsFinite(x)) {
+    throw new TypeErrorCtor(`${context}: the value is not a finite number`);
+  }
+  x = MathTrunc(x);
+  if (x < 0 || x > maxSafeInteger) {
+    throw new TypeErrorCtor(`${context}: the value is outside the range [0, 2^53 - 1]`);
+  }
+  return x === 0 ? 0 : x;
+}
+
+// [Clamp] long long: clamped to [-(2^53 - 1), 2^53 - 1], rounded half to even.
+function toClampLongLong(value) {
+  let x = NumberCtor(value);
+  if (NumberIsNaN(x)) return 0;
+  x = MathMin(MathMax(x, -maxSafeInteger), maxSafeInteger);
+  const floor = MathFloor(x);
+  const diff = x - floor;
+  let rounded = floor;
+  if (diff > 0.5 || (diff === 0.5 && floor % 2 !== 0)) rounded = floor + 1;
+  return rounded === 0 ? 0 : rounded;
+}
+
+// long long (no extended attribute): truncated, non-finite values are 0.
+// Beyond 2^53 the value is kept as it is (not reduced modulo 2^64).
+function toLongLong(value) {
+  const x = NumberCtor(value);
+  if (!NumberIsFinite(x)) return 0;
+  const t = MathTrunc(x);
+  return t === 0 ? 0 : t;
+}
+
 // ---------------------------------------------------------------------------
 // Errors
 
@@ -408,9 +494,14 @@ function formatThrown(value, depth) {
   }
 }
 
-// Logs an exception nobody caught (timer callbacks, microtasks,
-// reportError(), waitUntil rejections, ...). Never throws.
+// Reports an exception nobody caught. Without a prefix (timer callbacks,
+// microtasks, event listeners, reportError()) this is HTML's "report an
+// exception": a cancelable ErrorEvent is dispatched on globalThis first, and
+// the exception is logged unless a listener canceled it. With a prefix
+// ("Uncaught (in promise)", "Uncaught (in waitUntil)", ...) it is only
+// logged. Never throws.
 function reportException(error, prefix) {
+  if (prefix === undefined && !dispatchErrorEvent(error)) return;
   let text;
   try {
     text = `${prefix === undefined ? "Uncaught" : prefix} ${formatThrown(error, 0)}`;
@@ -470,8 +561,8 @@ function createPairIteratorFactory(tag, getLength, getPair) {
 }
 
 // ---------------------------------------------------------------------------
-// DOMException (WebIDL §3.14.1), minimal: name, message, code. The legacy
-// code constants come with the full version.
+// DOMException (WebIDL §3.14.1): name, message, the legacy code of the
+// name (WebIDL "error names" table) and the legacy code constants.
 
 function domExceptionCode(name) {
   switch (name) {
@@ -501,11 +592,27 @@ function domExceptionCode(name) {
   }
 }
 
+// WebIDL §3.14.1: the constants, in code order (1 to 25).
+const domExceptionConstantNames = [
+  "INDEX_SIZE_ERR", "DOMSTRING_SIZE_ERR", "HIERARCHY_REQUEST_ERR",
+  "WRONG_DOCUMENT_ERR", "INVALID_CHARACTER_ERR", "NO_DATA_ALLOWED_ERR",
+  "NO_MODIFICATION_ALLOWED_ERR", "NOT_FOUND_ERR", "NOT_SUPPORTED_ERR",
+  "INUSE_ATTRIBUTE_ERR", "INVALID_STATE_ERR", "SYNTAX_ERR",
+  "INVALID_MODIFICATION_ERR", "NAMESPACE_ERR", "INVALID_ACCESS_ERR",
+  "VALIDATION_ERR", "TYPE_MISMATCH_ERR", "SECURITY_ERR", "NETWORK_ERR",
+  "ABORT_ERR", "URL_MISMATCH_ERR", "QUOTA_EXCEEDED_ERR", "TIMEOUT_ERR",
+  "INVALID_NODE_TYPE_ERR", "DATA_CLONE_ERR",
+];
+
+// (value) -> { name, message } for a DOMException, else null (structuredClone).
+let domExceptionInternals = (value) => null;
+
 const domExceptionClass = once(() => {
   class DOMException extends ErrorCtor {
-    #name = "Error";
-    #message = "";
+    #name;
+    #message;
 
+    // WebIDL §3.14.1 constructor(message, name)
     constructor(message = "", name = "Error") {
       // No argument: the message is exposed by the getter below, not as an own
       // property, like in browsers.
@@ -515,18 +622,32 @@ const domExceptionClass = once(() => {
     }
 
     get name() {
-      return #name in this ? this.#name : "Error";
+      return this.#name;
     }
 
     get message() {
-      return #message in this ? this.#message : "";
+      return this.#message;
     }
 
     get code() {
-      return #name in this ? domExceptionCode(this.#name) : 0;
+      return domExceptionCode(this.#name);
+    }
+
+    static {
+      domExceptionInternals = (value) =>
+        isObjectLike(value) && #name in value
+          ? { name: value.#name, message: value.#message }
+          : null;
     }
   }
   configureInterface(DOMException);
+  // Constants: {writable: false, enumerable: true, configurable: false} on
+  // the interface object and on the prototype (WebIDL §3.7.5).
+  for (let i = 0; i < domExceptionConstantNames.length; i++) {
+    const desc = { value: i + 1, writable: false, enumerable: true, configurable: false };
+    ObjectDefineProperty(DOMException, domExceptionConstantNames[i], desc);
+    ObjectDefineProperty(DOMException.prototype, domExceptionConstantNames[i], desc);
+  }
   return DOMException;
 });
 

@@ -5,7 +5,7 @@
 // Timers are armed on the host with a JS-chosen id; the host calls
 // internal.fireTimer(id) when one fires.
 
-// id -> { callback, args, repeat, timeout, nesting }
+// id -> { callback, args, repeat, timeout, nesting, internal }
 const activeTimers = ObjectCreate(null);
 let nextTimerId = 1;
 // Timer nesting level of the timer task currently running (0 outside).
@@ -35,6 +35,24 @@ function timerInitialize(callback, timeout, args, repeat) {
     repeat,
     timeout,
     nesting: nesting + 1,
+    internal: false,
+  };
+  host.timerStart(id, delay);
+  return id;
+}
+
+// A one-shot timer of the runtime itself (AbortSignal.timeout, message
+// delivery): no Web IDL `long` wrap-around, no nesting clamp, and
+// clearTimeout() cannot cancel it. `callback` must not throw.
+function startInternalTimer(callback, delay) {
+  const id = nextTimerId++;
+  activeTimers[id] = {
+    callback,
+    args: [],
+    repeat: false,
+    timeout: delay,
+    nesting: 0,
+    internal: true,
   };
   host.timerStart(id, delay);
   return id;
@@ -42,7 +60,8 @@ function timerInitialize(callback, timeout, args, repeat) {
 
 function timerClear(id) {
   id = NumberCtor(id) | 0;
-  if (activeTimers[id] === undefined) return;
+  const timer = activeTimers[id];
+  if (timer === undefined || timer.internal) return;
   delete activeTimers[id];
   host.timerCancel(id);
 }
@@ -110,7 +129,8 @@ function queueMicrotask(callback) {
   });
 }
 
-// HTML §8.1.4.6 report the exception; here: log it like an uncaught error.
+// HTML §8.1.4.6 reportError(e): "report an exception" (an ErrorEvent on
+// globalThis, then the log unless a listener canceled it).
 function reportError(error) {
   requireArguments(arguments.length, 1, "reportError");
   reportException(error);

@@ -1,8 +1,9 @@
 // 05_encoding.js
 //
-// TextEncoder / TextDecoder (WHATWG Encoding §8, UTF-8 only for now; the
-// UTF-8 codec itself is on the host) and atob / btoa (HTML §8.3 with
-// Infra's forgiving-base64).
+// TextEncoder / TextDecoder (WHATWG Encoding API, UTF-8 only for now; the
+// UTF-8 codec itself is on the host; TextEncoderStream and TextDecoderStream
+// are in 28_encoding_streams.js) and atob / btoa (HTML §8.3 with Infra's
+// forgiving-base64).
 
 // A Uint8Array view of u8[start, end) (no copy, no species lookup).
 function u8View(u8, start, end) {
@@ -60,15 +61,94 @@ function utf8IncompleteTailStart(u8) {
   return length;
 }
 
+const asciiWhitespaceEdgesRe = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+
+// Encoding §4.2 "get an encoding": the encoding's name for a label, or
+// null. The one place that knows which labels are supported: UTF-8 only for
+// now (other encodings will come from the host).
+function encodingForLabel(label) {
+  switch (toDOMString(label).replace(asciiWhitespaceEdgesRe, "").toLowerCase()) {
+    case "utf-8":
+    case "utf8":
+    case "unicode-1-1-utf-8":
+    case "unicode11utf8":
+    case "unicode20utf8":
+    case "x-unicode20utf8":
+      return "utf-8";
+    default:
+      return null;
+  }
+}
+
+// Encoding: the TextDecoderCommon state, shared by TextDecoder and
+// TextDecoderStream.
+function newDecoderState(encoding, fatal, ignoreBOM) {
+  return {
+    encoding,
+    fatal,
+    ignoreBOM,
+    bomSeen: false,
+    doNotFlush: false,
+    pending: null, // bytes of an incomplete sequence kept by stream: true
+  };
+}
+
+// The constructor steps of TextDecoder and TextDecoderStream: the label,
+// then TextDecoderOptions { fatal, ignoreBOM }.
+function decoderFromLabel(label, options, context) {
+  const encoding = encodingForLabel(label);
+  if (encoding === null) {
+    throw new RangeErrorCtor(
+      `${context}: the encoding label provided ('${label}') is invalid or not supported`,
+    );
+  }
+  const dict = toDictionary(options, context);
+  if (dict === undefined) return newDecoderState(encoding, false, false);
+  const fatal = !!dict.fatal;
+  const ignoreBOM = !!dict.ignoreBOM;
+  return newDecoderState(encoding, fatal, ignoreBOM);
+}
+
+// Encoding: the TextDecoder decode() steps on a Uint8Array; `stream` keeps an
+// incomplete trailing sequence for the next call.
+function decoderDecode(decoder, bytes, stream) {
+  // Step 1: a previous call without {stream: true} ended the stream.
+  if (!decoder.doNotFlush) {
+    decoder.pending = null;
+    decoder.bomSeen = false;
+  }
+  decoder.doNotFlush = stream;
+  const pending = decoder.pending;
+  if (pending !== null) {
+    decoder.pending = null;
+    bytes = concatBytes([pending, bytes], 2, pending.length + bytes.length);
+  }
+  let length = bytes.length;
+  if (stream && length > 0) {
+    const cut = utf8IncompleteTailStart(bytes);
+    if (cut < length) {
+      decoder.pending = copyBytes(u8View(bytes, cut, length));
+      bytes = u8View(bytes, 0, cut);
+      length = cut;
+    }
+  }
+  let text = length === 0 ? "" : host.utf8Decode(bytes, decoder.fatal);
+  if (!decoder.ignoreBOM && !decoder.bomSeen && text.length > 0) {
+    decoder.bomSeen = true;
+    if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  }
+  return text;
+}
+
 const encodingClasses = once(() => {
   class TextEncoder {
-    // Encoding §8.2
+    // Encoding: TextEncoder
     get encoding() {
       return "utf-8";
     }
 
     encode(input = "") {
-      // Encoding §8.2.2: the input is a USVString (lone surrogates become U+FFFD).
+      // Encoding: encode(input) takes a USVString (lone surrogates become U+FFFD).
       return host.utf8Encode(toUSVString(input));
     }
 
@@ -90,50 +170,28 @@ const encodingClasses = once(() => {
   configureInterface(TextEncoder);
 
   class TextDecoder {
-    #fatal = false;
-    #ignoreBOM = false;
-    #bomSeen = false;
-    #doNotFlush = false;
-    #pending = null; // bytes of an incomplete sequence kept by stream: true
+    #d; // decoder state, see newDecoderState()
 
-    // Encoding §8.1.3 constructor
+    // Encoding: TextDecoder constructor(label, options)
     constructor(label = "utf-8", options = undefined) {
-      const normalized = toDOMString(label).trim().toLowerCase();
-      switch (normalized) {
-        case "utf-8":
-        case "utf8":
-        case "unicode-1-1-utf-8":
-        case "unicode11utf8":
-        case "unicode20utf8":
-        case "x-unicode20utf8":
-          break;
-        default:
-          throw new RangeErrorCtor(
-            `TextDecoder: the encoding label provided ('${label}') is invalid or not supported`,
-          );
-      }
-      const dict = toDictionary(options, "TextDecoder");
-      if (dict !== undefined) {
-        this.#fatal = !!dict.fatal;
-        this.#ignoreBOM = !!dict.ignoreBOM;
-      }
+      this.#d = decoderFromLabel(label, options, "TextDecoder");
     }
 
     get encoding() {
-      this.#fatal; // brand check
-      return "utf-8";
+      return this.#d.encoding;
     }
 
     get fatal() {
-      return this.#fatal;
+      return this.#d.fatal;
     }
 
     get ignoreBOM() {
-      return this.#ignoreBOM;
+      return this.#d.ignoreBOM;
     }
 
-    // Encoding §8.1.3 decode(input, options)
+    // Encoding: TextDecoder decode(input, options)
     decode(input = undefined, options = undefined) {
+      const decoder = this.#d;
       let bytes;
       if (input === undefined) {
         bytes = new Uint8ArrayCtor(0);
@@ -146,33 +204,7 @@ const encodingClasses = once(() => {
         }
       }
       const dict = toDictionary(options, "TextDecoder.decode");
-      const stream = dict !== undefined && !!dict.stream;
-      // Step 1: a previous call without {stream: true} ended the stream.
-      if (!this.#doNotFlush) {
-        this.#pending = null;
-        this.#bomSeen = false;
-      }
-      this.#doNotFlush = stream;
-      const pending = this.#pending;
-      if (pending !== null) {
-        this.#pending = null;
-        bytes = concatBytes([pending, bytes], 2, pending.length + bytes.length);
-      }
-      let length = bytes.length;
-      if (stream && length > 0) {
-        const cut = utf8IncompleteTailStart(bytes);
-        if (cut < length) {
-          this.#pending = copyBytes(u8View(bytes, cut, length));
-          bytes = u8View(bytes, 0, cut);
-          length = cut;
-        }
-      }
-      let text = length === 0 ? "" : host.utf8Decode(bytes, this.#fatal);
-      if (!this.#ignoreBOM && !this.#bomSeen && text.length > 0) {
-        this.#bomSeen = true;
-        if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-      }
-      return text;
+      return decoderDecode(decoder, bytes, dict !== undefined && !!dict.stream);
     }
   }
   configureInterface(TextDecoder);

@@ -1,16 +1,18 @@
 // 07_streams.js
 //
-// ReadableStream with the default controller and default reader (WHATWG
-// Streams §4). Internal slots live in plain records (newStreamState(),
-// newControllerState(), newReaderState()) that tenant code never sees; the
-// public classes, created on first use, are thin wrappers holding one of
-// them in a private field. The abstract operations below work on the
-// records, so host-facing code (body reading, response pumping) never goes
-// through a public, patchable method and never needs the public classes.
-//
-// Not yet: byte streams (type: "bytes" is accepted but runs on a default
-// controller that copies enqueued views into Uint8Arrays), BYOB readers,
-// pipeTo/pipeThrough, WritableStream, TransformStream.
+// ReadableStream (WHATWG Streams §4): the stream, its default controller,
+// default reader and async iterator; byte streams (ReadableByteStreamController,
+// BYOB readers) are in 23_byte_streams.js, WritableStream in
+// 24_writable_streams.js, pipeTo in 25_pipe.js, TransformStream in
+// 26_transform_streams.js. Internal slots live in plain records
+// (newStreamState(), newControllerState(), newReaderState()) that tenant
+// code never sees; the public classes, created on first use, are thin
+// wrappers holding one of them in a private field. The abstract operations
+// below work on the records, so host-facing code (body reading, response
+// pumping) never goes through a public, patchable method and never needs
+// the public classes. A controller record says which kind it is (`byte`),
+// and the operations that differ ([[PullSteps]], [[CancelSteps]],
+// [[ReleaseSteps]]) dispatch on it.
 
 // A FIFO without Array.prototype.shift (O(1) amortised, not patchable):
 // { items, head }.
@@ -25,6 +27,10 @@ function listQueueSize(queue) {
 function listQueuePush(queue, value) {
   const items = queue.items;
   items[items.length] = value;
+}
+
+function listQueuePeek(queue) {
+  return queue.items[queue.head];
 }
 
 function listQueueShift(queue) {
@@ -72,7 +78,7 @@ function newControllerState() {
     strategySizeAlgorithm: undefined,
     pullAlgorithm: undefined, // (controller) -> Promise
     cancelAlgorithm: undefined, // (reason) -> Promise
-    bytes: false, // type: "bytes" emulation
+    byte: false, // a ReadableByteStreamController record when true
     wrapper: undefined,
   };
 }
@@ -82,6 +88,7 @@ function newControllerState() {
 // its state is tracked.
 function newReaderState() {
   return {
+    byob: false,
     stream: undefined,
     readRequests: listQueueNew(),
     closedState: "pending", // "pending" | "resolved" | "rejected"
@@ -126,13 +133,14 @@ function readerClosedPromise(reader) {
 }
 
 // ---------------------------------------------------------------------------
-// Streams §4.9 ReadableStream abstract operations
+// Streams §4.9.2 interfacing with controllers
 
 function readableStreamClose(stream) {
   stream.state = "closed";
   const reader = stream.reader;
   if (reader === undefined) return;
   readerSettleClosed(reader, "resolved", undefined);
+  if (reader.byob) return;
   const requests = reader.readRequests;
   reader.readRequests = listQueueNew();
   while (listQueueSize(requests) > 0) listQueueShift(requests).closeSteps();
@@ -144,23 +152,23 @@ function readableStreamError(stream, error) {
   const reader = stream.reader;
   if (reader === undefined) return;
   readerSettleClosed(reader, "rejected", error);
-  readableStreamDefaultReaderErrorReadRequests(reader, error);
+  if (reader.byob) byteStreamOps().readableStreamBYOBReaderErrorReadIntoRequests(reader, error);
+  else readableStreamDefaultReaderErrorReadRequests(reader, error);
 }
 
+// Streams §4.9.2 ReadableStreamCancel
 function readableStreamCancel(stream, reason) {
   stream.disturbed = true;
   if (stream.state === "closed") return promiseResolve(undefined);
   if (stream.state === "errored") return promiseReject(stream.storedError);
   readableStreamClose(stream);
-  // [[CancelSteps]] of the default controller (§4.6.5)
-  const controller = stream.controller;
-  resetQueue(controller);
-  const cancelAlgorithm = controller.cancelAlgorithm;
-  const sourceCancelPromise =
-    cancelAlgorithm === undefined
-      ? promiseResolve(undefined)
-      : cancelAlgorithm(reason);
-  readableStreamDefaultControllerClearAlgorithms(controller);
+  const reader = stream.reader;
+  if (reader !== undefined && reader.byob) {
+    const requests = reader.readIntoRequests;
+    reader.readIntoRequests = listQueueNew();
+    while (listQueueSize(requests) > 0) listQueueShift(requests).closeSteps(undefined);
+  }
+  const sourceCancelPromise = readableStreamControllerCancelSteps(stream.controller, reason);
   return promiseThen(sourceCancelPromise, noop, undefined);
 }
 
@@ -174,19 +182,56 @@ function readableStreamFulfillReadRequest(stream, chunk, done) {
   else readRequest.chunkSteps(chunk);
 }
 
+function readableStreamHasDefaultReader(stream) {
+  return stream.reader !== undefined && !stream.reader.byob;
+}
+
+function readableStreamGetNumReadRequests(stream) {
+  return listQueueSize(stream.reader.readRequests);
+}
+
+// IsReadableStreamLocked(stream) and GetNumReadRequests(stream) > 0
 function readableStreamHasPendingReads(stream) {
-  const reader = stream.reader;
-  return reader !== undefined && listQueueSize(reader.readRequests) > 0;
+  return readableStreamHasDefaultReader(stream) && readableStreamGetNumReadRequests(stream) > 0;
+}
+
+// [[PullSteps]], [[CancelSteps]] and [[ReleaseSteps]] of either controller.
+function readableStreamControllerPullSteps(controller, readRequest) {
+  if (controller.byte) {
+    byteStreamOps().readableByteStreamControllerPullSteps(controller, readRequest);
+  } else {
+    readableStreamDefaultControllerPullSteps(controller, readRequest);
+  }
+}
+
+function readableStreamControllerCancelSteps(controller, reason) {
+  if (controller.byte) {
+    byteStreamOps().readableByteStreamControllerClearPendingPullIntos(controller);
+  }
+  resetQueue(controller);
+  const cancelAlgorithm = controller.cancelAlgorithm;
+  const result =
+    cancelAlgorithm === undefined ? promiseResolve(undefined) : cancelAlgorithm(reason);
+  if (controller.byte) byteStreamOps().readableByteStreamControllerClearAlgorithms(controller);
+  else readableStreamDefaultControllerClearAlgorithms(controller);
+  return result;
+}
+
+function readableStreamControllerReleaseSteps(controller) {
+  if (controller.byte) byteStreamOps().readableByteStreamControllerReleaseSteps(controller);
 }
 
 // ---------------------------------------------------------------------------
-// Streams §4.4 readers
+// Streams §4.9.3 readers
 
 function setUpReadableStreamDefaultReader(reader, stream) {
   if (stream.reader !== undefined) {
     throw new TypeErrorCtor("ReadableStream is locked");
   }
-  // ReadableStreamReaderGenericInitialize
+  readableStreamReaderGenericInitialize(reader, stream);
+}
+
+function readableStreamReaderGenericInitialize(reader, stream) {
   reader.stream = stream;
   stream.reader = reader;
   if (stream.state === "closed") {
@@ -211,7 +256,7 @@ function readableStreamDefaultReaderRead(reader, readRequest) {
   } else if (stream.state === "errored") {
     readRequest.errorSteps(stream.storedError);
   } else {
-    readableStreamDefaultControllerPullSteps(stream.controller, readRequest);
+    readableStreamControllerPullSteps(stream.controller, readRequest);
   }
 }
 
@@ -221,24 +266,36 @@ function readableStreamDefaultReaderErrorReadRequests(reader, error) {
   while (listQueueSize(requests) > 0) listQueueShift(requests).errorSteps(error);
 }
 
-// ReadableStreamReaderGenericRelease + ReadableStreamDefaultReaderRelease
-function readableStreamDefaultReaderRelease(reader) {
+// Streams §4.9.3 ReadableStreamReaderGenericRelease
+function readableStreamReaderGenericRelease(reader) {
   const stream = reader.stream;
   readerSettleClosed(
     reader,
     "rejected",
     new TypeErrorCtor("the reader's lock was released"),
   );
+  readableStreamControllerReleaseSteps(stream.controller);
   stream.reader = undefined;
   reader.stream = undefined;
+}
+
+// Streams §4.9.3 ReadableStreamDefaultReaderRelease
+function readableStreamDefaultReaderRelease(reader) {
+  readableStreamReaderGenericRelease(reader);
   readableStreamDefaultReaderErrorReadRequests(
     reader,
     new TypeErrorCtor("the reader's lock was released"),
   );
 }
 
+// Releases either kind of reader.
+function readableStreamReaderRelease(reader) {
+  if (reader.byob) byteStreamOps().readableStreamBYOBReaderRelease(reader);
+  else readableStreamDefaultReaderRelease(reader);
+}
+
 // ---------------------------------------------------------------------------
-// Streams §4.6.4 ReadableStreamDefaultController abstract operations
+// Streams §4.9.4 default controllers
 
 function resetQueue(controller) {
   controller.queue = listQueueNew();
@@ -301,29 +358,44 @@ function readableStreamDefaultControllerClose(controller) {
   }
 }
 
+// Streams §8.1 EnqueueValueWithSize
+function enqueueValueWithSize(container, value, size) {
+  if (typeof size !== "number" || !(size >= 0) || size === Infinity) {
+    throw new RangeErrorCtor(
+      "the queuing strategy's size() must return a finite, non-negative number",
+    );
+  }
+  listQueuePush(container.queue, { value, size });
+  container.queueTotalSize += size;
+}
+
+// Streams §8.1 DequeueValue
+function dequeueValue(container) {
+  const entry = listQueueShift(container.queue);
+  container.queueTotalSize -= entry.size;
+  if (container.queueTotalSize < 0) container.queueTotalSize = 0;
+  return entry.value;
+}
+
 function readableStreamDefaultControllerEnqueue(controller, chunk) {
   if (!readableStreamDefaultControllerCanCloseOrEnqueue(controller)) return;
   const stream = controller.stream;
   if (readableStreamHasPendingReads(stream)) {
     readableStreamFulfillReadRequest(stream, chunk, false);
   } else {
-    let size;
     try {
-      size = controller.strategySizeAlgorithm(chunk);
-      // EnqueueValueWithSize (§8.1)
-      if (typeof size !== "number" || !(size >= 0) || size === Infinity) {
-        throw new RangeErrorCtor(
-          "the queuing strategy's size() must return a finite, non-negative number",
-        );
-      }
+      enqueueValueWithSize(controller, chunk, controller.strategySizeAlgorithm(chunk));
     } catch (error) {
       readableStreamDefaultControllerError(controller, error);
       throw error;
     }
-    listQueuePush(controller.queue, { value: chunk, size });
-    controller.queueTotalSize += size;
   }
   readableStreamDefaultControllerCallPullIfNeeded(controller);
+}
+
+// Used by TransformStream: true when the readable side wants no more.
+function readableStreamDefaultControllerHasBackpressure(controller) {
+  return !readableStreamDefaultControllerShouldCallPull(controller);
 }
 
 function readableStreamDefaultControllerError(controller, error) {
@@ -338,17 +410,14 @@ function readableStreamDefaultControllerError(controller, error) {
 function readableStreamDefaultControllerPullSteps(controller, readRequest) {
   const stream = controller.stream;
   if (listQueueSize(controller.queue) > 0) {
-    // DequeueValue (§8.1)
-    const entry = listQueueShift(controller.queue);
-    controller.queueTotalSize -= entry.size;
-    if (controller.queueTotalSize < 0) controller.queueTotalSize = 0;
+    const chunk = dequeueValue(controller);
     if (controller.closeRequested && listQueueSize(controller.queue) === 0) {
       readableStreamDefaultControllerClearAlgorithms(controller);
       readableStreamClose(stream);
     } else {
       readableStreamDefaultControllerCallPullIfNeeded(controller);
     }
-    readRequest.chunkSteps(entry.value);
+    readRequest.chunkSteps(chunk);
   } else {
     readableStreamAddReadRequest(stream, readRequest);
     readableStreamDefaultControllerCallPullIfNeeded(controller);
@@ -413,21 +482,15 @@ function createReadableStreamState(
   return stream;
 }
 
-// A stream that yields `chunk` once and closes (used for byte bodies).
-function createSingleChunkStreamState(chunk) {
-  return createReadableStreamState(
-    (controller) => {
-      readableStreamDefaultControllerEnqueue(controller, chunk);
-      readableStreamDefaultControllerClose(controller);
-    },
-    undefined,
-    undefined,
-    0,
-  );
+// Streams §4.9.1 ReadableStreamTee(stream, cloneForBranch2): two branch
+// states.
+function readableStreamTee(stream, cloneForBranch2) {
+  if (stream.controller.byte) return byteStreamOps().readableByteStreamTee(stream);
+  return readableStreamDefaultTee(stream, cloneForBranch2);
 }
 
-// Streams §4.9 ReadableStreamDefaultTee (cloneForBranch2 = false)
-function readableStreamDefaultTee(stream) {
+// Streams §4.9.1 ReadableStreamDefaultTee
+function readableStreamDefaultTee(stream, cloneForBranch2) {
   const reader = acquireReadableStreamDefaultReader(stream);
   let reading = false;
   let readAgain = false;
@@ -444,11 +507,22 @@ function readableStreamDefaultTee(stream) {
       // Queued so that an error right after this chunk is seen first.
       enqueueMicrotask(() => {
         readAgain = false;
+        let chunk2 = chunk;
+        if (!canceled2 && cloneForBranch2) {
+          try {
+            chunk2 = structuredCloneOps().structuredCloneInternal(chunk);
+          } catch (error) {
+            readableStreamDefaultControllerError(branch1.controller, error);
+            readableStreamDefaultControllerError(branch2.controller, error);
+            cancelDeferred.resolve(readableStreamCancel(stream, error));
+            return;
+          }
+        }
         if (!canceled1) {
           readableStreamDefaultControllerEnqueue(branch1.controller, chunk);
         }
         if (!canceled2) {
-          readableStreamDefaultControllerEnqueue(branch2.controller, chunk);
+          readableStreamDefaultControllerEnqueue(branch2.controller, chunk2);
         }
         reading = false;
         if (readAgain) pullAlgorithm();
@@ -504,6 +578,29 @@ function readableStreamDefaultTee(stream) {
   });
 
   return [branch1, branch2];
+}
+
+// Streams "usage by other specifications" (readable streams): enqueue,
+// close and error whatever the kind of the controller.
+function readableStreamSourceEnqueue(controller, chunk) {
+  if (controller.byte) byteStreamOps().readableByteStreamControllerEnqueue(controller, chunk);
+  else readableStreamDefaultControllerEnqueue(controller, chunk);
+}
+
+function readableStreamSourceClose(controller) {
+  if (!controller.byte) {
+    readableStreamDefaultControllerClose(controller);
+    return;
+  }
+  byteStreamOps().readableByteStreamControllerClose(controller);
+  if (listQueueSize(controller.pendingPullIntos) > 0) {
+    byteStreamOps().readableByteStreamControllerRespond(controller, 0);
+  }
+}
+
+function readableStreamSourceError(controller, error) {
+  if (controller.byte) byteStreamOps().readableByteStreamControllerError(controller, error);
+  else readableStreamDefaultControllerError(controller, error);
 }
 
 // Streams §4.9 ReadableStreamFromIterable
@@ -644,15 +741,35 @@ function readableStreamWrapper(stream) {
   return stream.wrapper;
 }
 
+// Streams §7.1 QueuingStrategy { highWaterMark, size } converted by Web IDL
+// (members in order): { highWaterMark: number | undefined, size: function |
+// undefined }.
+function queuingStrategyFrom(strategy, context) {
+  const dict = toDictionary(strategy, context);
+  if (dict === undefined) return { highWaterMark: undefined, size: undefined };
+  const hwm = dict.highWaterMark;
+  const size = dict.size;
+  if (size !== undefined && typeof size !== "function") {
+    throw new TypeErrorCtor(`${context}: the queuing strategy's size is not a function`);
+  }
+  return { highWaterMark: hwm === undefined ? undefined : NumberCtor(hwm), size };
+}
+
+// Streams §7.4 ExtractHighWaterMark
 function extractHighWaterMark(strategy, defaultHWM) {
-  if (strategy === undefined) return defaultHWM;
   const hwm = strategy.highWaterMark;
   if (hwm === undefined) return defaultHWM;
-  const n = NumberCtor(hwm);
-  if (NumberIsNaN(n) || n < 0) {
+  if (NumberIsNaN(hwm) || hwm < 0) {
     throw new RangeErrorCtor("the queuing strategy's highWaterMark must be a non-negative number");
   }
-  return n;
+  return hwm;
+}
+
+// Streams §7.4 ExtractSizeAlgorithm
+function extractSizeAlgorithm(strategy) {
+  const size = strategy.size;
+  if (size === undefined) return sizeOne;
+  return (chunk) => NumberCtor(ReflectApply(size, undefined, [chunk]));
 }
 
 // Invokes a user callback, turning a throw into a rejected promise
@@ -665,13 +782,91 @@ function promiseCall(fn, thisArg, args) {
   }
 }
 
-function sourceCallback(source, name) {
-  const value = source[name];
-  if (value === undefined || value === null) return undefined;
+// A callback member of an underlying source/sink or transformer dictionary:
+// undefined when absent, else it must be callable.
+function dictionaryCallback(dict, name, context) {
+  const value = dict[name];
+  if (value === undefined) return undefined;
   if (typeof value !== "function") {
-    throw new TypeErrorCtor(`ReadableStream: underlyingSource.${name} is not a function`);
+    throw new TypeErrorCtor(`${context}.${name} is not a function`);
   }
   return value;
+}
+
+// Streams §4.2.3 UnderlyingSource, members in Web IDL order.
+function underlyingSourceFrom(source) {
+  const context = "ReadableStream: underlyingSource";
+  const out = {
+    autoAllocateChunkSize: undefined,
+    cancel: undefined,
+    pull: undefined,
+    start: undefined,
+    type: undefined,
+  };
+  if (source === undefined || source === null) return out;
+  if (!isObjectLike(source)) {
+    throw new TypeErrorCtor("ReadableStream: parameter 1 is not an object");
+  }
+  const chunkSize = source.autoAllocateChunkSize;
+  if (chunkSize !== undefined) {
+    out.autoAllocateChunkSize = toEnforceRangeUnsignedLongLong(
+      chunkSize,
+      `${context}.autoAllocateChunkSize`,
+    );
+  }
+  out.cancel = dictionaryCallback(source, "cancel", context);
+  out.pull = dictionaryCallback(source, "pull", context);
+  out.start = dictionaryCallback(source, "start", context);
+  const type = source.type;
+  if (type !== undefined) {
+    out.type = `${type}`;
+    if (out.type !== "bytes") {
+      throw new TypeErrorCtor(`${context}.type: '${out.type}' is not a valid value`);
+    }
+  }
+  return out;
+}
+
+// Streams §4.9.4 SetUpReadableStreamDefaultControllerFromUnderlyingSource
+function setUpReadableStreamDefaultControllerFromUnderlyingSource(
+  stream,
+  source,
+  dict,
+  highWaterMark,
+  sizeAlgorithm,
+) {
+  const controller = newControllerState();
+  const { ReadableStreamDefaultController } = streamClasses();
+  const wrapper = new ReadableStreamDefaultController(kInternal, controller);
+  const { start, pull, cancel } = dict;
+  setUpReadableStreamDefaultController(
+    stream,
+    controller,
+    start === undefined ? noop : () => ReflectApply(start, source, [wrapper]),
+    pull === undefined ? resolvedUndefined : () => promiseCall(pull, source, [wrapper]),
+    cancel === undefined ? resolvedUndefined : (reason) => promiseCall(cancel, source, [reason]),
+    highWaterMark,
+    sizeAlgorithm,
+  );
+}
+
+// Streams §4.2.5 StreamPipeOptions { preventAbort, preventCancel,
+// preventClose, signal } (Web IDL order).
+function streamPipeOptionsFrom(options, context) {
+  const dict = toDictionary(options, context);
+  const out = { preventAbort: false, preventCancel: false, preventClose: false, signal: undefined };
+  if (dict === undefined) return out;
+  out.preventAbort = !!dict.preventAbort;
+  out.preventCancel = !!dict.preventCancel;
+  out.preventClose = !!dict.preventClose;
+  const signal = dict.signal;
+  if (signal !== undefined) {
+    if (!isAbortSignal(signal)) {
+      throw new TypeErrorCtor(`${context}: the 'signal' option is not an AbortSignal`);
+    }
+    out.signal = abortSignalStateOf(signal);
+  }
+  return out;
 }
 
 const streamClasses = once(() => {
@@ -702,72 +897,33 @@ const streamClasses = once(() => {
         strategy.wrapper = this;
         return;
       }
+      const strategyDict = queuingStrategyFrom(strategy, "ReadableStream");
+      const sourceDict = underlyingSourceFrom(underlyingSource);
       const stream = newStreamState();
       this.#s = stream;
       stream.wrapper = this;
-      const source = toDictionary(underlyingSource, "ReadableStream");
-      const strategyDict = toDictionary(strategy, "ReadableStream");
-      // Dictionary members in Web IDL order: cancel, pull, start, type.
-      let cancel;
-      let pull;
-      let start;
-      let type;
-      if (source !== undefined) {
-        cancel = sourceCallback(source, "cancel");
-        pull = sourceCallback(source, "pull");
-        start = sourceCallback(source, "start");
-        type = source.type;
-        if (type !== undefined) {
-          type = `${type}`;
-          if (type !== "bytes") {
-            throw new TypeErrorCtor(
-              `ReadableStream: '${type}' is not a valid value for underlyingSource.type`,
-            );
-          }
-        }
-      }
-      let size;
-      if (strategyDict !== undefined) {
-        size = strategyDict.size;
-        if (size !== undefined && typeof size !== "function") {
-          throw new TypeErrorCtor("ReadableStream: strategy.size is not a function");
-        }
-      }
-      const controller = newControllerState();
-      let highWaterMark;
-      let sizeAlgorithm = sizeOne;
-      if (type === "bytes") {
-        if (size !== undefined) {
+      if (sourceDict.type === "bytes") {
+        if (strategyDict.size !== undefined) {
           throw new RangeErrorCtor("ReadableStream: a byte stream cannot have a strategy.size");
         }
-        highWaterMark = extractHighWaterMark(strategyDict, 0);
-        controller.bytes = true;
-        sizeAlgorithm = (chunk) => typedArrayByteLength(chunk);
+        byteStreamOps().setUpReadableByteStreamControllerFromUnderlyingSource(
+          stream,
+          underlyingSource,
+          sourceDict,
+          extractHighWaterMark(strategyDict, 0),
+        );
       } else {
-        highWaterMark = extractHighWaterMark(strategyDict, 1);
-        if (size !== undefined) {
-          sizeAlgorithm = (chunk) => NumberCtor(ReflectApply(size, undefined, [chunk]));
-        }
+        setUpReadableStreamDefaultControllerFromUnderlyingSource(
+          stream,
+          underlyingSource,
+          sourceDict,
+          extractHighWaterMark(strategyDict, 1),
+          extractSizeAlgorithm(strategyDict),
+        );
       }
-      // SetUpReadableStreamDefaultControllerFromUnderlyingSource (§4.6.4)
-      const controllerWrapper = new ReadableStreamDefaultController(kInternal, controller);
-      setUpReadableStreamDefaultController(
-        stream,
-        controller,
-        start === undefined
-          ? noop
-          : () => ReflectApply(start, source, [controllerWrapper]),
-        pull === undefined
-          ? resolvedUndefined
-          : () => promiseCall(pull, source, [controllerWrapper]),
-        cancel === undefined
-          ? resolvedUndefined
-          : (reason) => promiseCall(cancel, source, [reason]),
-        highWaterMark,
-        sizeAlgorithm,
-      );
     }
 
+    // Streams §4.2.4 static from(asyncIterable)
     static from(asyncIterable) {
       requireArguments(arguments.length, 1, "ReadableStream.from");
       return readableStreamWrapper(readableStreamFromIterable(asyncIterable));
@@ -788,26 +944,101 @@ const streamClasses = once(() => {
       return readableStreamCancel(stream, reason);
     }
 
+    // Streams §4.2.4 getReader(options)
     getReader(options = undefined) {
-      this.#s; // brand check
+      const stream = this.#s;
       const dict = toDictionary(options, "ReadableStream.getReader");
       const mode = dict === undefined ? undefined : dict.mode;
-      if (mode !== undefined) {
-        const m = `${mode}`;
-        if (m === "byob") {
-          throw new TypeErrorCtor(
-            "ReadableStream.getReader: mode 'byob' is not supported yet",
-          );
-        }
+      if (mode === undefined) return new ReadableStreamDefaultReader(this);
+      const m = `${mode}`;
+      if (m !== "byob") {
         throw new TypeErrorCtor(
           `ReadableStream.getReader: '${m}' is not a valid value for mode`,
         );
       }
-      return new ReadableStreamDefaultReader(this);
+      const { acquireReadableStreamBYOBReader, readableStreamBYOBReaderWrapper } = byteStreamOps();
+      return readableStreamBYOBReaderWrapper(acquireReadableStreamBYOBReader(stream));
     }
 
+    // Streams §4.2.4 pipeThrough(transform, options)
+    pipeThrough(transform, options = undefined) {
+      requireArguments(arguments.length, 1, "ReadableStream.pipeThrough");
+      const stream = this.#s;
+      // ReadableWritablePair { required readable, required writable }
+      if (!isObjectLike(transform)) {
+        throw new TypeErrorCtor("ReadableStream.pipeThrough: parameter 1 is not an object");
+      }
+      const readable = transform.readable;
+      if (!isReadableStream(readable)) {
+        throw new TypeErrorCtor(
+          "ReadableStream.pipeThrough: transform.readable is not a ReadableStream",
+        );
+      }
+      const writable = transform.writable;
+      if (!isWritableStream(writable)) {
+        throw new TypeErrorCtor(
+          "ReadableStream.pipeThrough: transform.writable is not a WritableStream",
+        );
+      }
+      const opts = streamPipeOptionsFrom(options, "ReadableStream.pipeThrough");
+      if (stream.reader !== undefined) {
+        throw new TypeErrorCtor("ReadableStream.pipeThrough: the stream is locked");
+      }
+      const dest = writableStreamStateOf(writable);
+      if (dest.writer !== undefined) {
+        throw new TypeErrorCtor("ReadableStream.pipeThrough: transform.writable is locked");
+      }
+      const promise = pipeOps().readableStreamPipeTo(
+        stream,
+        dest,
+        opts.preventClose,
+        opts.preventAbort,
+        opts.preventCancel,
+        opts.signal,
+      );
+      markPromiseHandled(promise);
+      return readable;
+    }
+
+    // Streams §4.2.4 pipeTo(destination, options)
+    pipeTo(destination, options = undefined) {
+      if (!(isObjectLike(this) && #s in this)) {
+        return promiseReject(new TypeErrorCtor("Illegal invocation"));
+      }
+      const stream = this.#s;
+      if (!isWritableStream(destination)) {
+        return promiseReject(
+          new TypeErrorCtor("ReadableStream.pipeTo: parameter 1 is not a WritableStream"),
+        );
+      }
+      let opts;
+      try {
+        opts = streamPipeOptionsFrom(options, "ReadableStream.pipeTo");
+      } catch (error) {
+        return promiseReject(error);
+      }
+      if (stream.reader !== undefined) {
+        return promiseReject(new TypeErrorCtor("ReadableStream.pipeTo: the stream is locked"));
+      }
+      const dest = writableStreamStateOf(destination);
+      if (dest.writer !== undefined) {
+        return promiseReject(
+          new TypeErrorCtor("ReadableStream.pipeTo: the destination is locked"),
+        );
+      }
+      return pipeOps().readableStreamPipeTo(
+        stream,
+        dest,
+        opts.preventClose,
+        opts.preventAbort,
+        opts.preventCancel,
+        opts.signal,
+      );
+    }
+
+    // Streams §4.2.4 tee()
     tee() {
-      const branches = readableStreamDefaultTee(this.#s);
+      const branches = readableStreamTee(this.#s, false);
       return [readableStreamWrapper(branches[0]), readableStreamWrapper(branches[1])];
     }
 
@@ -1027,17 +1258,6 @@ const streamClasses = once(() => {
       if (!readableStreamDefaultControllerCanCloseOrEnqueue(controller)) {
         throw new TypeErrorCtor("The stream is closing or closed and cannot be enqueued to");
       }
-      if (controller.bytes) {
-        // type: "bytes" emulation: ArrayBufferView chunks, copied.
-        if (!ArrayBufferIsView(chunk)) {
-          throw new TypeErrorCtor("chunk must be an ArrayBufferView for a byte stream");
-        }
-        const view = bufferSourceView(chunk);
-        if (typedArrayByteLength(view) === 0) {
-          throw new TypeErrorCtor("chunk must have a non-zero byteLength");
-        }
-        chunk = copyBytes(view);
-      }
       readableStreamDefaultControllerEnqueue(controller, chunk);
     }
 
@@ -1046,6 +1266,9 @@ const streamClasses = once(() => {
     }
   }
   configureInterface(ReadableStreamDefaultController);
+  registerInspectHook(ReadableStreamDefaultController, (controller) => ({
+    desiredSize: controller.desiredSize,
+  }));
 
   return {
     ReadableStream,

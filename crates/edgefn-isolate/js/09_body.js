@@ -2,9 +2,11 @@
 //
 // Fetch bodies (WHATWG Fetch §5.1 BodyInit, §5.3 Body mixin). A body keeps
 // its source (string, bytes, or an incoming host body) and only creates its
-// ReadableStream when `.body` is read, cloned or streamed out; text() /
-// json() / arrayBuffer() / bytes() on a body whose stream was never created
-// take a direct path (no stream, no per-chunk promises).
+// ReadableStream (a byte stream) when `.body` is read, cloned or streamed
+// out; text() / json() / arrayBuffer() / bytes() / blob() / formData() on a
+// body whose stream was never created take a direct path (no stream, no
+// per-chunk promises). Blob and FormData bodies are bytes from the start
+// (FormData serialized as multipart/form-data).
 
 const BODY_STRING = 1; // source: well-formed string
 const BODY_BYTES = 2; // source: Uint8Array we own (a private copy)
@@ -26,22 +28,25 @@ function bodyFromStream(stream) {
   return body;
 }
 
-// A stream over an incoming request body on the host: one host.bodyRead
-// per pull (high-water mark 0: nothing is read until someone reads).
+// A byte stream over an incoming request body on the host: one
+// host.bodyRead per pull (high-water mark 0: nothing is read until someone
+// reads).
 function createHostBodyStreamState(bodyId) {
-  return createReadableStreamState(
-    undefined,
+  return byteStreamOps().createReadableByteStreamState(
     (controller) => {
       const deferred = createDeferred();
       const opId = registerHostOp((value, error) => {
-        if (typeof error === "string") {
-          readableStreamDefaultControllerError(controller, new TypeErrorCtor(error));
-        } else if (value === null || value === undefined) {
-          readableStreamDefaultControllerClose(controller);
-        } else {
-          readableStreamDefaultControllerEnqueue(controller, value);
+        try {
+          if (typeof error === "string") {
+            readableStreamSourceError(controller, new TypeErrorCtor(error));
+          } else if (value === null || value === undefined) {
+            readableStreamSourceClose(controller);
+          } else {
+            readableStreamSourceEnqueue(controller, value);
+          }
+        } finally {
+          deferred.resolve(undefined);
         }
-        deferred.resolve(undefined);
       });
       try {
         host.bodyRead(bodyId, opId);
@@ -55,7 +60,6 @@ function createHostBodyStreamState(bodyId) {
       host.bodyCancel(bodyId);
       return resolvedPromise;
     },
-    0,
   );
 }
 
@@ -113,24 +117,17 @@ function bodyStreamState(body) {
   if (stream !== undefined) return stream;
   if (body.used) {
     // Consumed through the direct path: a disturbed, closed stream.
-    stream = createReadableStreamState(undefined, undefined, undefined, 0);
+    stream = byteStreamOps().createReadableByteStreamState(resolvedUndefined, resolvedUndefined);
     readableStreamClose(stream);
     stream.disturbed = true;
   } else if (body.kind === BODY_HOST) {
     stream = createHostBodyStreamState(body.source);
   } else {
-    const bytes =
-      body.kind === BODY_STRING ? host.utf8Encode(body.source) : body.source;
-    // Fetch §5.1 extract a body: an empty byte sequence enqueues nothing.
-    stream =
-      typedArrayByteLength(bytes) === 0
-        ? createReadableStreamState(
-            (controller) => readableStreamDefaultControllerClose(controller),
-            undefined,
-            undefined,
-            0,
-          )
-        : createSingleChunkStreamState(bytes);
+    // Fetch §5.1 extract a body: a byte stream with the bytes (our own
+    // copy, which the stream may detach).
+    stream = byteStreamOps().createSingleChunkStreamState(
+      body.kind === BODY_STRING ? host.utf8Encode(body.source) : body.source,
+    );
   }
   body.kind = BODY_STREAM;
   body.source = undefined;
@@ -162,7 +159,7 @@ function cloneBody(body) {
       return newBodyState(BODY_BYTES, copyBytes(body.source));
     }
   }
-  const branches = readableStreamDefaultTee(bodyStreamState(body));
+  const branches = readableStreamTee(bodyStreamState(body), true);
   body.stream = branches[0];
   return bodyFromStream(branches[1]);
 }
@@ -180,15 +177,25 @@ function extractBody(init) {
       }
       return [bodyFromStream(stream), null];
     }
+    const blob = blobInternals(init);
+    if (blob !== null) {
+      return [newBodyState(BODY_BYTES, copyBytes(blob.bytes)), blob.type === "" ? null : blob.type];
+    }
     const view = bufferSourceView(init);
     if (view !== null) return [newBodyState(BODY_BYTES, copyBytes(view)), null];
+    if (isFormData(init)) {
+      const { newMultipartBoundary, serializeMultipartFormData } = formDataOps();
+      const boundary = newMultipartBoundary();
+      const bytes = serializeMultipartFormData(formDataEntriesOf(init), boundary);
+      return [newBodyState(BODY_BYTES, bytes), `multipart/form-data; boundary=${boundary}`];
+    }
     if (isURLSearchParams(init)) {
       return [
         newBodyState(BODY_STRING, urlSearchParamsSerialize(init)),
         "application/x-www-form-urlencoded;charset=UTF-8",
       ];
     }
-    // Blob and FormData come later; other objects are USVStrings.
+    // Other objects are USVStrings.
   }
   return [newBodyState(BODY_STRING, toUSVString(init)), "text/plain;charset=UTF-8"];
 }
@@ -214,8 +221,12 @@ const BODY_TEXT = 0;
 const BODY_JSON = 1;
 const BODY_ARRAY_BUFFER = 2;
 const BODY_UINT8 = 3;
+const BODY_BLOB = 4;
+const BODY_FORM_DATA = 5;
 
-function consumeBody(body, type) {
+// Fetch §5.3 "consume body". `headerList()` gives the object's flat header
+// list when the MIME type is needed (blob(), formData()).
+function consumeBody(body, type, headerList) {
   if (bodyIsUnusable(body)) {
     return promiseReject(new TypeErrorCtor("Body is unusable: it has already been read"));
   }
@@ -230,6 +241,17 @@ function consumeBody(body, type) {
           return JSONParse(typeof data === "string" ? data : utf8DecodeWithBOM(data));
         case BODY_ARRAY_BUFFER:
           return bytesToArrayBuffer(data);
+        case BODY_BLOB: {
+          // The bytes are ours alone: the Blob can keep them.
+          const { extractMimeType, serializeMimeType } = formDataOps();
+          const mimeType = extractMimeType(headerList());
+          blobClasses(); // defines createBlob
+          return createBlob(data, mimeType === null ? "" : serializeMimeType(mimeType));
+        }
+        case BODY_FORM_DATA: {
+          const { bodyBytesToFormData, extractMimeType } = formDataOps();
+          return bodyBytesToFormData(data, extractMimeType(headerList()));
+        }
         default:
           return data;
       }
@@ -258,8 +280,9 @@ function bodyInspectPreview(body) {
 }
 
 // Installs the Body mixin members on Class.prototype. `bodyOf(object)`
-// returns the object's BodyState (or null) and throws for other objects.
-function installBodyMixin(Class, bodyOf) {
+// returns the object's BodyState (or null) and throws for other objects;
+// `headerListOf(object)` its flat header list.
+function installBodyMixin(Class, bodyOf, headerListOf) {
   const consume = (object, type) => {
     let body;
     try {
@@ -267,7 +290,7 @@ function installBodyMixin(Class, bodyOf) {
     } catch (error) {
       return promiseReject(error);
     }
-    return consumeBody(body, type);
+    return consumeBody(body, type, () => headerListOf(object));
   };
   const members = {
     get body() {
@@ -281,15 +304,13 @@ function installBodyMixin(Class, bodyOf) {
       return consume(this, BODY_ARRAY_BUFFER);
     },
     blob() {
-      return promiseReject(new TypeErrorCtor(`${Class.name}.blob() is not supported yet`));
+      return consume(this, BODY_BLOB);
     },
     bytes() {
       return consume(this, BODY_UINT8);
     },
     formData() {
-      return promiseReject(
-        new TypeErrorCtor(`${Class.name}.formData() is not supported yet`),
-      );
+      return consume(this, BODY_FORM_DATA);
     },
     json() {
       return consume(this, BODY_JSON);

@@ -31,22 +31,6 @@ function normalizeMethod(method) {
   }
 }
 
-// Stand-in for AbortSignal until AbortController/EventTarget exist: a
-// signal that never aborts.
-function createNeverAbortedSignal() {
-  return {
-    aborted: false,
-    reason: undefined,
-    onabort: null,
-    throwIfAborted() {},
-    addEventListener() {},
-    removeEventListener() {},
-    dispatchEvent() {
-      return true;
-    },
-  };
-}
-
 let isRequest = (value) => false;
 let requestBodyOf; // (request) -> BodyState | null
 let requestInternals; // (request) -> its record from newRequestRecord()
@@ -60,8 +44,14 @@ function newRequestRecord(method, url, headers, headersFlat, body, redirect, sig
     headersFlat,
     body, // BodyState | null
     redirect,
-    signal, // undefined: a never-aborted signal is created on access
+    signal, // AbortSignal state, or undefined: a new one is created on access
   };
+}
+
+// The request's signal state, created on first use.
+function requestSignalState(record) {
+  if (record.signal === undefined) record.signal = newAbortSignalState();
+  return record.signal;
 }
 
 const requestClass = once(() => {
@@ -88,7 +78,7 @@ const requestClass = once(() => {
         method = inputRecord.method;
         url = inputRecord.url;
         redirect = inputRecord.redirect;
-        signal = inputRecord.signal;
+        signal = requestSignalState(inputRecord);
       } else {
         // Step 5: parse the URL (no base URL here).
         const href = toUSVString(input);
@@ -120,8 +110,13 @@ const requestClass = once(() => {
           }
           redirect = r;
         }
-        // Step 26: signal (stored as given until AbortSignal exists)
-        if (initSignal !== undefined) signal = initSignal === null ? undefined : initSignal;
+        // Step 29: signal (AbortSignal? member)
+        if (initSignal !== undefined) {
+          if (initSignal !== null && !isAbortSignal(initSignal)) {
+            throw new TypeErrorCtor("Request: the 'signal' member is not an AbortSignal");
+          }
+          signal = initSignal === null ? null : abortSignalStateOf(initSignal);
+        }
       }
 
       // Steps 30-32: headers
@@ -161,7 +156,12 @@ const requestClass = once(() => {
         inputBody.used = true;
         body = bodyFromStream(stream);
       }
-      this.#r = newRequestRecord(method, url, headers, null, body, redirect, signal);
+      // Step 29: this's signal follows the input's or init's signal.
+      const ownSignal =
+        signal === undefined || signal === null
+          ? undefined
+          : createDependentAbortSignal([signal]);
+      this.#r = newRequestRecord(method, url, headers, null, body, redirect, ownSignal);
     }
 
     get method() {
@@ -236,9 +236,7 @@ const requestClass = once(() => {
     }
 
     get signal() {
-      const r = this.#r;
-      if (r.signal === undefined) r.signal = createNeverAbortedSignal();
-      return r.signal;
+      return abortSignalWrapper(requestSignalState(this.#r));
     }
 
     get duplex() {
@@ -261,7 +259,8 @@ const requestClass = once(() => {
           null,
           cloneBody(r.body),
           r.redirect,
-          r.signal,
+          // Fetch §5.4 clone(): a dependent signal of this request's signal.
+          createDependentAbortSignal([requestSignalState(r)]),
         ),
       );
     }
@@ -272,7 +271,14 @@ const requestClass = once(() => {
       requestInternals = (request) => request.#r;
     }
   }
-  installBodyMixin(Request, (request) => requestBodyOf(request));
+  installBodyMixin(
+    Request,
+    (request) => requestBodyOf(request),
+    (request) => {
+      const r = requestInternals(request);
+      return r.headers === null ? r.headersFlat : headersListOf(r.headers);
+    },
+  );
   configureInterface(Request);
 
   registerInspectHook(Request, (request) => ({

@@ -145,14 +145,13 @@ const responseClass = once(() => {
       return this.#r.type;
     }
 
+    // Fetch §5.5: the response's URL list is empty unless it came from fetch().
     get url() {
-      this.#r.type;
-      return "";
+      return this.#r.url ?? "";
     }
 
     get redirected() {
-      this.#r.type;
-      return false;
+      return this.#r.redirected === true;
     }
 
     get status() {
@@ -192,7 +191,11 @@ const responseClass = once(() => {
       responseBodyOf = (response) => response.#r.body;
     }
   }
-  installBodyMixin(Response, (response) => responseBodyOf(response));
+  installBodyMixin(
+    Response,
+    (response) => responseBodyOf(response),
+    (response) => headersListOf(responseInternals(response).headers),
+  );
   configureInterface(Response);
 
   registerInspectHook(Response, (response) => ({

@@ -477,8 +477,21 @@ function dispatch(requestId, method, url, headersFlat, bodyId, remoteHost, remot
 }
 
 // Called by the host for an unhandled promise rejection (from QuickJS's
-// rejection tracker, once the microtask queue is drained).
-function unhandledRejection(reason) {
+// rejection tracker, once the microtask queue is drained): HTML §8.1.4.8
+// fires a cancelable `unhandledrejection` event first, and the rejection is
+// logged unless a listener canceled it. The host passes only the reason for
+// now; until it also passes the promise, the event's `promise` is a
+// stand-in promise rejected with the same reason.
+function unhandledRejection(reason, promise) {
+  try {
+    if (!isObjectLike(promise)) {
+      promise = promiseReject(reason);
+      markPromiseHandled(promise);
+    }
+    if (!dispatchRejectionEvent(reason, promise)) return;
+  } catch {
+    // still log it
+  }
   reportException(reason, "Uncaught (in promise)");
 }
 
