@@ -125,6 +125,8 @@ pub(crate) struct HostState {
     pub(crate) timers: HashMap<u32, AbortHandle>,
     /// Outgoing fetches whose response head has not arrived.
     pub(crate) fetches: HashMap<u32, AbortHandle>,
+    /// Compression streams' codecs.
+    pub(crate) codecs: HashMap<u32, crate::host_compression::Codec>,
 }
 
 /// A streamed response body, and the request body it keeps alive until it ends (a handler may
@@ -168,6 +170,7 @@ impl HostState {
         }
         self.request_bodies.clear();
         self.streams.clear();
+        self.codecs.clear();
     }
 
     /// Ends a streamed response body and drops the request body it kept alive.
@@ -589,9 +592,10 @@ impl Inner {
                 let Ok(report) = report.restore(&ctx) else {
                     return;
                 };
-                for (_, reason) in pending {
-                    if let Ok(reason) = reason.restore(&ctx) {
-                        let _ = report.call::<_, ()>((reason,));
+                for (promise, reason) in pending {
+                    if let (Ok(promise), Ok(reason)) = (promise.restore(&ctx), reason.restore(&ctx))
+                    {
+                        let _ = report.call::<_, ()>((reason, promise));
                     }
                 }
             });

@@ -1,0 +1,86 @@
+// 40_fetch.js
+//
+// fetch() (WHATWG Fetch §5.6) over the host's HTTP client: HTTP/1.1 and HTTP/2 with TLS,
+// redirect modes, AbortSignal, and bodies handed to and from the host. An untouched incoming
+// request body is passed on as it is; any other request body is read first.
+
+function fetch(input, init = undefined) {
+  return new PromiseCtor((resolve, reject) => {
+    let request;
+    try {
+      const Request = requestClass();
+      request = new Request(input, init);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    const r = requestInternals(request);
+    // The signal's internal state, not its public methods, which tenant code could replace.
+    const signal = requestSignalState(r);
+    if (abortSignalAborted(signal)) {
+      reject(signal.reason);
+      return;
+    }
+    const headers = r.headers === null ? r.headersFlat : headersListOf(r.headers);
+
+    const start = (body) => {
+      let fetchId;
+      let settled = false;
+      let abortHandle = null;
+      const onAbort = () => {
+        if (settled) return;
+        settled = true;
+        forgetHostOp(opId);
+        host.fetchAbort(fetchId);
+        reject(signal.reason);
+      };
+      const opId = registerHostOp((head, error) => {
+        if (settled) return;
+        settled = true;
+        abortSignalRemoveAlgorithm(signal, abortHandle);
+        if (error !== undefined) {
+          reject(new TypeErrorCtor(error));
+          return;
+        }
+        const Response = responseClass();
+        resolve(
+          new Response(kInternal, {
+            type: "basic",
+            status: head[0],
+            statusText: head[1],
+            headers: headersCreateFromFlat(head[2], "immutable"),
+            body: head[3] === -1 ? null : newBodyState(BODY_HOST, head[3]),
+            url: head[4],
+            redirected: head[5],
+          }),
+        );
+      });
+      try {
+        fetchId = host.fetchStart(r.method, r.url, headers, body, r.redirect, opId);
+      } catch (error) {
+        forgetHostOp(opId);
+        reject(error);
+        return;
+      }
+      abortHandle = abortSignalAddAlgorithm(signal, onAbort);
+    };
+
+    const state = r.body;
+    if (state === null) {
+      start(null);
+    } else if (bodyIsUnusable(state)) {
+      reject(new TypeErrorCtor("fetch: the request body has already been used"));
+    } else if (state.kind === BODY_HOST && state.stream === undefined && !state.used) {
+      state.used = true;
+      start(state.source);
+    } else {
+      promiseThen(
+        request.arrayBuffer(),
+        (buffer) => start(new Uint8ArrayCtor(buffer)),
+        reject,
+      );
+    }
+  });
+}
+
+exposeOperation("fetch", fetch);
