@@ -1,7 +1,7 @@
 // 12_crypto.js
 //
 // Crypto (W3C Web Cryptography §10): getRandomValues and randomUUID on the
-// host CSPRNG. crypto.subtle comes later.
+// host CSPRNG; crypto.subtle is in 43_subtle.js.
 
 const cryptoClass = once(() => {
   class Crypto {
@@ -54,6 +54,12 @@ const cryptoClass = once(() => {
     randomUUID() {
       this.#brand;
       return host.randomUUID();
+    }
+
+    // WebCrypto §10.1 subtle
+    get subtle() {
+      this.#brand;
+      return subtleCrypto();
     }
   }
   configureInterface(Crypto);
