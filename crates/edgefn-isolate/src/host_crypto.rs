@@ -4,6 +4,9 @@
 //! - `subtleHmacSign(hash, key, data) -> Uint8Array`;
 //! - `subtleHmacVerify(hash, key, signature, data) -> bool` (constant-time comparison).
 //!
+//! - `subtleOp(op, name, numbers, byteStrings) -> Uint8Array | Uint8Array[] | bool | null` for
+//!   everything else (see `ops.rs`); `null` means the operation failed.
+//!
 //! Hash names are the normalised WebCrypto names; anything else is a NotSupportedError raised
 //! by the JavaScript side before it gets here.
 
@@ -12,6 +15,9 @@ use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 use sha2::Digest;
 
 use crate::host::copy_bytes;
+
+mod ops;
+mod rsa_ops;
 
 fn digest(hash: &str, data: &[u8]) -> Option<Vec<u8>> {
     Some(match hash {
@@ -105,6 +111,35 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                 let signature = copy_bytes(&ctx, signature)?;
                 let data = copy_bytes(&ctx, data)?;
                 hmac_verify(&hash, &key, &signature, &data).ok_or_else(|| unsupported(&ctx, &hash))
+            },
+        )?,
+    )?;
+    host.set(
+        "subtleOp",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  op: String,
+                  name: String,
+                  numbers: Vec<f64>,
+                  buffers: Vec<Value<'js>>|
+                  -> rquickjs::Result<Value<'js>> {
+                let buffers = buffers
+                    .into_iter()
+                    .map(|b| copy_bytes(&ctx, b).map(|b| b.to_vec()))
+                    .collect::<rquickjs::Result<Vec<_>>>()?;
+                Ok(match ops::run(&op, &name, &numbers, &buffers) {
+                    None => Value::new_null(ctx),
+                    Some(ops::Out::Bool(b)) => Value::new_bool(ctx, b),
+                    Some(ops::Out::Bytes(b)) => TypedArray::new(ctx, b)?.into_value(),
+                    Some(ops::Out::List(list)) => {
+                        let array = rquickjs::Array::new(ctx.clone())?;
+                        for (i, b) in list.into_iter().enumerate() {
+                            array.set(i, TypedArray::new(ctx.clone(), b)?)?;
+                        }
+                        array.into_value()
+                    }
+                })
             },
         )?,
     )?;

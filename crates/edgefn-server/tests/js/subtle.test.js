@@ -38,7 +38,8 @@ test("errors: usages, extractability, unsupported algorithms", async () => {
   await assertRejects(() => crypto.subtle.sign("HMAC", key, enc("x")), DOMException, "usages");
   await assertRejects(() => crypto.subtle.exportKey("raw", key), DOMException, "extractable");
   await assertRejects(() => crypto.subtle.importKey("raw", enc("k"), { name: "HMAC", hash: "SHA-256" }, false, ["encrypt"]), DOMException);
-  await assertRejects(() => crypto.subtle.encrypt({ name: "AES-GCM" }, key, enc("x")), DOMException, "not supported");
+  await assertRejects(() => crypto.subtle.encrypt({ name: "X448" }, key, enc("x")), DOMException, "not supported");
+  await assertRejects(() => crypto.subtle.encrypt({ name: "AES-GCM", iv: new Uint8Array(12) }, key, enc("x")), DOMException, "AES-GCM");
 });
 
 export default { fetch: run };
