@@ -64,10 +64,12 @@ function utf8IncompleteTailStart(u8) {
 const asciiWhitespaceEdgesRe = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
 
 // Encoding §4.2 "get an encoding": the encoding's name for a label, or
-// null. The one place that knows which labels are supported: UTF-8 only for
-// now (other encodings will come from the host).
+// null. UTF-8 labels are answered here; every other label goes to the host
+// (encoding_rs). The "replacement" encoding is not a decoder a page may ask
+// for, so it counts as unsupported (Encoding §7.2 step 2).
 function encodingForLabel(label) {
-  switch (toDOMString(label).replace(asciiWhitespaceEdgesRe, "").toLowerCase()) {
+  const key = toDOMString(label).replace(asciiWhitespaceEdgesRe, "").toLowerCase();
+  switch (key) {
     case "utf-8":
     case "utf8":
     case "unicode-1-1-utf-8":
@@ -75,8 +77,10 @@ function encodingForLabel(label) {
     case "unicode20utf8":
     case "x-unicode20utf8":
       return "utf-8";
-    default:
-      return null;
+    default: {
+      const name = host.encodingForLabel(key);
+      return name === "replacement" ? null : name;
+    }
   }
 }
 
@@ -90,6 +94,7 @@ function newDecoderState(encoding, fatal, ignoreBOM) {
     bomSeen: false,
     doNotFlush: false,
     pending: null, // bytes of an incomplete sequence kept by stream: true
+    hostId: 0, // the host's streaming decoder for a non-UTF-8 encoding
   };
 }
 
@@ -112,6 +117,7 @@ function decoderFromLabel(label, options, context) {
 // Encoding: the TextDecoder decode() steps on a Uint8Array; `stream` keeps an
 // incomplete trailing sequence for the next call.
 function decoderDecode(decoder, bytes, stream) {
+  if (decoder.encoding !== "utf-8") return hostDecode(decoder, bytes, stream);
   // Step 1: a previous call without {stream: true} ended the stream.
   if (!decoder.doNotFlush) {
     decoder.pending = null;
@@ -138,6 +144,26 @@ function decoderDecode(decoder, bytes, stream) {
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   }
   return text;
+}
+
+// decode() for the encodings the host decodes: a whole input in one call,
+// or a host decoder kept across calls with {stream: true} and freed by the
+// call that ends the stream.
+function hostDecode(decoder, bytes, stream) {
+  if (decoder.hostId === 0) {
+    if (!stream) {
+      return host.decodeOnce(decoder.encoding, bytes, decoder.fatal, decoder.ignoreBOM);
+    }
+    decoder.hostId = host.decoderCreate(decoder.encoding, decoder.ignoreBOM);
+  }
+  const id = decoder.hostId;
+  if (!stream) decoder.hostId = 0;
+  try {
+    return host.decoderDecode(id, bytes, decoder.fatal, !stream);
+  } catch (e) {
+    decoder.hostId = 0; // the host frees a decoder that met malformed input
+    throw e;
+  }
 }
 
 const encodingClasses = once(() => {

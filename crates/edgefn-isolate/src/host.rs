@@ -171,6 +171,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
     crate::host_urlpattern::install(ctx, &host)?;
     crate::host_compression::install(ctx, &host, &weak)?;
     crate::host_crypto::install(ctx, &host)?;
+    crate::host_encoding::install(ctx, &host, &weak)?;
     install_url(ctx, &host)?;
     install_bodies(ctx, &host, &weak)?;
     install_responses(ctx, &host, &weak)?;

@@ -127,6 +127,8 @@ pub(crate) struct HostState {
     pub(crate) fetches: HashMap<u32, AbortHandle>,
     /// Compression streams' codecs.
     pub(crate) codecs: HashMap<u32, crate::host_compression::Codec>,
+    /// Text decoders in the middle of a streaming decode.
+    pub(crate) decoders: HashMap<u32, encoding_rs::Decoder>,
 }
 
 /// A streamed response body, and the request body it keeps alive until it ends (a handler may
@@ -171,6 +173,7 @@ impl HostState {
         self.request_bodies.clear();
         self.streams.clear();
         self.codecs.clear();
+        self.decoders.clear();
     }
 
     /// Ends a streamed response body and drops the request body it kept alive.

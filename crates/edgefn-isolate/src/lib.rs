@@ -10,6 +10,7 @@ mod bootstrap;
 mod host;
 mod host_compression;
 mod host_crypto;
+mod host_encoding;
 mod host_fetch;
 mod host_urlpattern;
 mod host_user_workers;

@@ -1,4 +1,4 @@
-// WHATWG Encoding §8 TextEncoder/TextDecoder (UTF-8), HTML §8.3 atob/btoa.
+// WHATWG Encoding §8 TextEncoder/TextDecoder (UTF-8 and the legacy encodings), HTML §8.3 atob/btoa.
 import { assertEquals, assertThrows, run, test } from "./_harness.js";
 
 test("TextEncoder encodes UTF-8, lone surrogates as U+FFFD", () => {
@@ -45,6 +45,48 @@ test("streaming decode joins split sequences", () => {
 test("labels: utf8 aliases accepted, unknown labels are RangeErrors", () => {
   assertEquals(new TextDecoder("UTF8").encoding, "utf-8");
   assertThrows(() => new TextDecoder("no-such-encoding"), RangeError);
+});
+
+test("legacy encodings decode by their WHATWG labels", () => {
+  const latin = new TextDecoder(" Latin1 ");
+  assertEquals(latin.encoding, "windows-1252");
+  assertEquals(latin.decode(new Uint8Array([0x63, 0x61, 0x66, 0xe9, 0x80])), "café€");
+  const sjis = new TextDecoder("shift_jis");
+  assertEquals(sjis.encoding, "shift_jis");
+  assertEquals(sjis.decode(new Uint8Array([0x93, 0xfa, 0x96, 0x7b])), "日本");
+  const utf16 = new TextDecoder("utf-16le");
+  assertEquals(utf16.encoding, "utf-16le");
+  assertEquals(utf16.decode(new Uint8Array([0xff, 0xfe, 0x68, 0x00, 0x69, 0x00])), "hi");
+  assertEquals(
+    new TextDecoder("utf-16le", { ignoreBOM: true }).decode(new Uint8Array([0xff, 0xfe, 0x68, 0x00])),
+    "\ufeffh",
+  );
+  assertEquals(new TextDecoder("gbk").encoding, "gbk");
+  assertEquals(new TextDecoder("euc-kr").decode(new Uint8Array([0xc7, 0xd1])), "한");
+});
+
+test("legacy encodings: fatal, replacement and the replacement encoding", () => {
+  assertEquals(new TextDecoder("shift_jis").decode(new Uint8Array([0x93])), "\ufffd");
+  const fatal = new TextDecoder("shift_jis", { fatal: true });
+  assertThrows(() => fatal.decode(new Uint8Array([0x93])), TypeError);
+  // The decoder is usable again after a fatal error.
+  assertEquals(fatal.decode(new Uint8Array([0x93, 0xfa])), "日");
+  // "iso-2022-kr" names the replacement encoding, which TextDecoder refuses.
+  assertThrows(() => new TextDecoder("iso-2022-kr"), RangeError);
+});
+
+test("legacy encodings stream across calls", () => {
+  const d = new TextDecoder("shift_jis");
+  assertEquals(d.decode(new Uint8Array([0x93]), { stream: true }), "");
+  assertEquals(d.decode(new Uint8Array([0xfa, 0x96]), { stream: true }), "日");
+  assertEquals(d.decode(new Uint8Array([0x7b])), "本");
+  // A finished stream starts over: a dangling lead byte is flushed as U+FFFD.
+  assertEquals(d.decode(new Uint8Array([0x96]), { stream: true }), "");
+  assertEquals(d.decode(), "\ufffd");
+  const fatal = new TextDecoder("utf-16be", { fatal: true });
+  assertEquals(fatal.decode(new Uint8Array([0x00]), { stream: true }), "");
+  assertThrows(() => fatal.decode(), TypeError);
+  assertEquals(fatal.decode(new Uint8Array([0x00, 0x68])), "h");
 });
 
 test("atob and btoa", () => {

@@ -66,8 +66,17 @@ test("TextDecoderStream: an incomplete sequence at the end is U+FFFD, or an erro
 
 test("TextDecoderStream rejects non-buffer chunks and unknown labels", async () => {
   await assertRejects(() => collect(fromArray(["text"]).pipeThrough(new TextDecoderStream())), TypeError);
-  assertThrows(() => new TextDecoderStream("latin2-not-yet"), RangeError);
+  assertThrows(() => new TextDecoderStream("no-such-encoding"), RangeError);
   assertEquals(new TextDecoderStream(" UTF8 ").encoding, "utf-8");
+});
+
+test("TextDecoderStream decodes legacy encodings split across chunks", async () => {
+  const chunks = [new Uint8Array([0x93]), new Uint8Array([0xfa, 0x96]), new Uint8Array([0x7b, 0x93])];
+  const decoded = await collect(fromArray(chunks).pipeThrough(new TextDecoderStream("shift_jis")));
+  assertEquals(decoded.join(""), "日本\ufffd");
+  const latin = new TextDecoderStream("latin2");
+  assertEquals(latin.encoding, "iso-8859-2");
+  assertEquals((await collect(fromArray([new Uint8Array([0xb1])]).pipeThrough(latin))).join(""), "ą");
 });
 
 test("Response bodies pipe through TextDecoderStream", async () => {
