@@ -110,6 +110,7 @@ const SetPrototypeAdd = Set.prototype.add;
 const WeakMapCtor = WeakMap;
 const WeakMapPrototypeGet = WeakMap.prototype.get;
 const WeakMapPrototypeSet = WeakMap.prototype.set;
+const WeakMapPrototypeDelete = WeakMap.prototype.delete;
 const WeakMapPrototypeHas = WeakMap.prototype.has;
 const WeakSetCtor = WeakSet;
 const WeakSetPrototypeHas = WeakSet.prototype.has;

@@ -5,9 +5,9 @@
 // onmessage, onerror, ...), HTML's ErrorEvent and PromiseRejectionEvent, and
 // globalThis as an event target. The global object fires `error` for
 // exceptions reported by reportException()/reportError() and
-// `unhandledrejection` for rejections the host reports; the host also
-// dispatches `beforeunload` on it. `rejectionhandled` is not fired: the host
-// does not say when a reported rejection gets handled later.
+// `unhandledrejection` for rejections the host reports and
+// `rejectionhandled` when one of those gets a handler later; the host also
+// dispatches `beforeunload` on it.
 
 const eventInternals = new WeakMapCtor(); // Event -> its record
 // EventTarget -> Map(type -> listener[]), or null while it has none. Being
@@ -604,6 +604,7 @@ exposeOperation("dispatchEvent", function dispatchEvent(event) {
 });
 defineEventHandler(globalObject, "error");
 defineEventHandler(globalObject, "unhandledrejection");
+defineEventHandler(globalObject, "rejectionhandled");
 
 // Dispatches a plain event of `type` on the global object (used by the host).
 function dispatchGlobalEvent(type) {
@@ -650,6 +651,32 @@ function errorLocation(error) {
     }
   }
   return ["", 0, 0];
+}
+
+// HTML's outstanding rejected promises weak set: reported rejections that
+// are still unhandled, each with its reason.
+const outstandingRejections = new WeakMapCtor();
+
+// HostPromiseRejectionTracker "handle", for a promise the host saw get a
+// handler after its rejection was reported: fires `rejectionhandled` (not
+// cancelable) when the promise was outstanding. With `fire` false the
+// promise only leaves the set (an `unhandledrejection` listener handled
+// it). Never throws.
+function dispatchRejectionHandled(promise, fire) {
+  const reason = weakGet(outstandingRejections, promise);
+  if (!ReflectApply(WeakMapPrototypeDelete, outstandingRejections, [promise])) return;
+  if (!fire || !hasEventListeners(globalObject, "rejectionhandled")) return;
+  try {
+    const fields = { __proto__: null };
+    fields.promise = promise;
+    fields.reason = reason;
+    fireEvent(
+      globalObject,
+      createTrustedEvent(promiseRejectionEventClass(), "rejectionhandled", false, fields),
+    );
+  } catch {
+    // a listener's exception is reported by the dispatch itself
+  }
 }
 
 // HTML §8.1.4.8 "notify about rejected promises", for one rejection the

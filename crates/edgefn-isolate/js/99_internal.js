@@ -479,14 +479,15 @@ function dispatch(requestId, method, url, headersFlat, bodyId, remoteHost, remot
 // Called by the host for an unhandled promise rejection (from QuickJS's
 // rejection tracker, once the microtask queue is drained): HTML §8.1.4.8
 // fires a cancelable `unhandledrejection` event first, and the rejection is
-// logged unless a listener canceled it. The host passes only the reason for
-// now; until it also passes the promise, the event's `promise` is a
-// stand-in promise rejected with the same reason.
+// logged unless a listener canceled it. Either way the promise becomes
+// outstanding, so a handler added later fires `rejectionhandled`.
 function unhandledRejection(reason, promise) {
   try {
     if (!isObjectLike(promise)) {
       promise = promiseReject(reason);
       markPromiseHandled(promise);
+    } else {
+      weakSet(outstandingRejections, promise, reason);
     }
     if (!dispatchRejectionEvent(reason, promise)) return;
   } catch {
@@ -494,6 +495,7 @@ function unhandledRejection(reason, promise) {
   }
   reportException(reason, "Uncaught (in promise)");
 }
+
 
 // Called by the host before a planned retirement (HTML §7.1.5 beforeunload,
 // as Supabase's edge-runtime dispatches it to user workers).
@@ -519,5 +521,6 @@ return {
   complete: completeHostOp,
   fireTimer: fireTimerFromHost,
   unhandledRejection,
+  rejectionHandled: dispatchRejectionHandled,
   beforeUnload,
 };

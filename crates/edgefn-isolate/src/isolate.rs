@@ -87,6 +87,9 @@ pub(crate) struct Inner {
     /// (so that a stop during the entry can still turn them into `Terminated`).
     outbox: RefCell<Vec<(ResponseSender, Result<OutgoingResponse, HandlerError>)>>,
     rejections: RefCell<Vec<(Persistent<Value<'static>>, Persistent<Value<'static>>)>>,
+    /// Rejected promises that got a handler after their rejection left `rejections` (for
+    /// HTML's `rejectionhandled`; the Web layer knows which of them it reported).
+    handled_later: RefCell<Vec<Persistent<Value<'static>>>>,
     context: Context,
     runtime: Runtime,
     pub(crate) state: RefCell<HostState>,
@@ -110,6 +113,7 @@ struct Hooks {
     complete: Persistent<Function<'static>>,
     fire_timer: Persistent<Function<'static>>,
     unhandled_rejection: Persistent<Function<'static>>,
+    rejection_handled: Persistent<Function<'static>>,
     before_unload: Persistent<Function<'static>>,
 }
 
@@ -207,6 +211,7 @@ impl Isolate {
             hooks: RefCell::new(None),
             outbox: RefCell::new(Vec::new()),
             rejections: RefCell::new(Vec::new()),
+            handled_later: RefCell::new(Vec::new()),
             context,
             runtime,
             state: RefCell::new(HostState::default()),
@@ -258,6 +263,7 @@ impl Isolate {
                 complete: hook("complete")?,
                 fire_timer: hook("fireTimer")?,
                 unhandled_rejection: hook("unhandledRejection")?,
+                rejection_handled: hook("rejectionHandled")?,
                 before_unload: hook("beforeUnload")?,
             })
         })?;
@@ -566,12 +572,19 @@ impl Inner {
                     let Some(inner) = weak.upgrade() else { return };
                     let mut rejections = inner.rejections.borrow_mut();
                     if handled {
+                        let before = rejections.len();
                         rejections.retain(|(p, _)| {
                             p.clone()
                                 .restore(&ctx)
                                 .map(|p| p != promise)
                                 .unwrap_or(false)
                         });
+                        if rejections.len() == before {
+                            inner
+                                .handled_later
+                                .borrow_mut()
+                                .push(Persistent::save(&ctx, promise));
+                        }
                     } else {
                         rejections.push((
                             Persistent::save(&ctx, promise),
@@ -582,29 +595,63 @@ impl Inner {
             )));
     }
 
-    /// Logs, through the Web layer's formatter, every rejection that is still unhandled once
-    /// the microtask queue is empty (HTML §8.1.4.7 "notify about rejected promises").
+    /// Hands the Web layer, once the microtask queue is empty, every rejection that is still
+    /// unhandled (it fires `unhandledrejection` and logs) and every reported one that got a
+    /// handler since (it fires `rejectionhandled`): HTML §8.1.4.8 "notify about rejected
+    /// promises" and the "handle" operation of HostPromiseRejectionTracker.
     fn report_unhandled_rejections(&self) {
         loop {
             let pending = std::mem::take(&mut *self.rejections.borrow_mut());
-            if pending.is_empty() {
+            let handled = std::mem::take(&mut *self.handled_later.borrow_mut());
+            if pending.is_empty() && handled.is_empty() {
                 return;
             }
             let report = self.hook(|h| &h.unhandled_rejection);
+            let handled_hook = self.hook(|h| &h.rejection_handled);
             self.context.with(|ctx| {
-                let Ok(report) = report.restore(&ctx) else {
+                let (Ok(report), Ok(handled_hook)) =
+                    (report.restore(&ctx), handled_hook.restore(&ctx))
+                else {
                     return;
                 };
+                for promise in handled {
+                    if let Ok(promise) = promise.restore(&ctx) {
+                        let _ = handled_hook.call::<_, ()>((promise, true));
+                    }
+                }
                 for (promise, reason) in pending {
-                    if let (Ok(promise), Ok(reason)) = (promise.restore(&ctx), reason.restore(&ctx))
-                    {
-                        let _ = report.call::<_, ()>((reason, promise));
+                    let (Ok(promise), Ok(reason)) = (promise.restore(&ctx), reason.restore(&ctx))
+                    else {
+                        continue;
+                    };
+                    // Skip a promise an earlier report in this batch gave a handler.
+                    if self.take_handled_later(&promise) {
+                        continue;
+                    }
+                    let _ = report.call::<_, ()>((reason, promise.clone()));
+                    // A handler added by an `unhandledrejection` listener: the promise is
+                    // handled, not outstanding, so no `rejectionhandled` follows.
+                    if self.take_handled_later(&promise) {
+                        let _ = handled_hook.call::<_, ()>((promise, false));
                     }
                 }
             });
             // Reporting may itself have queued jobs (it never should, but stay correct).
             while let Ok(true) = self.runtime.execute_pending_job() {}
         }
+    }
+
+    /// Removes `promise` from `handled_later`; whether it was there.
+    fn take_handled_later(&self, promise: &Value<'_>) -> bool {
+        let mut handled = self.handled_later.borrow_mut();
+        let before = handled.len();
+        handled.retain(|p| {
+            p.clone()
+                .restore(promise.ctx())
+                .map(|p| p != *promise)
+                .unwrap_or(false)
+        });
+        handled.len() != before
     }
 
     /// Answers a dispatched request, if it is still waiting. Unless a streamed response took

@@ -174,4 +174,38 @@ test("unhandled rejections fire a cancelable unhandledrejection event", async ()
   assertEquals(seen, [["nobody catches this", true, "function"]]);
 });
 
+test("a reported rejection that gets a handler later fires rejectionhandled", async () => {
+  const seen = [];
+  const onUnhandled = (event) => {
+    seen.push(["unhandledrejection", event.reason]);
+    event.preventDefault();
+    // A handler added by the listener itself: handled, never outstanding.
+    if (event.reason === "handled in the listener") event.promise.catch(() => {});
+  };
+  const onHandled = (event) => {
+    seen.push([event.type, event.reason, event.cancelable, event.promise === late]);
+  };
+  addEventListener("unhandledrejection", onUnhandled);
+  addEventListener("rejectionhandled", onHandled);
+  let onprop = 0;
+  globalThis.onrejectionhandled = () => onprop++;
+  const late = Promise.reject("late");
+  Promise.reject("handled in the listener");
+  Promise.reject("handled at once").catch(() => {});
+  await sleep(10);
+  late.catch(() => {});
+  await sleep(10);
+  late.catch(() => {}); // a second handler is no news
+  await sleep(10);
+  removeEventListener("unhandledrejection", onUnhandled);
+  removeEventListener("rejectionhandled", onHandled);
+  globalThis.onrejectionhandled = null;
+  assertEquals(seen, [
+    ["unhandledrejection", "late"],
+    ["unhandledrejection", "handled in the listener"],
+    ["rejectionhandled", "late", false, true],
+  ]);
+  assertEquals(onprop, 1);
+});
+
 export default { fetch: run };
