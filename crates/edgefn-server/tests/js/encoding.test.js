@@ -89,6 +89,28 @@ test("legacy encodings stream across calls", () => {
   assertEquals(fatal.decode(new Uint8Array([0x00, 0x68])), "h");
 });
 
+test("unfinished legacy streams are capped, and ending one frees its slot", () => {
+  const open = [];
+  let error;
+  try {
+    for (let i = 0; i < 5000; i++) {
+      const d = new TextDecoder("shift_jis");
+      d.decode(new Uint8Array([0x93]), { stream: true });
+      open.push(d);
+    }
+  } catch (e) {
+    error = e;
+  }
+  assertEquals(error instanceof RangeError, true);
+  assertEquals(open.length, 4096);
+  assertEquals(String(error.message).includes("at most 4096"), true);
+  assertEquals(open[0].decode(new Uint8Array([0xfa])), "日");
+  const again = new TextDecoder("shift_jis");
+  assertEquals(again.decode(new Uint8Array([0x93]), { stream: true }), "");
+  for (const d of open.slice(1)) d.decode();
+  assertEquals(again.decode(new Uint8Array([0xfa])), "日");
+});
+
 test("atob and btoa", () => {
   assertEquals(btoa("hello"), "aGVsbG8=");
   assertEquals(atob("aGVsbG8="), "hello");
