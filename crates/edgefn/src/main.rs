@@ -136,6 +136,7 @@ fn start(config: Config) -> anyhow::Result<Outcome> {
         compute_threads: sized(config.runtime.compute_threads),
     };
     let outcome = main.block_on(async {
+        let mut signals = StopSignals::new();
         let server = Server::bind_with(&config, runtimes).await?;
         tracing::info!(
             address = %server.local_addr(),
@@ -146,14 +147,14 @@ fn start(config: Config) -> anyhow::Result<Outcome> {
         if let Some(admin) = server.admin_addr() {
             tracing::info!(address = %admin, "admin endpoints on http://{admin}/_edgefn/");
         }
-        wait_for_signal().await;
+        signals.recv().await;
         let deadline = Duration::from_secs(config.server.graceful_exit_timeout_s);
         tracing::info!(
             deadline_s = deadline.as_secs(),
             "stopping: no new connections; in-flight work may finish"
         );
         // A second signal forces the stop at once.
-        let drained = server.shutdown(deadline, wait_for_signal()).await;
+        let drained = server.shutdown(deadline, signals.recv()).await;
         anyhow::Ok(if drained {
             tracing::info!("stopped: all in-flight work finished");
             Outcome::Drained
@@ -228,24 +229,35 @@ fn explain(args: &StartArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves on SIGTERM or SIGINT.
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate()).ok();
-    let mut interrupt = signal(SignalKind::interrupt()).ok();
-    let recv = |s: &mut Option<tokio::signal::unix::Signal>| {
-        let s = s.take();
-        async move {
+/// SIGTERM and SIGINT, listened for from start-up on: a signal that arrives between two waits
+/// (say, the second one during the "stopping" log line) is kept for the next wait, not lost.
+struct StopSignals {
+    terminate: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        StopSignals {
+            terminate: signal(SignalKind::terminate()).ok(),
+            interrupt: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Resolves on the next SIGTERM or SIGINT.
+    async fn recv(&mut self) {
+        async fn one(s: &mut Option<tokio::signal::unix::Signal>) {
             match s {
-                Some(mut s) => {
+                Some(s) => {
                     s.recv().await;
                 }
                 None => std::future::pending().await,
             }
         }
-    };
-    tokio::select! {
-        () = recv(&mut terminate) => {}
-        () = recv(&mut interrupt) => {}
+        tokio::select! {
+            () = one(&mut self.terminate) => {}
+            () = one(&mut self.interrupt) => {}
+        }
     }
 }
