@@ -6,7 +6,7 @@
 //! JavaScript through `internal.complete(opId, value, error)` or `internal.fireTimer(id)`.
 //! The contract, function by function, is written next to each one below.
 
-use std::rc::Weak;
+use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -664,6 +664,13 @@ fn or_null<'js, T: rquickjs::IntoJs<'js>>(
 }
 
 /// Copies the bytes of a Uint8Array, or any ArrayBuffer view the Web layer hands over.
+/// The isolate behind a host function, or a TypeError when it is gone (a host function
+/// called while its isolate is being dropped).
+pub(crate) fn live_inner(ctx: &Ctx<'_>, weak: &Weak<Inner>) -> rquickjs::Result<Rc<Inner>> {
+    weak.upgrade()
+        .ok_or_else(|| Exception::throw_type(ctx, "the isolate is gone"))
+}
+
 pub(crate) fn copy_bytes<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Bytes> {
     let array = TypedArray::<u8>::from_value(value)
         .map_err(|_| Exception::throw_type(ctx, "expected a Uint8Array"))?;

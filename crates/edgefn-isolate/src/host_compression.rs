@@ -16,7 +16,7 @@ use flate2::write::{
 };
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
 
-use crate::host::copy_bytes;
+use crate::host::{copy_bytes, live_inner};
 use crate::isolate::Inner;
 
 /// One compressor or decompressor writing into a buffer drained after every call.
@@ -81,7 +81,7 @@ pub(crate) fn install<'js>(
     host.set(
         "codecCreate",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, format: String, decompress: bool| {
-            let inner = w.upgrade().ok_or_else(|| Exception::throw_type(&ctx, "the isolate is gone"))?;
+            let inner = live_inner(&ctx, &w)?;
             let codec = Codec::new(&format, decompress).ok_or_else(|| {
                 Exception::throw_type(
                     &ctx,
@@ -104,9 +104,7 @@ pub(crate) fn install<'js>(
                   id: u32,
                   chunk: rquickjs::Value<'js>|
                   -> rquickjs::Result<TypedArray<'js, u8>> {
-                let inner = w
-                    .upgrade()
-                    .ok_or_else(|| Exception::throw_type(&ctx, "the isolate is gone"))?;
+                let inner = live_inner(&ctx, &w)?;
                 let input = copy_bytes(&ctx, chunk)?;
                 let output = {
                     let mut state = inner.state.borrow_mut();
@@ -136,9 +134,7 @@ pub(crate) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, id: u32| -> rquickjs::Result<TypedArray<'js, u8>> {
-                let inner = w
-                    .upgrade()
-                    .ok_or_else(|| Exception::throw_type(&ctx, "the isolate is gone"))?;
+                let inner = live_inner(&ctx, &w)?;
                 let codec = inner
                     .state
                     .borrow_mut()

@@ -14,7 +14,7 @@ use std::rc::Weak;
 use encoding_rs::{CoderResult, Decoder, DecoderResult, Encoding};
 use rquickjs::{Ctx, Exception, Function, Object, Value};
 
-use crate::host::copy_bytes;
+use crate::host::{copy_bytes, live_inner};
 use crate::isolate::Inner;
 
 /// Live streaming decoders one isolate may hold: each is host memory outside the JS heap limit.
@@ -94,7 +94,7 @@ pub(crate) fn install<'js>(
     host.set(
         "decoderCreate",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String, ignore_bom: bool| {
-            let inner = w.upgrade().ok_or_else(|| Exception::throw_type(&ctx, "the isolate is gone"))?;
+            let inner = live_inner(&ctx, &w)?;
             let decoder = new_decoder(encoding(&ctx, &name)?, ignore_bom);
             let mut state = inner.state.borrow_mut();
             if state.decoders.len() >= MAX_STREAMING_DECODERS {
@@ -117,9 +117,7 @@ pub(crate) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, id: u32, bytes: Value<'js>, fatal: bool, last: bool| {
-                let inner = w
-                    .upgrade()
-                    .ok_or_else(|| Exception::throw_type(&ctx, "the isolate is gone"))?;
+                let inner = live_inner(&ctx, &w)?;
                 let input = copy_bytes(&ctx, bytes)?;
                 let mut state = inner.state.borrow_mut();
                 let decoder = state

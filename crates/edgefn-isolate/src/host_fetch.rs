@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rquickjs::{Array, Ctx, Exception, Function, IntoJs, Object, Value};
 
-use crate::host::{copy_bytes, header_map};
+use crate::host::{copy_bytes, header_map, live_inner};
 use crate::isolate::{BodySlot, Inner, flatten_headers};
 use crate::types::{BodyError, BodyStream};
 
@@ -74,9 +74,7 @@ pub(crate) fn install<'js>(
                   redirect: String,
                   op_id: u32|
                   -> rquickjs::Result<u32> {
-                let Some(inner) = w.upgrade() else {
-                    return Err(Exception::throw_type(&ctx, "the isolate is gone"));
-                };
+                let inner = live_inner(&ctx, &w)?;
                 let parsed = reqwest::Url::parse(&url).map_err(|_| {
                     Exception::throw_type(&ctx, &format!("fetch: invalid URL {url}"))
                 })?;

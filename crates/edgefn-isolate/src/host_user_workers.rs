@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use rquickjs::{Array, Ctx, Exception, Function, IntoJs, Object, Value};
 
-use crate::host::{copy_bytes, header_map};
+use crate::host::{copy_bytes, header_map, live_inner};
 use crate::isolate::{BodySlot, Inner, flatten_headers};
 use crate::types::{BodyStream, IncomingRequest, ResponseBody};
 use crate::user_workers::{UserWorkerError, UserWorkerOptions};
@@ -28,9 +28,7 @@ pub(crate) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, options: String| -> rquickjs::Result<Array<'js>> {
-                let Some(inner) = w.upgrade() else {
-                    return Err(Exception::throw_type(&ctx, "the isolate is gone"));
-                };
+                let inner = live_inner(&ctx, &w)?;
                 let Some(user_workers) = inner.user_workers.clone() else {
                     return Err(Exception::throw_type(
                         &ctx,
