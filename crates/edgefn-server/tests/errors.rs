@@ -7,6 +7,15 @@ use support::{RunningServer, TestServer};
 
 const HEALTHY: &str = "Deno.serve(() => new Response('still serving'));";
 
+/// Requests `path`, asserts a 500 `BootError`, and returns the body and its message.
+async fn boot_error(srv: &RunningServer, path: &str) -> (serde_json::Value, String) {
+    let (status, body) = srv.get_json(path).await;
+    assert_eq!(status, 500);
+    assert_eq!(body["error"], "BootError");
+    let message = body["message"].as_str().unwrap().to_owned();
+    (body, message)
+}
+
 async fn assert_healthy(srv: &RunningServer) {
     assert_eq!(
         srv.get_text("/healthy").await,
@@ -24,11 +33,8 @@ async fn syntax_error_is_a_boot_error_naming_file_and_line() {
         )
         .start()
         .await;
-    let (status, body) = srv.get_json("/broken").await;
-    assert_eq!(status, 500);
-    assert_eq!(body["error"], "BootError");
+    let (body, message) = boot_error(&srv, "/broken").await;
     assert_eq!(body["function"], "broken");
-    let message = body["message"].as_str().unwrap();
     assert!(message.contains("SyntaxError"), "{message}");
     assert!(message.contains("broken/index.js:2"), "{message}");
     assert_healthy(&srv).await;
@@ -41,10 +47,7 @@ async fn typescript_syntax_error_names_file_and_line() {
         .ts_function("broken", "let ok: number = 1;\n\nlet bad: = 2;\n")
         .start()
         .await;
-    let (status, body) = srv.get_json("/broken").await;
-    assert_eq!(status, 500);
-    assert_eq!(body["error"], "BootError");
-    let message = body["message"].as_str().unwrap();
+    let (_, message) = boot_error(&srv, "/broken").await;
     assert!(message.contains("broken/index.ts:3:"), "{message}");
     assert_healthy(&srv).await;
 }
@@ -56,10 +59,7 @@ async fn missing_entry_file_is_a_boot_error() {
         .file("empty/README.md", "no code here")
         .start()
         .await;
-    let (status, body) = srv.get_json("/empty").await;
-    assert_eq!(status, 500);
-    assert_eq!(body["error"], "BootError");
-    let message = body["message"].as_str().unwrap();
+    let (_, message) = boot_error(&srv, "/empty").await;
     assert!(message.contains("missing entry file"), "{message}");
     assert!(message.contains("index.ts"), "{message}");
     assert_healthy(&srv).await;
@@ -75,10 +75,7 @@ async fn failed_import_is_a_boot_error_naming_the_import() {
         )
         .start()
         .await;
-    let (status, body) = srv.get_json("/f").await;
-    assert_eq!(status, 500);
-    assert_eq!(body["error"], "BootError");
-    let message = body["message"].as_str().unwrap();
+    let (_, message) = boot_error(&srv, "/f").await;
     assert!(message.contains("./nope.js"), "{message}");
     assert_healthy(&srv).await;
 }
@@ -90,16 +87,8 @@ async fn top_level_throw_is_a_boot_error() {
         .function("f", "throw new RangeError('bad config');")
         .start()
         .await;
-    let (status, body) = srv.get_json("/f").await;
-    assert_eq!(status, 500);
-    assert_eq!(body["error"], "BootError");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("RangeError: bad config"),
-        "{body}"
-    );
+    let (body, message) = boot_error(&srv, "/f").await;
+    assert!(message.contains("RangeError: bad config"), "{body}");
     assert_healthy(&srv).await;
 }
 
@@ -110,13 +99,8 @@ async fn module_without_a_handler_is_a_boot_error() {
         .function("f", "export const notAHandler = 1;")
         .start()
         .await;
-    let (status, body) = srv.get_json("/f").await;
-    assert_eq!(status, 500);
-    assert_eq!(body["error"], "BootError");
-    assert!(
-        body["message"].as_str().unwrap().contains("Deno.serve"),
-        "{body}"
-    );
+    let (body, message) = boot_error(&srv, "/f").await;
+    assert!(message.contains("Deno.serve"), "{body}");
     assert_healthy(&srv).await;
 }
 
