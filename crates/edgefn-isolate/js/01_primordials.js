@@ -23,6 +23,8 @@ const ObjectCreate = Object.create;
 const ObjectDefineProperty = Object.defineProperty;
 const ObjectFreeze = Object.freeze;
 const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+// The getter of an accessor property, e.g. getterOf(Map.prototype, "size").
+const getterOf = (object, name) => ObjectGetOwnPropertyDescriptor(object, name).get;
 const ObjectGetPrototypeOf = Object.getPrototypeOf;
 const ObjectSetPrototypeOf = Object.setPrototypeOf;
 const ObjectIs = Object.is;
@@ -60,10 +62,7 @@ const SymbolIterator = Symbol.iterator;
 const SymbolAsyncIterator = Symbol.asyncIterator;
 const SymbolToStringTag = Symbol.toStringTag;
 const SymbolPrototypeToString = Symbol.prototype.toString;
-const SymbolPrototypeGetDescription = ObjectGetOwnPropertyDescriptor(
-  Symbol.prototype,
-  "description",
-).get;
+const SymbolPrototypeGetDescription = getterOf(Symbol.prototype, "description");
 
 const ErrorCtor = Error;
 const ErrorPrototype = Error.prototype;
@@ -95,15 +94,9 @@ const MapPrototypeGet = Map.prototype.get;
 const MapPrototypeSet = Map.prototype.set;
 const MapPrototypeHas = Map.prototype.has;
 const MapPrototypeDelete = Map.prototype.delete;
-const MapPrototypeGetSize = ObjectGetOwnPropertyDescriptor(
-  Map.prototype,
-  "size",
-).get;
+const MapPrototypeGetSize = getterOf(Map.prototype, "size");
 const MapPrototypeEntries = Map.prototype.entries;
-const SetPrototypeGetSize = ObjectGetOwnPropertyDescriptor(
-  Set.prototype,
-  "size",
-).get;
+const SetPrototypeGetSize = getterOf(Set.prototype, "size");
 const SetCtor = Set;
 const SetPrototypeValues = Set.prototype.values;
 const SetPrototypeAdd = Set.prototype.add;
@@ -128,56 +121,29 @@ const DateCtor = Date;
 const DateNow = Date.now;
 const DatePrototypeGetTime = Date.prototype.getTime;
 const DatePrototypeToISOString = Date.prototype.toISOString;
-const RegExpPrototypeGetSource = ObjectGetOwnPropertyDescriptor(
-  RegExp.prototype,
-  "source",
-).get;
+const RegExpPrototypeGetSource = getterOf(RegExp.prototype, "source");
 const RegExpPrototypeToString = RegExp.prototype.toString;
 const RegExpCtor = RegExp;
-const RegExpPrototypeGetFlags = ObjectGetOwnPropertyDescriptor(
-  RegExp.prototype,
-  "flags",
-).get;
+const RegExpPrototypeGetFlags = getterOf(RegExp.prototype, "flags");
 
 const ArrayBufferCtor = ArrayBuffer;
 const ArrayBufferIsView = ArrayBuffer.isView;
-const ArrayBufferPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "byteLength",
-).get;
+const ArrayBufferPrototypeGetByteLength = getterOf(ArrayBuffer.prototype, "byteLength");
 const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
 // ES2024 ArrayBuffer.prototype.transfer / detached / resizable (QuickJS-NG
 // has them): the streams' TransferArrayBuffer and structuredClone's transfer.
 const ArrayBufferPrototypeTransfer = ArrayBuffer.prototype.transfer;
-const ArrayBufferPrototypeGetDetached = ObjectGetOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "detached",
-).get;
-const ArrayBufferPrototypeGetResizable = ObjectGetOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "resizable",
-).get;
-const ArrayBufferPrototypeGetMaxByteLength = ObjectGetOwnPropertyDescriptor(
-  ArrayBuffer.prototype,
-  "maxByteLength",
-).get;
+const ArrayBufferPrototypeGetDetached = getterOf(ArrayBuffer.prototype, "detached");
+const ArrayBufferPrototypeGetResizable = getterOf(ArrayBuffer.prototype, "resizable");
+const ArrayBufferPrototypeGetMaxByteLength = getterOf(ArrayBuffer.prototype, "maxByteLength");
 const DataViewCtor = DataView;
 const SharedArrayBufferPrototypeGetByteLength =
   typeof SharedArrayBuffer === "function"
-    ? ObjectGetOwnPropertyDescriptor(SharedArrayBuffer.prototype, "byteLength").get
+    ? getterOf(SharedArrayBuffer.prototype, "byteLength")
     : undefined;
-const DataViewPrototypeGetBuffer = ObjectGetOwnPropertyDescriptor(
-  DataView.prototype,
-  "buffer",
-).get;
-const DataViewPrototypeGetByteOffset = ObjectGetOwnPropertyDescriptor(
-  DataView.prototype,
-  "byteOffset",
-).get;
-const DataViewPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
-  DataView.prototype,
-  "byteLength",
-).get;
+const DataViewPrototypeGetBuffer = getterOf(DataView.prototype, "buffer");
+const DataViewPrototypeGetByteOffset = getterOf(DataView.prototype, "byteOffset");
+const DataViewPrototypeGetByteLength = getterOf(DataView.prototype, "byteLength");
 
 const Uint8ArrayCtor = Uint8Array;
 // Typed array constructors by [[TypedArrayName]] (structuredClone, BYOB reads).
@@ -199,28 +165,13 @@ if (typeof Float16Array === "function") {
   TypedArrayConstructors.Float16Array = Float16Array;
 }
 const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-const TypedArrayPrototypeGetBuffer = ObjectGetOwnPropertyDescriptor(
-  TypedArrayPrototype,
-  "buffer",
-).get;
-const TypedArrayPrototypeGetByteOffset = ObjectGetOwnPropertyDescriptor(
-  TypedArrayPrototype,
-  "byteOffset",
-).get;
-const TypedArrayPrototypeGetByteLength = ObjectGetOwnPropertyDescriptor(
-  TypedArrayPrototype,
-  "byteLength",
-).get;
-const TypedArrayPrototypeGetLength = ObjectGetOwnPropertyDescriptor(
-  TypedArrayPrototype,
-  "length",
-).get;
+const TypedArrayPrototypeGetBuffer = getterOf(TypedArrayPrototype, "buffer");
+const TypedArrayPrototypeGetByteOffset = getterOf(TypedArrayPrototype, "byteOffset");
+const TypedArrayPrototypeGetByteLength = getterOf(TypedArrayPrototype, "byteLength");
+const TypedArrayPrototypeGetLength = getterOf(TypedArrayPrototype, "length");
 // Returns the typed array's kind ("Uint8Array", ...) or undefined for any
 // other value: a forgery-proof brand check.
-const TypedArrayPrototypeGetToStringTag = ObjectGetOwnPropertyDescriptor(
-  TypedArrayPrototype,
-  SymbolToStringTag,
-).get;
+const TypedArrayPrototypeGetToStringTag = getterOf(TypedArrayPrototype, SymbolToStringTag);
 const TypedArrayPrototypeSet = TypedArrayPrototype.set;
 
 // %IteratorPrototype% and %AsyncIteratorPrototype% (ECMA-262 §27.1.2/§27.1.3)
