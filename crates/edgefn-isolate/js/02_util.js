@@ -530,6 +530,30 @@ function registerInspectHook(Class, fn) {
 // "key+value". `getLength(target)` and `getPair(target, index)` read the
 // target's current pairs.
 
+// Web IDL §3.7.10: an interface with a pair iterator has @@iterator equal to
+// its entries().
+function definePairIterable(Class) {
+  ObjectDefineProperty(Class.prototype, SymbolIterator, {
+    value: Class.prototype.entries,
+    writable: true,
+    enumerable: false,
+    configurable: true,
+  });
+}
+
+// console.log fields for an iterable of [name, value] pairs: a repeated
+// name shows its values as an array.
+function pairsAsInspectFields(pairs) {
+  const fields = ObjectCreate(null);
+  for (const [name, value] of pairs) {
+    const previous = fields[name];
+    if (previous === undefined) fields[name] = value;
+    else if (ArrayIsArray(previous)) previous.push(value);
+    else fields[name] = [previous, value];
+  }
+  return fields;
+}
+
 function createPairIteratorFactory(tag, getLength, getPair) {
   class PairIterator {
     #target;

@@ -443,25 +443,10 @@ const urlClasses = once(() => {
       );
     }
   }
-  ObjectDefineProperty(URLSearchParams.prototype, SymbolIterator, {
-    value: URLSearchParams.prototype.entries,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
+  definePairIterable(URLSearchParams);
   configureInterface(URLSearchParams);
 
-  registerInspectHook(URLSearchParams, (params) => {
-    // Repeated names are shown as an array of their values.
-    const fields = ObjectCreate(null);
-    for (const [name, value] of params) {
-      const previous = fields[name];
-      if (previous === undefined) fields[name] = value;
-      else if (ArrayIsArray(previous)) previous.push(value);
-      else fields[name] = [previous, value];
-    }
-    return fields;
-  });
+  registerInspectHook(URLSearchParams, pairsAsInspectFields);
 
   return { URL, URLSearchParams };
 });

@@ -331,23 +331,9 @@ const headersClass = once(() => {
       );
     }
   }
-  ObjectDefineProperty(Headers.prototype, SymbolIterator, {
-    value: Headers.prototype.entries,
-    writable: true,
-    enumerable: false,
-    configurable: true,
-  });
+  definePairIterable(Headers);
   configureInterface(Headers);
-  registerInspectHook(Headers, (headers) => {
-    const fields = ObjectCreate(null);
-    for (const [name, value] of headers) {
-      const previous = fields[name];
-      if (previous === undefined) fields[name] = value;
-      else if (ArrayIsArray(previous)) previous.push(value);
-      else fields[name] = [previous, value];
-    }
-    return fields;
-  });
+  registerInspectHook(Headers, pairsAsInspectFields);
   return Headers;
 });
 

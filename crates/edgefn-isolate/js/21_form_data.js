@@ -321,12 +321,7 @@ const formDataOps = once(() => {
         isFormData = (value) => isObjectLike(value) && #entries in value;
       }
     }
-    ObjectDefineProperty(FormData.prototype, SymbolIterator, {
-      value: FormData.prototype.entries,
-      writable: true,
-      enumerable: false,
-      configurable: true,
-    });
+    definePairIterable(FormData);
     formDataIterator = createPairIteratorFactory(
       "FormData Iterator",
       (formData) => formDataEntriesOf(formData).length,
