@@ -2,7 +2,7 @@
 //
 // Request (WHATWG Fetch §5.4). There is no base URL on a server runtime,
 // so relative URLs are a TypeError. Incoming requests are built by
-// createIncomingRequest() without parsing the URL or the header list until
+// newIncomingRecord() and createIncomingRequest() without parsing the URL or the header list until
 // they are read.
 
 const methodTokenRe = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -293,19 +293,30 @@ const requestClass = once(() => {
 
 // An incoming request: headersFlat as given by the host (lowercased names),
 // bodyId -1 for no body.
-function createIncomingRequest(method, url, headersFlat, bodyId) {
+function newIncomingRecord(method, url, headersFlat, bodyId) {
+  return newRequestRecord(
+    method,
+    url,
+    null,
+    headersFlat,
+    bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
+    "follow",
+    undefined,
+  );
+}
+
+function createIncomingRequest(record) {
   const Request = requestClass();
-  return new Request(
-    kInternal,
-    newRequestRecord(
-      method,
-      url,
-      null,
-      headersFlat,
-      bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
-      "follow",
-      undefined,
-    ),
+  return new Request(kInternal, record);
+}
+
+// The client of an incoming request went away before its response was
+// complete: the request's signal aborts (as in Deno and Cloudflare Workers),
+// so a handler can stop work nobody waits for.
+function abortIncomingRequest(record) {
+  signalAbort(
+    requestSignalState(record),
+    newDOMException("The client went away before the response was complete", "AbortError"),
   );
 }
 

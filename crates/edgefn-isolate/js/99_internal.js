@@ -436,11 +436,19 @@ const executionContextClass = once(() => {
   return ExecutionContext;
 });
 
+// Serves a request from the host; returns its internal record, which the host
+// keeps while the client may still go away (see clientGone).
 function dispatch(requestId, method, url, headersFlat, bodyId, remoteHost, remotePort) {
+  const record = newIncomingRecord(method, url, headersFlat, bodyId);
+  serveIncoming(requestId, record, remoteHost, remotePort);
+  return record;
+}
+
+function serveIncoming(requestId, record, remoteHost, remotePort) {
   let ctx;
   try {
     ctx = newRequestContext(requestId);
-    const request = createIncomingRequest(method, url, headersFlat, bodyId);
+    const request = createIncomingRequest(record);
     let result;
     try {
       if (handlerMode === HANDLER_EXPORT) {
@@ -507,6 +515,14 @@ function beforeUnload() {
   }
 }
 
+function clientGone(record) {
+  try {
+    abortIncomingRequest(record);
+  } catch (error) {
+    reportException(error);
+  }
+}
+
 function fireTimerFromHost(id) {
   try {
     fireTimer(id);
@@ -523,4 +539,5 @@ return {
   unhandledRejection,
   rejectionHandled: dispatchRejectionHandled,
   beforeUnload,
+  clientGone,
 };

@@ -97,6 +97,7 @@ pub(crate) fn install<'js>(
                     headers,
                     body,
                     remote_addr: None,
+                    client: None,
                 };
                 let response = user_workers.fetch(&key, request);
                 let task_weak = w.clone();

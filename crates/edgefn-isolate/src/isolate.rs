@@ -25,7 +25,7 @@ use tokio::task::AbortHandle;
 
 use crate::meter::{CountingAllocator, Meter, Stop};
 use crate::types::OutgoingResponse;
-use crate::types::{BodyError, BodyStream, BootError, HandlerError, IncomingRequest};
+use crate::types::{BodyError, BodyStream, BootError, ClientGone, HandlerError, IncomingRequest};
 use crate::user_workers::UserWorkers;
 use crate::{bootstrap, host, modules, panic_guard};
 
@@ -90,6 +90,8 @@ pub(crate) struct Inner {
     /// Rejected promises that got a handler after their rejection left `rejections` (for
     /// HTML's `rejectionhandled`; the Web layer knows which of them it reported).
     handled_later: RefCell<Vec<Persistent<Value<'static>>>>,
+    /// The internal record of each request whose client may still go away, by request id.
+    watched: RefCell<HashMap<u32, Persistent<Value<'static>>>>,
     context: Context,
     runtime: Runtime,
     pub(crate) state: RefCell<HostState>,
@@ -115,6 +117,7 @@ struct Hooks {
     unhandled_rejection: Persistent<Function<'static>>,
     rejection_handled: Persistent<Function<'static>>,
     before_unload: Persistent<Function<'static>>,
+    client_gone: Persistent<Function<'static>>,
 }
 
 /// Host-side resources JavaScript refers to by number.
@@ -212,6 +215,7 @@ impl Isolate {
             outbox: RefCell::new(Vec::new()),
             rejections: RefCell::new(Vec::new()),
             handled_later: RefCell::new(Vec::new()),
+            watched: RefCell::new(HashMap::new()),
             context,
             runtime,
             state: RefCell::new(HostState::default()),
@@ -265,6 +269,7 @@ impl Isolate {
                 unhandled_rejection: hook("unhandledRejection")?,
                 rejection_handled: hook("rejectionHandled")?,
                 before_unload: hook("beforeUnload")?,
+                client_gone: hook("clientGone")?,
             })
         })?;
         *inner.hooks.borrow_mut() = Some(hooks);
@@ -381,9 +386,10 @@ impl Isolate {
             .remote_addr
             .map(|addr| (addr.ip().to_string(), addr.port()))
             .unwrap_or_default();
+        let client = request.client;
         let entered = inner.enter(|ctx| -> rquickjs::Result<()> {
             let dispatch = inner.hook(|h| &h.dispatch).restore(&ctx)?;
-            dispatch.call((
+            let record: Value = dispatch.call((
                 request_id,
                 request.method.as_str(),
                 request.url.as_str(),
@@ -391,7 +397,15 @@ impl Isolate {
                 body_id,
                 remote_host,
                 remote_port,
-            ))
+            ))?;
+            if let Some(client) = client {
+                inner
+                    .watched
+                    .borrow_mut()
+                    .insert(request_id, Persistent::save(&ctx, record));
+                inner.watch_client(request_id, client);
+            }
+            Ok(())
         });
         // `dispatch` never throws by contract; if it did, the request must still be answered.
         if let Ok(Err(error)) = entered {
@@ -652,6 +666,27 @@ impl Inner {
                 .unwrap_or(false)
         });
         handled.len() != before
+    }
+
+    /// Aborts the signal of request `request_id` if its client goes away before the response
+    /// is complete.
+    fn watch_client(self: &Rc<Self>, request_id: u32, client: ClientGone) {
+        let weak = Rc::downgrade(self);
+        tokio::task::spawn_local(async move {
+            let gone = client.await.is_err();
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let Some(record) = inner.watched.borrow_mut().remove(&request_id) else {
+                return;
+            };
+            if gone {
+                let _ = inner.enter(|ctx| -> rquickjs::Result<()> {
+                    let client_gone = inner.hook(|h| &h.client_gone).restore(&ctx)?;
+                    client_gone.call((record.restore(&ctx)?,))
+                });
+            }
+        });
     }
 
     /// Answers a dispatched request, if it is still waiting. Unless a streamed response took

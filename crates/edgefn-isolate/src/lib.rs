@@ -27,6 +27,7 @@ pub use isolate::{
 };
 pub use meter::Stop;
 pub use types::{
-    BodyError, BodyStream, BootError, HandlerError, IncomingRequest, OutgoingResponse, ResponseBody,
+    BodyError, BodyStream, BootError, ClientGone, ClientGuard, HandlerError, IncomingRequest,
+    OutgoingResponse, ResponseBody, client_watch,
 };
 pub use user_workers::{UserWorkerError, UserWorkerOptions, UserWorkers};

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use bytes::Bytes;
 use futures_util::Stream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// A request body as it arrives: chunks of bytes, or an error saying why the body broke off.
 pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, BodyError>> + Send>>;
@@ -32,6 +32,32 @@ pub struct IncomingRequest {
     pub body: Option<BodyStream>,
     /// The peer's address, shown to `Deno.serve` handlers as `info.remoteAddr`.
     pub remote_addr: Option<SocketAddr>,
+    /// Tells the function when its client stops waiting (`request.signal` aborts); `None` for
+    /// a client that cannot go away, such as a main service calling a user worker.
+    pub client: Option<ClientGone>,
+}
+
+/// The sender's half of [`client_watch`]: dropped before [`ClientGuard::finish`], it tells the
+/// function that its client went away before the response was complete.
+#[derive(Debug)]
+pub struct ClientGuard(oneshot::Sender<()>);
+
+/// The function's half of [`client_watch`], carried by an [`IncomingRequest`]: resolves with
+/// `Ok` when the response was complete, with `Err` when the client went away first.
+pub type ClientGone = oneshot::Receiver<()>;
+
+/// A guard for the server to hold while the client waits for the response, and its watch for
+/// the request.
+pub fn client_watch() -> (ClientGuard, ClientGone) {
+    let (tx, rx) = oneshot::channel();
+    (ClientGuard(tx), rx)
+}
+
+impl ClientGuard {
+    /// The response is complete: the client's leaving no longer matters.
+    pub fn finish(self) {
+        let _ = self.0.send(());
+    }
 }
 
 /// The response a handler produced.

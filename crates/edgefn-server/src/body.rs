@@ -4,7 +4,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use edgefn_isolate::{BodyError, ResponseBody as FunctionBody};
+use edgefn_isolate::{BodyError, ClientGuard, ResponseBody as FunctionBody};
 use edgefn_workers::Lease;
 use http_body::{Frame, SizeHint};
 use tokio::sync::mpsc;
@@ -18,8 +18,12 @@ pub enum ResponseBody {
     /// The whole body; `None` once written.
     Full(Option<Bytes>),
     /// Chunks as the function produces them. The lease keeps the worker counted as busy until
-    /// the body is finished or abandoned (dropped with the body).
-    Stream(mpsc::Receiver<Result<Bytes, BodyError>>, Option<Lease>),
+    /// the body is finished or abandoned (dropped with the body); the guard, dropped with an
+    /// abandoned body, tells the function that its client went away.
+    Stream(
+        mpsc::Receiver<Result<Bytes, BodyError>>,
+        Option<(Lease, ClientGuard)>,
+    ),
 }
 
 impl ResponseBody {
@@ -30,13 +34,18 @@ impl ResponseBody {
 }
 
 impl ResponseBody {
-    /// A function's body; a streamed body keeps `lease` until it ends, any other drops it now.
-    pub fn from_function(body: FunctionBody, lease: Lease) -> ResponseBody {
-        match body {
+    /// A function's body; a streamed body keeps `lease` and `guard` until it ends, any other
+    /// body is complete now.
+    pub fn from_function(body: FunctionBody, lease: Lease, guard: ClientGuard) -> ResponseBody {
+        let body = match body {
             FunctionBody::Empty => ResponseBody::Empty,
             FunctionBody::Full(bytes) => ResponseBody::Full(Some(bytes)),
-            FunctionBody::Stream(receiver) => ResponseBody::Stream(receiver, Some(lease)),
-        }
+            FunctionBody::Stream(receiver) => {
+                return ResponseBody::Stream(receiver, Some((lease, guard)));
+            }
+        };
+        guard.finish();
+        body
     }
 }
 
@@ -51,11 +60,14 @@ impl http_body::Body for ResponseBody {
         match self.get_mut() {
             ResponseBody::Empty => Poll::Ready(None),
             ResponseBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Stream(receiver, lease) => {
+            ResponseBody::Stream(receiver, held) => {
                 let item = std::task::ready!(receiver.poll_recv(cx));
-                if item.is_none() {
+                if item.is_none()
+                    && let Some((lease, guard)) = held.take()
+                {
                     // The body is complete: the worker is free again.
-                    lease.take();
+                    drop(lease);
+                    guard.finish();
                 }
                 Poll::Ready(item.map(|chunk| chunk.map(Frame::data)))
             }

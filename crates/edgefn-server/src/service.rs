@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use edgefn_isolate::{BodyError, IncomingRequest};
+use edgefn_isolate::{BodyError, ClientGuard, IncomingRequest};
 use edgefn_workers::{Function, Functions, Served, TerminationReason, WorkerError, WorkerPool};
 use futures_util::TryStreamExt;
 use http::{HeaderValue, Request, Response, StatusCode, header};
@@ -142,12 +142,16 @@ impl App {
             let stream = BodyDataStream::new(body).map_err(|e| BodyError(e.to_string()));
             Box::pin(stream) as edgefn_isolate::BodyStream
         });
+        // Dropped with this future when the client goes away, the guard aborts the request's
+        // signal; a streamed response keeps it until its last chunk.
+        let (guard, client) = edgefn_isolate::client_watch();
         let incoming = IncomingRequest {
             method: parts.method,
             url,
             headers: parts.headers,
             body,
             remote_addr: Some(remote_addr),
+            client: Some(client),
         };
         let result = tokio::select! {
             result = self.pool.dispatch(function, incoming) => result,
@@ -157,11 +161,14 @@ impl App {
             }),
         };
         let response = match result {
-            Ok(served) => into_http(served),
-            Err(error) => respond::failure(Failure::Worker {
-                function: name,
-                error: &error,
-            }),
+            Ok(served) => into_http(served, guard),
+            Err(error) => {
+                guard.finish();
+                respond::failure(Failure::Worker {
+                    function: name,
+                    error: &error,
+                })
+            }
         };
         self.metrics
             .request(name, response.status().as_u16(), started.elapsed());
@@ -212,9 +219,9 @@ impl App {
     }
 }
 
-fn into_http(served: Served) -> Response<ResponseBody> {
+fn into_http(served: Served, guard: ClientGuard) -> Response<ResponseBody> {
     let Served { response, lease } = served;
-    let mut http = Response::new(ResponseBody::from_function(response.body, lease));
+    let mut http = Response::new(ResponseBody::from_function(response.body, lease, guard));
     *http.status_mut() = response.status;
     *http.headers_mut() = response.headers;
     if let Some(text) = response.status_text

@@ -131,6 +131,92 @@ async fn client_going_away_cancels_the_response_stream() {
     assert_eq!(seen, "yes");
 }
 
+#[tokio::test]
+async fn request_signal_aborts_when_the_client_goes_away() {
+    // The function keeps each request's signal: one answered in full, two the client abandons
+    // while the handler is still working (HTTP/1.1 and HTTP/2), one abandoned in the middle of
+    // its streamed response.
+    let srv = TestServer::new()
+        .function(
+            "watch",
+            r#"const seen = {};
+               export default { async fetch(req) {
+                   const params = new URL(req.url).searchParams;
+                   if (params.has('state')) {
+                       const state = {};
+                       for (const [id, { signal, heard }] of Object.entries(seen)) {
+                           state[id] = signal.aborted
+                               ? `${heard}:${signal.reason.name}`
+                               : 'waiting';
+                       }
+                       return Response.json(state);
+                   }
+                   const id = params.get('id');
+                   const entry = (seen[id] = { signal: req.signal, heard: 'unheard' });
+                   req.signal.addEventListener('abort', () => (entry.heard = 'heard'));
+                   if (id === 'complete') return new Response('complete');
+                   if (id === 'streaming') {
+                       return new Response(new ReadableStream({
+                           start(c) { c.enqueue(new TextEncoder().encode('first')); },
+                       }));
+                   }
+                   await new Promise((resolve) => req.signal.addEventListener('abort', resolve));
+                   return new Response('nobody reads this');
+               } };"#,
+        )
+        .start()
+        .await;
+    assert_eq!(
+        srv.get_text("/watch?id=complete").await,
+        (200, "complete".into())
+    );
+
+    use tokio::io::AsyncWriteExt;
+    let mut pending = tokio::net::TcpStream::connect(srv.addr()).await.unwrap();
+    pending
+        .write_all(b"GET /watch?id=pending HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let state = wait_for_state(&srv, |s| s["pending"] == "waiting").await;
+    assert_eq!(state["complete"], "waiting");
+    drop(pending);
+    wait_for_state(&srv, |s| s["pending"] == "heard:AbortError").await;
+
+    // Over HTTP/2 the client resets its stream instead of closing a connection.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let request = tokio::spawn(h2.get(srv.url("/watch?id=h2")).send());
+    wait_for_state(&srv, |s| s["h2"] == "waiting").await;
+    request.abort();
+    wait_for_state(&srv, |s| s["h2"] == "heard:AbortError").await;
+
+    let mut streaming = srv.get("/watch?id=streaming").await;
+    assert_eq!(streaming.chunk().await.unwrap().unwrap(), "first");
+    drop(streaming);
+    let state = wait_for_state(&srv, |s| s["streaming"] == "heard:AbortError").await;
+    // The request answered in full was never aborted.
+    assert_eq!(state["complete"], "waiting");
+}
+
+/// Polls the `watch` function's state until `ready` holds (a client's departure is noticed
+/// when the connection next reads or writes).
+async fn wait_for_state(
+    srv: &support::RunningServer,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let mut state = serde_json::Value::Null;
+    for _ in 0..500 {
+        state = srv.get_json("/watch?state").await.1;
+        if ready(&state) {
+            return state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the function never reached the expected state; last seen: {state}");
+}
+
 fn tokio_stream_from(
     mut rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
