@@ -9,7 +9,9 @@
 //!   undefined, message)` for a network error (JS rejects with a TypeError).
 //! - `fetchAbort(fetchId)`: cancels a fetch whose response head has not arrived.
 
-use std::rc::Weak;
+use std::cell::OnceCell;
+use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -24,20 +26,53 @@ const MAX_REDIRECTS: usize = 20;
 /// Longest a connection may take to establish.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
-thread_local! {
-    /// One client per redirect policy and thread: connection pools stay with the runtime that
-    /// drives them.
-    static FOLLOWING: reqwest::Client = client(reqwest::redirect::Policy::limited(MAX_REDIRECTS));
-    static NOT_FOLLOWING: reqwest::Client = client(reqwest::redirect::Policy::none());
+/// The HTTP clients behind `fetch()` for the isolates of one thread (connection pools stay with
+/// the runtime that drives them), one per redirect policy, built on first use. They trust the
+/// bundled web PKI roots and the extra roots given (DER certificates, from `fetch.ca_files`).
+#[derive(Clone, Default)]
+pub struct FetchClient(Rc<Clients>);
+
+#[derive(Default)]
+struct Clients {
+    extra_roots: Arc<[Vec<u8>]>,
+    following: OnceCell<reqwest::Client>,
+    not_following: OnceCell<reqwest::Client>,
 }
 
-fn client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(redirects)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .user_agent(concat!("edgefn/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("a client with rustls and webpki roots always builds")
+impl FetchClient {
+    /// Clients trusting `extra_roots` besides the web PKI roots.
+    pub fn new(extra_roots: Arc<[Vec<u8>]>) -> FetchClient {
+        FetchClient(Rc::new(Clients {
+            extra_roots,
+            ..Clients::default()
+        }))
+    }
+
+    /// The client for `follow` or the other redirect modes; an error says why it cannot be
+    /// built (a root certificate rustls rejects).
+    fn get(&self, follow: bool) -> Result<reqwest::Client, String> {
+        let (cell, policy) = if follow {
+            (
+                &self.0.following,
+                reqwest::redirect::Policy::limited(MAX_REDIRECTS),
+            )
+        } else {
+            (&self.0.not_following, reqwest::redirect::Policy::none())
+        };
+        if let Some(client) = cell.get() {
+            return Ok(client.clone());
+        }
+        let mut builder = reqwest::Client::builder()
+            .redirect(policy)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .user_agent(concat!("edgefn/", env!("CARGO_PKG_VERSION")));
+        for der in self.0.extra_roots.iter() {
+            let root = reqwest::Certificate::from_der(der).map_err(|e| e.to_string())?;
+            builder = builder.add_root_certificate(root);
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        Ok(cell.get_or_init(|| client).clone())
+    }
 }
 
 /// Which hosts a function may fetch from: `None` allows all; an entry `*.example.com` allows
@@ -110,11 +145,9 @@ pub(crate) fn install<'js>(
                     Some(reqwest::Body::from(copy_bytes(&ctx, body)?))
                 };
                 let follow = redirect == "follow";
-                let client = if follow {
-                    FOLLOWING.with(Clone::clone)
-                } else {
-                    NOT_FOLLOWING.with(Clone::clone)
-                };
+                let client = inner.fetch.get(follow).map_err(|e| {
+                    Exception::throw_type(&ctx, &format!("fetch: cannot set up the client: {e}"))
+                })?;
                 let mut builder = client.request(method, parsed.clone()).headers(headers);
                 if let Some(body) = body {
                     builder = builder.body(body);

@@ -23,6 +23,7 @@ use rquickjs::{
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+use crate::host_fetch::FetchClient;
 use crate::meter::{CountingAllocator, Meter, Stop};
 use crate::types::OutgoingResponse;
 use crate::types::{BodyError, BodyStream, BootError, ClientGone, HandlerError, IncomingRequest};
@@ -65,6 +66,8 @@ pub struct IsolateOptions {
     pub user_workers: Option<Rc<dyn UserWorkers>>,
     /// Hosts `fetch()` may reach (`*.example.com` for subdomains); `None` allows all.
     pub allowed_hosts: Option<Vec<String>>,
+    /// The clients `fetch()` goes through, shared by the isolates of a thread.
+    pub fetch: FetchClient,
 }
 
 /// Result of a dispatched request, delivered when the handler answers.
@@ -106,6 +109,7 @@ pub(crate) struct Inner {
     pub(crate) inbox: RefCell<Option<mpsc::Receiver<String>>>,
     pub(crate) user_workers: Option<Rc<dyn UserWorkers>>,
     pub(crate) allowed_hosts: Option<Vec<String>>,
+    pub(crate) fetch: FetchClient,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -228,6 +232,7 @@ impl Isolate {
             inbox: RefCell::new(None),
             user_workers: options.user_workers.clone(),
             allowed_hosts: options.allowed_hosts.clone(),
+            fetch: options.fetch.clone(),
         });
         let has_inbox = options.inbox.is_some();
         *inner.inbox.borrow_mut() = options.inbox;

@@ -22,6 +22,7 @@ mod types;
 pub mod typescript;
 mod user_workers;
 
+pub use host_fetch::FetchClient;
 pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES,
 };

@@ -55,6 +55,9 @@ pub enum ServerError {
         /// Why it cannot be used.
         reason: String,
     },
+    /// A `fetch.ca_files` entry cannot be read or holds no certificate.
+    #[error("fetch.ca_files: {0}")]
+    FetchRoots(String),
     /// The main service folder is missing or has no entry module.
     #[error("main service {path}: {reason}")]
     MainService {
@@ -159,7 +162,7 @@ impl Server {
         let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
 
         let metrics = Arc::new(Metrics::new());
-        let pool = WorkerPool::start(pool_config(config, &runtimes, &metrics))
+        let pool = WorkerPool::start(pool_config(config, &runtimes, &metrics)?)
             .map_err(ServerError::Workers)?;
         let settings_source = config.clone();
         let functions = Functions::new(dir.clone(), move |name| {
@@ -288,13 +291,21 @@ async fn bind(host: std::net::IpAddr, port: u16) -> Result<TcpListener, ServerEr
         .map_err(|source| ServerError::Bind { addr, source })
 }
 
-fn pool_config(config: &Config, runtimes: &ServerRuntimes, metrics: &Arc<Metrics>) -> PoolConfig {
+fn pool_config(
+    config: &Config,
+    runtimes: &ServerRuntimes,
+    metrics: &Arc<Metrics>,
+) -> Result<PoolConfig, ServerError> {
     let threads = match config.workers.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
         n => n,
     };
     let millis = Duration::from_millis;
-    PoolConfig {
+    let fetch_roots = config
+        .fetch
+        .root_certificates()
+        .map_err(ServerError::FetchRoots)?;
+    Ok(PoolConfig {
         threads,
         pin_threads: config.workers.pin_threads,
         user_agent: concat!("edgefn/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -312,7 +323,8 @@ fn pool_config(config: &Config, runtimes: &ServerRuntimes, metrics: &Arc<Metrics
         background: Some(runtimes.background.clone()),
         compute_threads: runtimes.compute_threads,
         observer: Some(metrics.clone()),
-    }
+        fetch_roots: fetch_roots.into(),
+    })
 }
 
 /// Accepts connections until `ingress` is cancelled, then lets each connection finish the

@@ -3,6 +3,8 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use support::{RunningServer, TestServer};
 
 /// Functions `fetch()` calls.
@@ -194,5 +196,146 @@ async fn the_allow_list_refuses_other_hosts_naming_them() {
     assert!(
         text.starts_with("TypeError:") && text.contains("127.0.0.1"),
         "{text}"
+    );
+}
+
+/// An HTTPS server on an ephemeral port of this machine, with a certificate for `localhost`
+/// signed by a certificate authority made for the test. It answers every request with the HTTP
+/// version it was served over, its method and its body.
+struct TlsServer {
+    port: u16,
+    ca_pem: String,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl TlsServer {
+    /// `alpn` lists the protocols it offers (`h2`, `http/1.1`).
+    async fn start(alpn: &[&[u8]]) -> TlsServer {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "edgefn test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![leaf.der().clone()],
+                rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+            )
+            .unwrap();
+        tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return; // a client that does not trust the CA hangs up
+                    };
+                    let service = hyper::service::service_fn(answer);
+                    let _ = hyper_util::server::conn::auto::Builder::new(
+                        hyper_util::rt::TokioExecutor::new(),
+                    )
+                    .serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                    .await;
+                });
+            }
+        });
+        TlsServer {
+            port,
+            ca_pem: ca_cert.pem(),
+            _task: task,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://localhost:{}/tls", self.port)
+    }
+}
+
+async fn answer(
+    request: hyper::Request<hyper::body::Incoming>,
+) -> Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, std::convert::Infallible> {
+    use http_body_util::BodyExt;
+    let version = format!("{:?}", request.version());
+    let method = request.method().to_string();
+    let body = request.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::json!({
+        "version": version,
+        "method": method,
+        "body": String::from_utf8_lossy(&body),
+    });
+    Ok(hyper::Response::new(json.to_string().into()))
+}
+
+/// Fetches `?target=` with a POST body and reports the answer or the error.
+const TLS_CALLER: &str = r#"
+export default { async fetch(req) {
+  const target = new URL(req.url).searchParams.get('target');
+  try {
+    const res = await fetch(target, { method: 'POST', body: 'sent over tls' });
+    return Response.json({ status: res.status, answer: await res.json() });
+  } catch (e) {
+    return Response.json({ error: `${e.name}: ${e.message}` });
+  }
+} };"#;
+
+#[tokio::test]
+async fn fetch_speaks_http2_and_http1_over_tls_to_a_trusted_ca() {
+    let both = TlsServer::start(&[b"h2", b"http/1.1"]).await;
+    let http1 = TlsServer::start(&[b"http/1.1"]).await;
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca_dir.path().join("ca.pem");
+    std::fs::write(&ca_file, &both.ca_pem).unwrap();
+    std::fs::write(ca_dir.path().join("ca1.pem"), &http1.ca_pem).unwrap();
+    let srv = TestServer::new()
+        .function("caller", TLS_CALLER)
+        .config(|c| c.fetch.ca_files = vec![ca_file.clone(), ca_dir.path().join("ca1.pem")])
+        .start()
+        .await;
+    for (server, version) in [(&both, "HTTP/2.0"), (&http1, "HTTP/1.1")] {
+        let (status, result) = srv
+            .get_json(&format!("/caller?target={}", server.url()))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(result["status"], 200, "{result}");
+        assert_eq!(
+            result["answer"],
+            serde_json::json!({"version": version, "method": "POST", "body": "sent over tls"}),
+        );
+    }
+}
+
+#[tokio::test]
+async fn fetch_refuses_a_certificate_from_an_unknown_ca() {
+    let tls = TlsServer::start(&[b"h2", b"http/1.1"]).await;
+    let srv = TestServer::new()
+        .function("caller", TLS_CALLER)
+        .start()
+        .await;
+    let (status, result) = srv.get_json(&format!("/caller?target={}", tls.url())).await;
+    assert_eq!(status, 200);
+    let error = result["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("TypeError:") && error.contains("certificate"),
+        "{result}"
     );
 }

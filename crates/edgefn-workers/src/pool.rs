@@ -52,6 +52,8 @@ pub struct PoolConfig {
     pub compute_threads: usize,
     /// Receives measurements for metrics.
     pub observer: Option<Arc<dyn PoolObserver>>,
+    /// Root certificates (DER) `fetch()` trusts besides the web PKI roots.
+    pub fetch_roots: Arc<[Vec<u8>]>,
 }
 
 /// Events kept for the event worker while it is busy; past this, events are dropped.
@@ -129,6 +131,7 @@ impl WorkerPool {
                 index,
                 scheduler: scheduler.clone(),
                 user_agent: config.user_agent.clone(),
+                fetch_roots: config.fetch_roots.clone(),
                 events: events.clone(),
                 hub: hub.clone(),
                 compute: compute.clone(),

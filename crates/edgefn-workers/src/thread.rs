@@ -18,8 +18,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use edgefn_isolate::{
-    BootError, HandlerError, IncomingRequest, Isolate, IsolateOptions, LogLevel, OutgoingResponse,
-    Stop,
+    BootError, FetchClient, HandlerError, IncomingRequest, Isolate, IsolateOptions, LogLevel,
+    OutgoingResponse, Stop,
 };
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
@@ -89,7 +89,7 @@ struct Worker {
 pub(crate) struct WorkerThread {
     index: usize,
     scheduler: Arc<Scheduler>,
-    user_agent: String,
+    isolates: IsolateDefaults,
     events: Events,
     hub: Arc<UserWorkerHub>,
     compute: Arc<rayon::ThreadPool>,
@@ -144,11 +144,12 @@ impl WorkerThread {
             memory_limit_bytes: 0,
             cpu_time_limit: None,
             env: Default::default(),
-            user_agent: self.user_agent.clone(),
+            user_agent: self.isolates.user_agent.clone(),
             log: console_sink(name, 0, Events::default()),
             inbox: Some(inbox),
             user_workers: None,
             allowed_hosts: None,
+            fetch: self.isolates.fetch.clone(),
         })
         .and_then(|isolate| isolate.start_service(root).map(|()| isolate));
         match isolate {
@@ -263,7 +264,7 @@ impl WorkerThread {
         let boot = boot(
             id,
             function.clone(),
-            self.user_agent.clone(),
+            self.isolates.clone(),
             self.events.clone(),
             user_workers,
             self.compute.clone(),
@@ -342,11 +343,21 @@ impl WorkerThread {
     }
 }
 
+/// What every isolate of a thread shares.
+#[derive(Clone)]
+struct IsolateDefaults {
+    /// `navigator.userAgent`.
+    user_agent: String,
+    /// The clients behind `fetch()`.
+    fetch: FetchClient,
+}
+
 /// A thread before it runs: moved into the OS thread, which builds the runtime.
 pub(crate) struct ThreadStart {
     pub(crate) index: usize,
     pub(crate) scheduler: Arc<Scheduler>,
     pub(crate) user_agent: String,
+    pub(crate) fetch_roots: Arc<[Vec<u8>]>,
     pub(crate) events: Events,
     pub(crate) hub: Arc<UserWorkerHub>,
     pub(crate) compute: Arc<rayon::ThreadPool>,
@@ -363,7 +374,10 @@ impl ThreadStart {
         let thread = Rc::new(WorkerThread {
             index: self.index,
             scheduler: self.scheduler,
-            user_agent: self.user_agent,
+            isolates: IsolateDefaults {
+                user_agent: self.user_agent,
+                fetch: FetchClient::new(self.fetch_roots),
+            },
             events: self.events,
             hub: self.hub,
             compute: self.compute,
@@ -433,7 +447,7 @@ async fn serve_isolate(
 async fn boot(
     id: WorkerId,
     function: Arc<Function>,
-    user_agent: String,
+    defaults: IsolateDefaults,
     events: Events,
     user_workers: Option<Rc<dyn edgefn_isolate::UserWorkers>>,
     compute: Arc<rayon::ThreadPool>,
@@ -475,11 +489,12 @@ async fn boot(
                 memory_limit_bytes: limits.memory_bytes,
                 cpu_time_limit: Some(limits.cpu_hard),
                 env: function.settings.env.clone(),
-                user_agent,
+                user_agent: defaults.user_agent,
                 log,
                 inbox: None,
                 user_workers,
                 allowed_hosts: function.settings.allowed_hosts.clone(),
+                fetch: defaults.fetch,
             })?;
             isolate.boot(&function.root).await?;
             Instance::Isolate(isolate)

@@ -276,6 +276,11 @@ fn bad_configuration_exits_2_naming_the_key_and_its_source() {
             vec![("EDGEFN_POOL__MAX_PARALLELISM", "0")],
             vec!["pool.max_parallelism", "EDGEFN_POOL__MAX_PARALLELISM"],
         ),
+        (
+            "[fetch]\nca_files = [\"/nonexistent/ca.pem\"]\n",
+            vec![],
+            vec!["fetch.ca_files", "/nonexistent/ca.pem", "bad.toml"],
+        ),
     ] {
         std::fs::write(&file, toml).unwrap();
         let (code, _, stderr) = run(&["start", "--port", "0", "--config", path], &env);

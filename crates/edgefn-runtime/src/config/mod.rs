@@ -41,6 +41,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Where worker events go.
     pub events: EventsConfig,
+    /// Outgoing `fetch()`.
+    pub fetch: FetchConfig,
     /// Per-function sections, `[functions.<name>]`.
     pub functions: BTreeMap<String, FunctionConfig>,
 }
@@ -54,6 +56,38 @@ pub struct EventsConfig {
     /// A function folder run as the event worker, which reads the events with
     /// `for await (const event of new EventManager())`. Default: none.
     pub worker: Option<PathBuf>,
+}
+
+/// `[fetch]`: how functions' outgoing `fetch()` connects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// PEM files of root certificates that `fetch()` trusts besides the bundled web PKI roots
+    /// (an internal CA, a test CA). Default: none.
+    pub ca_files: Vec<PathBuf>,
+}
+
+impl FetchConfig {
+    /// The certificates of every `ca_files` entry, DER-encoded; an error names the file that
+    /// cannot be read or holds no certificate.
+    pub fn root_certificates(&self) -> Result<Vec<Vec<u8>>, String> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = Vec::new();
+        for path in &self.ca_files {
+            let shown = path.display();
+            let found = CertificateDer::pem_file_iter(path)
+                .map_err(|e| format!("cannot read {shown}: {e}"))?
+                .map(|cert| cert.map(|cert| cert.to_vec()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("{shown} is not valid PEM: {e}"))?;
+            if found.is_empty() {
+                return Err(format!("{shown} holds no PEM certificate"));
+            }
+            roots.extend(found);
+        }
+        Ok(roots)
+    }
 }
 
 /// `[server]`: where the HTTP listener binds.
@@ -246,6 +280,7 @@ impl Default for Config {
             pool: PoolConfig::default(),
             limits: LimitsConfig::default(),
             events: EventsConfig::default(),
+            fetch: FetchConfig::default(),
             functions: BTreeMap::new(),
         }
     }
@@ -339,6 +374,9 @@ impl Config {
             .is_some_and(|p| p != 0 && p == self.server.port)
         {
             return invalid("server.admin_port", "must differ from server.port");
+        }
+        if let Err(reason) = self.fetch.root_certificates() {
+            return invalid("fetch.ca_files", &reason);
         }
         let mut all = vec![("limits".to_owned(), self.limits.clone())];
         for (name, function) in &self.functions {

@@ -106,6 +106,49 @@ fn out_of_range_values_name_the_key() {
 }
 
 #[test]
+fn fetch_ca_files_must_hold_pem_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("ca.pem");
+    std::fs::write(
+        &good,
+        "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    let broken = dir.path().join("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.pem");
+    let load = |path: &std::path::Path| {
+        let (_dir, config) = file(&format!("[fetch]\nca_files = [{:?}]\n", path));
+        Config::load(&ConfigSources {
+            files: vec![config],
+            ..Default::default()
+        })
+    };
+    let config = load(&good).unwrap();
+    assert_eq!(
+        config.fetch.root_certificates().unwrap(),
+        vec![vec![0, 1, 2]]
+    );
+    for (path, reason) in [
+        (&empty, "holds no PEM certificate"),
+        (&broken, "is not valid PEM"),
+        (&missing, "cannot read"),
+    ] {
+        let error = load(path).unwrap_err().to_string();
+        assert!(error.contains("fetch.ca_files: "), "{error}");
+        assert!(error.contains(&path.display().to_string()), "{error}");
+        assert!(error.contains(reason), "{error}");
+        assert!(error.contains("edgefn.toml"), "names the file: {error}");
+    }
+}
+
+#[test]
 fn missing_file_is_an_error() {
     let error = Config::load(&ConfigSources {
         files: vec![PathBuf::from("/nonexistent/edgefn.toml")],
