@@ -2,7 +2,8 @@
 //
 // fetch() (WHATWG Fetch §5.6) over the host's HTTP client: HTTP/1.1 and HTTP/2 with TLS,
 // redirect modes, AbortSignal, and bodies handed to and from the host. An untouched incoming
-// request body is passed on as it is; any other request body is read first.
+// request body is passed on as it is, a stream body is uploaded chunk by chunk as it is read
+// (Fetch §4.5 step 4's "transmit request body"), and a string or bytes body goes in one piece.
 
 function fetch(input, init = undefined) {
   return new PromiseCtor((resolve, reject) => {
@@ -23,7 +24,9 @@ function fetch(input, init = undefined) {
     }
     const headers = r.headers === null ? r.headersFlat : headersListOf(r.headers);
 
-    const start = (body) => {
+    // `body`: null, a host body id, bytes, or true with the `reader` of a stream to pump (the
+    // host uploads from a host stream with the fetch's id).
+    const start = (body, reader = undefined) => {
       let fetchId;
       let settled = false;
       let abortHandle = null;
@@ -59,10 +62,18 @@ function fetch(input, init = undefined) {
         fetchId = host.fetchStart(r.method, r.url, headers, body, r.redirect, opId);
       } catch (error) {
         forgetHostOp(opId);
+        if (reader !== undefined) {
+          readableStreamDefaultReaderRelease(reader);
+        }
         reject(error);
         return;
       }
       abortHandle = abortSignalAddAlgorithm(signal, onAbort);
+      if (reader !== undefined) {
+        // A failed upload fails the fetch through the host (the stream ends in error).
+        const HostStreamPump = hostStreamPumpClass();
+        new HostStreamPump(fetchId, reader, REQUEST_BODY, () => {}).loop();
+      }
     };
 
     const state = r.body;
@@ -73,6 +84,8 @@ function fetch(input, init = undefined) {
     } else if (state.kind === BODY_HOST && state.stream === undefined && !state.used) {
       state.used = true;
       start(state.source);
+    } else if (state.kind === BODY_STREAM || state.stream !== undefined) {
+      start(true, acquireReadableStreamDefaultReader(bodyStreamState(state)));
     } else {
       promiseThen(
         request.arrayBuffer(),

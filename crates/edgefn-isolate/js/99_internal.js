@@ -275,18 +275,36 @@ function sendResponse(ctx, response) {
     finishRequest(ctx, error);
     return;
   }
-  const ResponsePump = responsePumpClass();
-  new ResponsePump(ctx, streamId, reader).loop();
+  const HostStreamPump = hostStreamPumpClass();
+  new HostStreamPump(streamId, reader, RESPONSE_BODY, (error) => finishRequest(ctx, error)).loop();
 }
 
-// Moves the chunks of a response body stream to host.streamWrite, honouring
-// backpressure (1 = full: wait with host.streamWait, then retry the chunk).
-const responsePumpClass = once(() => {
-  class ResponsePump {
-    constructor(ctx, streamId, reader) {
-      this.ctx = ctx;
+// What a HostStreamPump carries: the messages it uses, and whether a failing
+// source stream is reported as an uncaught error (a response body's is;
+// a request body's failure rejects its fetch() instead).
+const RESPONSE_BODY = {
+  name: "response body",
+  gone: "the client disconnected before the response body was sent",
+  report: true,
+};
+const REQUEST_BODY = {
+  name: "request body",
+  gone: "the server stopped reading the request body",
+  report: false,
+};
+
+// Moves the chunks of a body stream to a host stream (a streamed response,
+// or the upload of a fetch()) with host.streamWrite, honouring backpressure
+// (1 = full: wait with host.streamWait, then retry the chunk). `finish` is
+// called once when the pump stops, with undefined when the stream ended and
+// the reason otherwise.
+const hostStreamPumpClass = once(() => {
+  class HostStreamPump {
+    constructor(streamId, reader, what, finish) {
       this.streamId = streamId;
       this.reader = reader;
+      this.what = what;
+      this.finish = finish;
       this.inRead = false;
       this.again = false;
       this.finished = false;
@@ -312,7 +330,7 @@ const responsePumpClass = once(() => {
       if (view === null) {
         this.fail(
           new TypeErrorCtor(
-            `response body stream chunks must be ArrayBuffer or ArrayBufferView objects (got ${describeNonResponse(chunk)})`,
+            `${this.what.name} stream chunks must be ArrayBuffer or ArrayBufferView objects (got ${describeNonResponse(chunk)})`,
           ),
           true,
         );
@@ -329,7 +347,7 @@ const responsePumpClass = once(() => {
       } catch (error) {
         reportException(error);
       }
-      finishRequest(this.ctx, undefined);
+      this.finish(undefined);
     }
 
     errorSteps(error) {
@@ -373,21 +391,21 @@ const responsePumpClass = once(() => {
       return false;
     }
 
-    // The client went away: stop and cancel the source stream.
+    // The reader on the host side went away: stop and cancel the source stream.
     clientGone() {
       if (this.finished) return;
       this.finished = true;
-      const reason = new ErrorCtor("the client disconnected before the response body was sent");
+      const reason = new ErrorCtor(this.what.gone);
       this.cancelSource(reason);
-      finishRequest(this.ctx, reason);
+      this.finish(reason);
     }
 
-    // The body failed: abort the response body and log why. `cancel` is true
+    // The body failed: abort the host stream and say why. `cancel` is true
     // when the source stream is still readable and must be cancelled.
     fail(error, cancel) {
       if (this.finished) return;
       this.finished = true;
-      reportException(error, "Uncaught (in response body)");
+      if (this.what.report) reportException(error, `Uncaught (in ${this.what.name})`);
       const message = isErrorObject(error) ? errorSummary(error) : safeToString(error);
       try {
         host.streamAbort(this.streamId, message);
@@ -395,7 +413,7 @@ const responsePumpClass = once(() => {
         reportException(e);
       }
       if (cancel) this.cancelSource(error);
-      finishRequest(this.ctx, error);
+      this.finish(error);
     }
 
     cancelSource(reason) {
@@ -410,7 +428,7 @@ const responsePumpClass = once(() => {
       }
     }
   }
-  return ResponsePump;
+  return HostStreamPump;
 });
 
 // `ctx` argument of `export default { fetch(request, env, ctx) }`.

@@ -18,8 +18,8 @@ use tokio::sync::mpsc;
 use crate::isolate::{BodySlot, Inner, LogLevel, StreamSlot};
 use crate::types::{BodyError, HandlerError, OutgoingResponse, ResponseBody};
 
-/// How many chunks a streamed response may run ahead of the client.
-const STREAM_CHANNEL_CHUNKS: usize = 16;
+/// How many chunks a streamed body (a response, a fetch upload) may run ahead of its reader.
+pub(crate) const STREAM_CHANNEL_CHUNKS: usize = 16;
 
 /// Builds the host object for one isolate.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Result<Object<'js>> {

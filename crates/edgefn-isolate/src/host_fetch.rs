@@ -1,10 +1,11 @@
 //! Host functions behind `fetch()`: outgoing HTTP/1.1 and HTTP/2 over rustls (with the bundled
-//! web PKI roots, nothing read from the machine), redirect modes, aborts, streamed bodies, and
-//! the function's network allow list.
+//! web PKI roots and `fetch.ca_files`, nothing read from the machine), redirect modes, aborts,
+//! streamed bodies, and the function's network allow list.
 //!
 //! - `fetchStart(method, url, [name, value, ...], body, redirect, opId) -> fetchId`: `body` is
-//!   `null`, an untouched incoming body id of this isolate (handed over as it is), or a
-//!   Uint8Array; `redirect` is `follow`, `error` or `manual`. Later `complete(opId, [status,
+//!   `null`, an untouched incoming body id of this isolate (handed over as it is), a
+//!   Uint8Array, or `true` for a body JavaScript writes into the host stream `fetchId` (with
+//!   `streamWrite`, as a streamed response); `redirect` is `follow`, `error` or `manual`. Later `complete(opId, [status,
 //!   statusText, headersFlat, bodyId | -1, finalUrl, redirected])` or `complete(opId,
 //!   undefined, message)` for a network error (JS rejects with a TypeError).
 //! - `fetchAbort(fetchId)`: cancels a fetch whose response head has not arrived.
@@ -16,9 +17,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use rquickjs::{Array, Ctx, Exception, Function, IntoJs, Object, Value};
+use tokio::sync::mpsc;
 
-use crate::host::{copy_bytes, header_map, live_inner};
-use crate::isolate::{BodySlot, Inner, flatten_headers};
+use crate::host::{STREAM_CHANNEL_CHUNKS, copy_bytes, header_map, live_inner};
+use crate::isolate::{BodySlot, Inner, StreamSlot, flatten_headers};
 use crate::types::{BodyError, BodyStream};
 
 /// Redirects followed in `follow` mode (WHATWG Fetch §4.4 step 5: more than 20 is an error).
@@ -129,8 +131,21 @@ pub(crate) fn install<'js>(
                 let method = reqwest::Method::from_bytes(method.as_bytes())
                     .map_err(|_| Exception::throw_type(&ctx, "fetch: invalid method"))?;
                 let headers = header_map(&headers).map_err(|m| Exception::throw_type(&ctx, &m))?;
+                let fetch_id = inner.state.borrow_mut().next_id();
                 let body = if body.is_null() || body.is_undefined() {
                     None
+                } else if body.as_bool() == Some(true) {
+                    // Uploaded as JavaScript writes it into the host stream `fetch_id`.
+                    let (sender, mut receiver) = mpsc::channel(STREAM_CHANNEL_CHUNKS);
+                    inner.state.borrow_mut().streams.insert(
+                        fetch_id,
+                        StreamSlot {
+                            sender,
+                            request_body: None,
+                        },
+                    );
+                    let chunks = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+                    Some(reqwest::Body::wrap_stream(chunks))
                 } else if let Some(id) = body.as_number() {
                     match inner.state.borrow_mut().bodies.remove(&(id as u32)) {
                         Some(BodySlot::Idle(stream)) => Some(reqwest::Body::wrap_stream(stream)),
@@ -153,7 +168,6 @@ pub(crate) fn install<'js>(
                     builder = builder.body(body);
                 }
                 let task_weak = w.clone();
-                let fetch_id = inner.state.borrow_mut().next_id();
                 let task = tokio::task::spawn_local(async move {
                     let result = builder.send().await;
                     let Some(inner) = task_weak.upgrade() else {

@@ -25,6 +25,7 @@ fn targets(srv: TestServer) -> TestServer {
         "moved",
         "Deno.serve((req) => Response.redirect(new URL('/echo', req.url).href, 302));",
     )
+    .function("mirror", "Deno.serve((req) => new Response(req.body));")
     .function(
         "never",
         "Deno.serve(() => new Promise(() => {}));",
@@ -52,6 +53,41 @@ const scenarios = {
     let text = '';
     for await (const chunk of res.body) text += new TextDecoder().decode(chunk);
     return { text };
+  },
+  async upload(origin) {
+    // The second chunk exists only after the first came back through the mirror, so a body
+    // read in full before sending would never complete.
+    const enc = new TextEncoder();
+    let next;
+    const body = new ReadableStream({
+      start(c) { c.enqueue(enc.encode('one;')); },
+      async pull(c) {
+        await new Promise((resolve) => (next = resolve));
+        c.enqueue(enc.encode('two'));
+        c.close();
+      },
+    });
+    const res = await fetch(origin + '/mirror', { method: 'POST', body, duplex: 'half' });
+    const reader = res.body.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    next();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += new TextDecoder().decode(r.value);
+    return { first, rest };
+  },
+  async uploadAll(origin) {
+    const parts = ['a', 'b', 'c'].map((s) => new TextEncoder().encode(s.repeat(40000)));
+    const res = await fetch(origin + '/echo', { method: 'POST', body: ReadableStream.from(parts), duplex: 'half' });
+    const { body } = await res.json();
+    return { length: body.length, ends: body.slice(-1) };
+  },
+  async uploadError(origin) {
+    const body = new ReadableStream({
+      start(c) { c.enqueue(new TextEncoder().encode('partial')); },
+      pull(c) { c.error(new Error('the source broke')); },
+    });
+    try { await fetch(origin + '/echo', { method: 'POST', body, duplex: 'half' }); return { rejected: false }; }
+    catch (e) { return { rejected: e instanceof TypeError, message: e.message }; }
   },
   async follow(origin) {
     const res = await fetch(origin + '/moved');
@@ -132,6 +168,33 @@ async fn an_incoming_body_is_forwarded_and_the_response_streamed_back() {
         .unwrap();
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["body"], "passed through");
+}
+
+#[tokio::test]
+async fn a_stream_body_is_uploaded_as_it_is_read() {
+    let srv = targets(TestServer::new())
+        .function("caller", CALLER)
+        // A body buffered before sending would leave `upload` waiting: it fails at this limit
+        // instead of hanging the test.
+        .config(|c| {
+            c.functions
+                .entry("caller".into())
+                .or_default()
+                .limits
+                .wall_clock_ms = Some(10_000);
+        })
+        .start()
+        .await;
+    assert_eq!(
+        call(&srv, "upload").await,
+        serde_json::json!({"first": "one;", "rest": "two"})
+    );
+    assert_eq!(
+        call(&srv, "uploadAll").await,
+        serde_json::json!({"length": 120000, "ends": "c"})
+    );
+    let failed = call(&srv, "uploadError").await;
+    assert_eq!(failed["rejected"], true, "{failed}");
 }
 
 #[tokio::test]
