@@ -30,11 +30,14 @@ function fetch(input, init = undefined) {
       let fetchId;
       let settled = false;
       let abortHandle = null;
+      let upload; // the HostStreamPump of a stream body
       const onAbort = () => {
         if (settled) return;
         settled = true;
         forgetHostOp(opId);
         host.fetchAbort(fetchId);
+        // Fetch §5.6 "abort the fetch() call": the request body is cancelled.
+        if (upload !== undefined) upload.stop(signal.reason);
         reject(signal.reason);
       };
       const opId = registerHostOp((head, error) => {
@@ -42,7 +45,9 @@ function fetch(input, init = undefined) {
         settled = true;
         abortSignalRemoveAlgorithm(signal, abortHandle);
         if (error !== undefined) {
-          reject(new TypeErrorCtor(error));
+          const failure = new TypeErrorCtor(error);
+          if (upload !== undefined) upload.stop(failure);
+          reject(failure);
           return;
         }
         const Response = responseClass();
@@ -72,7 +77,8 @@ function fetch(input, init = undefined) {
       if (reader !== undefined) {
         // A failed upload fails the fetch through the host (the stream ends in error).
         const HostStreamPump = hostStreamPumpClass();
-        new HostStreamPump(fetchId, reader, REQUEST_BODY, () => {}).loop();
+        upload = new HostStreamPump(fetchId, reader, REQUEST_BODY, () => {});
+        upload.loop();
       }
     };
 
@@ -84,7 +90,7 @@ function fetch(input, init = undefined) {
     } else if (state.kind === BODY_HOST && state.stream === undefined && !state.used) {
       state.used = true;
       start(state.source);
-    } else if (state.kind === BODY_STREAM || state.stream !== undefined) {
+    } else if (state.kind === BODY_STREAM || state.kind === BODY_HOST) {
       start(true, acquireReadableStreamDefaultReader(bodyStreamState(state)));
     } else {
       promiseThen(

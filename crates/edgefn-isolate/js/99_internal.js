@@ -393,9 +393,13 @@ const hostStreamPumpClass = once(() => {
 
     // The reader on the host side went away: stop and cancel the source stream.
     clientGone() {
+      this.stop(new ErrorCtor(this.what.gone));
+    }
+
+    // Stops pumping and cancels the source stream with `reason`.
+    stop(reason) {
       if (this.finished) return;
       this.finished = true;
-      const reason = new ErrorCtor(this.what.gone);
       this.cancelSource(reason);
       this.finish(reason);
     }

@@ -31,22 +31,24 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The HTTP clients behind `fetch()` for the isolates of one thread (connection pools stay with
 /// the runtime that drives them), one per redirect policy, built on first use. They trust the
 /// bundled web PKI roots and the extra roots given (DER certificates, from `fetch.ca_files`).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct FetchClient(Rc<Clients>);
 
-#[derive(Default)]
 struct Clients {
     extra_roots: Arc<[Vec<u8>]>,
+    user_agent: String,
     following: OnceCell<reqwest::Client>,
     not_following: OnceCell<reqwest::Client>,
 }
 
 impl FetchClient {
-    /// Clients trusting `extra_roots` besides the web PKI roots.
-    pub fn new(extra_roots: Arc<[Vec<u8>]>) -> FetchClient {
+    /// Clients sending `user_agent` and trusting `extra_roots` besides the web PKI roots.
+    pub fn new(extra_roots: Arc<[Vec<u8>]>, user_agent: String) -> FetchClient {
         FetchClient(Rc::new(Clients {
             extra_roots,
-            ..Clients::default()
+            user_agent,
+            following: OnceCell::new(),
+            not_following: OnceCell::new(),
         }))
     }
 
@@ -67,7 +69,7 @@ impl FetchClient {
         let mut builder = reqwest::Client::builder()
             .redirect(policy)
             .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("edgefn/", env!("CARGO_PKG_VERSION")));
+            .user_agent(&self.0.user_agent);
         for der in self.0.extra_roots.iter() {
             let root = reqwest::Certificate::from_der(der).map_err(|e| e.to_string())?;
             builder = builder.add_root_certificate(root);
@@ -131,6 +133,10 @@ pub(crate) fn install<'js>(
                 let method = reqwest::Method::from_bytes(method.as_bytes())
                     .map_err(|_| Exception::throw_type(&ctx, "fetch: invalid method"))?;
                 let headers = header_map(&headers).map_err(|m| Exception::throw_type(&ctx, &m))?;
+                let follow = redirect == "follow";
+                let client = inner.fetch.get(follow).map_err(|e| {
+                    Exception::throw_type(&ctx, &format!("fetch: cannot set up the client: {e}"))
+                })?;
                 let fetch_id = inner.state.borrow_mut().next_id();
                 let body = if body.is_null() || body.is_undefined() {
                     None
@@ -159,10 +165,6 @@ pub(crate) fn install<'js>(
                 } else {
                     Some(reqwest::Body::from(copy_bytes(&ctx, body)?))
                 };
-                let follow = redirect == "follow";
-                let client = inner.fetch.get(follow).map_err(|e| {
-                    Exception::throw_type(&ctx, &format!("fetch: cannot set up the client: {e}"))
-                })?;
                 let mut builder = client.request(method, parsed.clone()).headers(headers);
                 if let Some(body) = body {
                     builder = builder.body(body);
@@ -177,6 +179,8 @@ pub(crate) fn install<'js>(
                     let response = match result {
                         Ok(response) => response,
                         Err(error) => {
+                            // An upload still being written has nowhere to go.
+                            inner.state.borrow_mut().end_stream(fetch_id);
                             inner.complete(op_id, rquickjs::Undefined, Some(describe(&error)));
                             return;
                         }
@@ -233,11 +237,12 @@ pub(crate) fn install<'js>(
     host.set(
         "fetchAbort",
         Function::new(ctx.clone(), move |fetch_id: u32| {
-            if let Some(inner) = w.upgrade()
-                && let Some(task) = inner.state.borrow_mut().fetches.remove(&fetch_id)
-            {
+            let Some(inner) = w.upgrade() else { return };
+            let mut state = inner.state.borrow_mut();
+            if let Some(task) = state.fetches.remove(&fetch_id) {
                 task.abort();
             }
+            state.end_stream(fetch_id);
         })?,
     )?;
     Ok(())

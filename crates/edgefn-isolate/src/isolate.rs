@@ -142,8 +142,9 @@ pub(crate) struct HostState {
     pub(crate) decoders: HashMap<u32, encoding_rs::Decoder>,
 }
 
-/// A streamed response body, and the request body it keeps alive until it ends (a handler may
-/// echo the request body into the response).
+/// A body JavaScript streams to the host: a response body, with the request body it keeps
+/// alive until it ends (a handler may echo the request body into the response), or the upload
+/// of a `fetch()`.
 pub(crate) struct StreamSlot {
     pub(crate) sender: mpsc::Sender<Result<Bytes, BodyError>>,
     pub(crate) request_body: Option<u32>,

@@ -32,8 +32,8 @@ pub struct IncomingRequest {
     pub body: Option<BodyStream>,
     /// The peer's address, shown to `Deno.serve` handlers as `info.remoteAddr`.
     pub remote_addr: Option<SocketAddr>,
-    /// Tells the function when its client stops waiting (`request.signal` aborts); `None` for
-    /// a client that cannot go away, such as a main service calling a user worker.
+    /// Tells the function when its client stops waiting (`request.signal` aborts); `None`
+    /// when nothing reports it (a main service calling a user worker).
     pub client: Option<ClientGone>,
 }
 

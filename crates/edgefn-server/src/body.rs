@@ -22,7 +22,8 @@ pub enum ResponseBody {
     /// abandoned body, tells the function that its client went away.
     Stream(
         mpsc::Receiver<Result<Bytes, BodyError>>,
-        Option<(Lease, ClientGuard)>,
+        Option<Lease>,
+        Option<ClientGuard>,
     ),
 }
 
@@ -35,13 +36,25 @@ impl ResponseBody {
 
 impl ResponseBody {
     /// A function's body; a streamed body keeps `lease` and `guard` until it ends, any other
-    /// body is complete now.
-    pub fn from_function(body: FunctionBody, lease: Lease, guard: ClientGuard) -> ResponseBody {
+    /// body is complete now. With `sent` false (a HEAD request, a 204 or 304 status) hyper
+    /// never reads the body, so the response is complete with its head.
+    pub fn from_function(
+        body: FunctionBody,
+        lease: Lease,
+        guard: ClientGuard,
+        sent: bool,
+    ) -> ResponseBody {
         let body = match body {
             FunctionBody::Empty => ResponseBody::Empty,
             FunctionBody::Full(bytes) => ResponseBody::Full(Some(bytes)),
             FunctionBody::Stream(receiver) => {
-                return ResponseBody::Stream(receiver, Some((lease, guard)));
+                let guard = if sent {
+                    Some(guard)
+                } else {
+                    guard.finish();
+                    None
+                };
+                return ResponseBody::Stream(receiver, Some(lease), guard);
             }
         };
         guard.finish();
@@ -60,14 +73,15 @@ impl http_body::Body for ResponseBody {
         match self.get_mut() {
             ResponseBody::Empty => Poll::Ready(None),
             ResponseBody::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            ResponseBody::Stream(receiver, held) => {
+            ResponseBody::Stream(receiver, lease, guard) => {
                 let item = std::task::ready!(receiver.poll_recv(cx));
-                if item.is_none()
-                    && let Some((lease, guard)) = held.take()
-                {
-                    // The body is complete: the worker is free again.
-                    drop(lease);
-                    guard.finish();
+                // The body is complete, or the function broke it off (not the client): the
+                // worker is free again.
+                if !matches!(item, Some(Ok(_))) {
+                    lease.take();
+                    if let Some(guard) = guard.take() {
+                        guard.finish();
+                    }
                 }
                 Poll::Ready(item.map(|chunk| chunk.map(Frame::data)))
             }

@@ -138,6 +138,7 @@ impl App {
             Err(message) => return respond::failure(Failure::BadRequest(message)),
         };
         let (parts, body) = request.into_parts();
+        let head_only = parts.method == http::Method::HEAD;
         let body = (!body.is_end_stream()).then(|| {
             let stream = BodyDataStream::new(body).map_err(|e| BodyError(e.to_string()));
             Box::pin(stream) as edgefn_isolate::BodyStream
@@ -161,7 +162,7 @@ impl App {
             }),
         };
         let response = match result {
-            Ok(served) => into_http(served, guard),
+            Ok(served) => into_http(served, guard, head_only),
             Err(error) => {
                 guard.finish();
                 respond::failure(Failure::Worker {
@@ -219,9 +220,17 @@ impl App {
     }
 }
 
-fn into_http(served: Served, guard: ClientGuard) -> Response<ResponseBody> {
+fn into_http(served: Served, guard: ClientGuard, head_only: bool) -> Response<ResponseBody> {
     let Served { response, lease } = served;
-    let mut http = Response::new(ResponseBody::from_function(response.body, lease, guard));
+    let sent = !head_only
+        && response.status != StatusCode::NO_CONTENT
+        && response.status != StatusCode::NOT_MODIFIED;
+    let mut http = Response::new(ResponseBody::from_function(
+        response.body,
+        lease,
+        guard,
+        sent,
+    ));
     *http.status_mut() = response.status;
     *http.headers_mut() = response.headers;
     if let Some(text) = response.status_text

@@ -89,6 +89,19 @@ const scenarios = {
     try { await fetch(origin + '/echo', { method: 'POST', body, duplex: 'half' }); return { rejected: false }; }
     catch (e) { return { rejected: e instanceof TypeError, message: e.message }; }
   },
+  async uploadAbort(origin) {
+    let cancelled = 'not cancelled';
+    const body = new ReadableStream({
+      pull() { return new Promise(() => {}); },
+      cancel(reason) { cancelled = reason.name; },
+    });
+    const controller = new AbortController();
+    const pending = fetch(origin + '/never', { method: 'POST', body, duplex: 'half', signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    let name;
+    try { await pending; } catch (e) { name = e.name; }
+    return { name, cancelled, locked: body.locked };
+  },
   async follow(origin) {
     const res = await fetch(origin + '/moved');
     return { status: res.status, redirected: res.redirected, url: res.url };
@@ -195,6 +208,18 @@ async fn a_stream_body_is_uploaded_as_it_is_read() {
     );
     let failed = call(&srv, "uploadError").await;
     assert_eq!(failed["rejected"], true, "{failed}");
+    assert!(
+        failed["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the source broke"),
+        "{failed}"
+    );
+    // Aborting the fetch cancels the body it was uploading (Fetch §5.6).
+    assert_eq!(
+        call(&srv, "uploadAbort").await,
+        serde_json::json!({"name": "AbortError", "cancelled": "AbortError", "locked": true})
+    );
 }
 
 #[tokio::test]

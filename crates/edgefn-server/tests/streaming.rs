@@ -160,6 +160,19 @@ async fn request_signal_aborts_when_the_client_goes_away() {
                            start(c) { c.enqueue(new TextEncoder().encode('first')); },
                        }));
                    }
+                   if (id === 'head') {
+                       // Endless, until the host stops taking chunks.
+                       return new Response(new ReadableStream({
+                           pull(c) { c.enqueue(new TextEncoder().encode('more')); },
+                           cancel() { seen['head-body'] = { signal: { aborted: true, reason: { name: 'cancelled' } }, heard: 'body' }; },
+                       }));
+                   }
+                   if (id === 'broken') {
+                       return new Response(new ReadableStream({
+                           start(c) { c.enqueue(new TextEncoder().encode('part')); },
+                           pull(c) { c.error(new Error('the function broke its body')); },
+                       }));
+                   }
                    await new Promise((resolve) => req.signal.addEventListener('abort', resolve));
                    return new Response('nobody reads this');
                } };"#,
@@ -195,7 +208,21 @@ async fn request_signal_aborts_when_the_client_goes_away() {
     let mut streaming = srv.get("/watch?id=streaming").await;
     assert_eq!(streaming.chunk().await.unwrap().unwrap(), "first");
     drop(streaming);
-    let state = wait_for_state(&srv, |s| s["streaming"] == "heard:AbortError").await;
+    wait_for_state(&srv, |s| s["streaming"] == "heard:AbortError").await;
+
+    // Neither a HEAD request (hyper never reads the body) nor a body the function breaks off
+    // means the client went away.
+    let head = srv.client().head(srv.url("/watch?id=head")).send().await;
+    assert_eq!(head.unwrap().status(), 200);
+    // The break may reach the client before or after the response head.
+    let broken = match srv.client().get(srv.url("/watch?id=broken")).send().await {
+        Ok(response) => response.bytes().await.is_err(),
+        Err(_) => true,
+    };
+    assert!(broken, "the body was cut short");
+    let state = wait_for_state(&srv, |s| s["head-body"] == "body:cancelled").await;
+    assert_eq!(state["head"], "waiting");
+    assert_eq!(state["broken"], "waiting");
     // The request answered in full was never aborted.
     assert_eq!(state["complete"], "waiting");
 }

@@ -375,8 +375,8 @@ impl ThreadStart {
             index: self.index,
             scheduler: self.scheduler,
             isolates: IsolateDefaults {
+                fetch: FetchClient::new(self.fetch_roots, self.user_agent.clone()),
                 user_agent: self.user_agent,
-                fetch: FetchClient::new(self.fetch_roots),
             },
             events: self.events,
             hub: self.hub,

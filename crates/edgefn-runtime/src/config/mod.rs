@@ -84,6 +84,11 @@ impl FetchConfig {
             if found.is_empty() {
                 return Err(format!("{shown} holds no PEM certificate"));
             }
+            // What rustls will require of a root: a certificate it can take a trust anchor from.
+            for der in &found {
+                webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+                    .map_err(|e| format!("{shown} holds a certificate rustls cannot use: {e}"))?;
+            }
             roots.extend(found);
         }
         Ok(roots)

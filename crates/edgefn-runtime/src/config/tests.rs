@@ -108,9 +108,16 @@ fn out_of_range_values_name_the_key() {
 #[test]
 fn fetch_ca_files_must_hold_pem_certificates() {
     let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let ca = rcgen::CertificateParams::new(Vec::<String>::new())
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
     let good = dir.path().join("ca.pem");
+    std::fs::write(&good, ca.pem()).unwrap();
+    let not_a_certificate = dir.path().join("not-a-certificate.pem");
     std::fs::write(
-        &good,
+        &not_a_certificate,
         "-----BEGIN CERTIFICATE-----\nAAEC\n-----END CERTIFICATE-----\n",
     )
     .unwrap();
@@ -133,9 +140,10 @@ fn fetch_ca_files_must_hold_pem_certificates() {
     let config = load(&good).unwrap();
     assert_eq!(
         config.fetch.root_certificates().unwrap(),
-        vec![vec![0, 1, 2]]
+        vec![ca.der().to_vec()]
     );
     for (path, reason) in [
+        (&not_a_certificate, "holds a certificate rustls cannot use"),
         (&empty, "holds no PEM certificate"),
         (&broken, "is not valid PEM"),
         (&missing, "cannot read"),
