@@ -4,7 +4,7 @@
 
     bench/run                        # every scenario, a table in bench/results/<timestamp>.md
     bench/run hello json             # some of them
-    bench/cold-start                 # = bench/run cold (edgefn, deno and workerd)
+    bench/cold-start                 # = bench/run cold density, DENSITY=$N
     bench/noisy-neighbour            # = bench/run noisy (edgefn only)
 
 Scenarios: hello (warm throughput and latency), cold (new-tenant cold start), density (RSS per
@@ -23,6 +23,7 @@ Installs its peers into bench/.peers (git-ignored): deno (npm @deno/linux-x64-gl
 import datetime
 import http.client
 import json
+import math
 import os
 import re
 import shutil
@@ -59,15 +60,18 @@ def log(message):
 def install_peers():
     if shutil.which("wrk") is None:
         log("installing wrk from Debian")
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "wrk"], check=True)
     if not (DENO.exists() and WORKERD.exists()):
+        if shutil.which("npm") is None:
+            sys.exit("bench/run needs npm (Node.js) to install deno and workerd")
         log("installing deno and workerd from the npm registry")
         PEERS.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--silent", "--no-audit", "--no-fund",
+            ["npm", "install", "--prefix", str(PEERS), "--silent", "--no-audit", "--no-fund",
              "@deno/linux-x64-glibc", "@cloudflare/workerd-linux-64"],
-            cwd=PEERS, check=True)
+            check=True)
 
 
 def edgefn_binary():
@@ -94,7 +98,11 @@ class Server:
         self.process = subprocess.Popen(
             self.argv, cwd=self.cwd, env=env, stdout=self.log, stderr=self.log,
             start_new_session=True)
-        self.ready_after = wait_for(self.ready_url, self.process, self.timeout, self.output)
+        try:
+            self.ready_after = wait_for(self.ready_url, self.process, self.timeout, self.output)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def output(self):
@@ -118,7 +126,7 @@ class Server:
                 total += int(found.group(1)) * 1024
         return total
 
-    def __exit__(self, *exc):
+    def __exit__(self, *_):
         try:
             os.killpg(self.process.pid, 15)
         except ProcessLookupError:
@@ -151,7 +159,7 @@ def get_status(url):
         response = conn.getresponse()
         response.read()
         return response.status
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return None
 
 
@@ -258,8 +266,9 @@ def first_responses(port, names, gap_s=0.0):
 
 
 def percentile(values, p):
+    """Nearest-rank percentile."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p))]
+    return ordered[max(0, math.ceil(len(ordered) * p) - 1)]
 
 
 def write_tenants(directory, count):
@@ -425,11 +434,12 @@ def main():
                                   text=True).stdout.splitlines()[0]
     workerd_version = subprocess.run([str(WORKERD), "--version"], capture_output=True,
                                      text=True).stdout.strip()
-    out = [f"# edgefn benchmarks, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC", "",
+    out = [f"# edgefn benchmarks, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC", "",
            f"- Machine: {os.cpu_count()} cores ({cpu.group(1) if cpu else 'unknown CPU'}), "
            f"{mem / 1048576:.0f} GiB, {os.uname().sysname} {os.uname().release}.",
-           f"- edgefn: commit {commit} ({binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary}), "
-           "default configuration.",
+           f"- edgefn: commit {commit} ({binary}), default configuration; the cold-start and "
+           "density runs keep every tenant (`idle_timeout_ms = 0`, `max_isolates` and "
+           "`max_warm_memory_mb` above the tenant count).",
            f"- Peers: {deno_version} (`deno serve`); {workerd_version} "
            f"(compatibility date {COMPATIBILITY_DATE}).",
            f"- Load: wrk -t1 -c{CONNECTIONS} -d{DURATION}; handlers in `bench/functions`.", ""]
@@ -537,7 +547,7 @@ def main():
     print(text)
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    path = results / f"{datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H%M%SZ}.md"
+    path = results / f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%dT%H%M%SZ}.md"
     path.write_text(text)
     log(f"written to {path.relative_to(ROOT)}")
 
