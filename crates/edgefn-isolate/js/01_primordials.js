@@ -124,6 +124,7 @@ const DatePrototypeToISOString = Date.prototype.toISOString;
 const RegExpPrototypeGetSource = getterOf(RegExp.prototype, "source");
 const RegExpPrototypeToString = RegExp.prototype.toString;
 const RegExpCtor = RegExp;
+const RegExpPrototypeExec = RegExp.prototype.exec;
 const RegExpPrototypeGetFlags = getterOf(RegExp.prototype, "flags");
 
 const ArrayBufferCtor = ArrayBuffer;

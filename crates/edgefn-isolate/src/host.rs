@@ -46,6 +46,14 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         })?,
     )?;
 
+    // loadExtension() -> extend(scope): the extension of the Web layer (js/29_extension.js).
+    set(
+        "loadExtension",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
+            crate::bootstrap::load_extension(&ctx)
+        })?,
+    )?;
+
     // now() -> milliseconds since the isolate's time origin (monotonic).
     let w = weak.clone();
     set(

@@ -250,6 +250,3 @@ const blobClasses = once(() => {
   }));
   return { Blob, File };
 });
-
-exposeLazyInterface("Blob", () => blobClasses().Blob);
-exposeLazyInterface("File", () => blobClasses().File);

@@ -349,7 +349,3 @@ const messagingOps = once(() => {
     messageEventClass,
   };
 });
-
-exposeLazyInterface("MessageChannel", () => messagingOps().messagingClasses().MessageChannel);
-exposeLazyInterface("MessagePort", () => messagingOps().messagingClasses().MessagePort);
-exposeLazyInterface("MessageEvent", () => messagingOps().messageEventClass());

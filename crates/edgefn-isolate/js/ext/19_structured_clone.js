@@ -475,5 +475,3 @@ const structuredCloneOps = once(() => {
     structuredCloneInternal,
   };
 });
-
-exposeOperation("structuredClone", structuredClone);

@@ -75,9 +75,3 @@ const queuingStrategyClasses = once(() => {
 
   return { ByteLengthQueuingStrategy, CountQueuingStrategy };
 });
-
-exposeLazyInterface(
-  "ByteLengthQueuingStrategy",
-  () => queuingStrategyClasses().ByteLengthQueuingStrategy,
-);
-exposeLazyInterface("CountQueuingStrategy", () => queuingStrategyClasses().CountQueuingStrategy);

@@ -111,6 +111,3 @@ const encodingStreamClasses = once(() => {
 
   return { TextEncoderStream, TextDecoderStream };
 });
-
-exposeLazyInterface("TextEncoderStream", () => encodingStreamClasses().TextEncoderStream);
-exposeLazyInterface("TextDecoderStream", () => encodingStreamClasses().TextDecoderStream);

@@ -16,11 +16,7 @@ const SUBTLE_MAX_RSA_BITS = 8192;
 const SUBTLE_MAX_PBKDF2_ITERATIONS = 5_000_000;
 
 const SUBTLE_HASHES = ["SHA-1", "SHA-256", "SHA-384", "SHA-512"];
-const subtleBtoa = globalObject.btoa;
-const subtleAtob = globalObject.atob;
-const cryptoKeySecret = new WeakMap(); // CryptoKey -> key material record
-const cryptoKeyWeakGet = WeakMap.prototype.get;
-const cryptoKeyWeakSet = WeakMap.prototype.set;
+const cryptoKeySecret = new WeakMapCtor(); // CryptoKey -> key material record
 
 // The registered algorithms (§18.4 "supportedAlgorithms"), by their canonical casing. For each:
 // `secret` usages of a secret key, or `pub`/`priv` usages of the key pair's halves.
@@ -86,14 +82,14 @@ function hmacBlockBits(hash) {
 function base64UrlEncode(bytes) {
   let binary = "";
   for (let i = 0; i < bytes.length; i++) binary += StringFromCharCode(bytes[i]);
-  return ReflectApply(subtleBtoa, globalObject, [binary]).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
 function base64UrlDecode(text, context, member = "k") {
   if (typeof text !== "string" || /[^A-Za-z0-9_-]/.test(text) || text.length % 4 === 1) {
     throw subtleError(context, `the JWK "${member}" is missing or not base64url`, "DataError");
   }
-  const binary = ReflectApply(subtleAtob, globalObject, [text.replace(/-/g, "+").replace(/_/g, "/")]);
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
   const bytes = new Uint8ArrayCtor(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
@@ -186,12 +182,12 @@ function subtleMakeKey(type, extractable, algorithm, usages, material) {
   material.extractable = !!extractable;
   material.algorithm = frozenAlgorithm;
   material.usages = frozenUsages;
-  ReflectApply(cryptoKeyWeakSet, cryptoKeySecret, [key, material]);
+  ReflectApply(WeakMapPrototypeSet, cryptoKeySecret, [key, material]);
   return key;
 }
 
 function materialOf(key, context) {
-  const material = ReflectApply(cryptoKeyWeakGet, cryptoKeySecret, [key]);
+  const material = ReflectApply(WeakMapPrototypeGet, cryptoKeySecret, [key]);
   if (material === undefined) throw new TypeErrorCtor(`${context}: the key is not a CryptoKey`);
   return material;
 }
@@ -720,7 +716,7 @@ function subtleDeriveBits(alg, key, length, usage, context) {
   }
   // ECDH and X25519: { public: CryptoKey }.
   const publicKey = alg.public;
-  const peer = ReflectApply(cryptoKeyWeakGet, cryptoKeySecret, [publicKey ?? {}]);
+  const peer = ReflectApply(WeakMapPrototypeGet, cryptoKeySecret, [publicKey ?? {}]);
   if (peer === undefined) throw new TypeErrorCtor(`${context}: the public member must be a CryptoKey`);
   if (material.type !== "private") throw subtleError(context, "the base key must be a private key", "InvalidAccessError");
   // §24.4 derive bits steps 2-4.
@@ -897,6 +893,3 @@ const subtleCrypto = once(() => {
   const SubtleCrypto = subtleCryptoClass();
   return new SubtleCrypto(kInternal);
 });
-
-exposeLazyInterface("CryptoKey", cryptoKeyClass);
-exposeLazyInterface("SubtleCrypto", subtleCryptoClass);

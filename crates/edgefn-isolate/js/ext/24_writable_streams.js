@@ -769,16 +769,3 @@ const writableStreamOps = once(() => {
     writableStreamClasses,
   };
 });
-
-exposeLazyInterface(
-  "WritableStream",
-  () => writableStreamOps().writableStreamClasses().WritableStream,
-);
-exposeLazyInterface(
-  "WritableStreamDefaultWriter",
-  () => writableStreamOps().writableStreamClasses().WritableStreamDefaultWriter,
-);
-exposeLazyInterface(
-  "WritableStreamDefaultController",
-  () => writableStreamOps().writableStreamClasses().WritableStreamDefaultController,
-);

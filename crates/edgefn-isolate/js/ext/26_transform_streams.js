@@ -427,12 +427,3 @@ const transformStreamOps = once(() => {
     transformStreamClasses,
   };
 });
-
-exposeLazyInterface(
-  "TransformStream",
-  () => transformStreamOps().transformStreamClasses().TransformStream,
-);
-exposeLazyInterface(
-  "TransformStreamDefaultController",
-  () => transformStreamOps().transformStreamClasses().TransformStreamDefaultController,
-);

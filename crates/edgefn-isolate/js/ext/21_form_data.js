@@ -549,5 +549,3 @@ const formDataOps = once(() => {
     formDataClass,
   };
 });
-
-exposeLazyInterface("FormData", () => formDataOps().formDataClass());

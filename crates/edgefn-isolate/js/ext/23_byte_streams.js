@@ -1134,16 +1134,3 @@ const byteStreamOps = once(() => {
     byteStreamClasses,
   };
 });
-
-exposeLazyInterface(
-  "ReadableByteStreamController",
-  () => byteStreamOps().byteStreamClasses().ReadableByteStreamController,
-);
-exposeLazyInterface(
-  "ReadableStreamBYOBRequest",
-  () => byteStreamOps().byteStreamClasses().ReadableStreamBYOBRequest,
-);
-exposeLazyInterface(
-  "ReadableStreamBYOBReader",
-  () => byteStreamOps().byteStreamClasses().ReadableStreamBYOBReader,
-);

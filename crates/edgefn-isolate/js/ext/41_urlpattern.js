@@ -7,8 +7,6 @@
 const URL_PATTERN_COMPONENTS = [
   "protocol", "username", "password", "hostname", "port", "pathname", "search", "hash",
 ];
-const UrlPatternRegExp = RegExp;
-const UrlPatternRegExpExec = RegExp.prototype.exec;
 
 // URLPatternInput: a string, or a URLPatternInit dictionary of USVStrings.
 function urlPatternInputJson(input, context) {
@@ -47,7 +45,7 @@ const urlPatternClass = once(() => {
         const component = parsed[key];
         let regexp;
         try {
-          regexp = new UrlPatternRegExp(component.regexpString, ignoreCase ? "ui" : "u");
+          regexp = new RegExpCtor(component.regexpString, ignoreCase ? "ui" : "u");
         } catch (error) {
           throw new TypeErrorCtor(`URLPattern: invalid regular expression in ${key}: ${error.message}`);
         }
@@ -88,7 +86,7 @@ const urlPatternClass = once(() => {
       for (const key of URL_PATTERN_COMPONENTS) {
         const component = this.#components[key];
         const value = components[key];
-        const match = ReflectApply(UrlPatternRegExpExec, component.regexp, [value]);
+        const match = ReflectApply(RegExpPrototypeExec, component.regexp, [value]);
         if (match === null) return null;
         const groups = {};
         const names = component.groupNameList;
@@ -101,5 +99,3 @@ const urlPatternClass = once(() => {
   configureInterface(URLPattern);
   return URLPattern;
 });
-
-exposeLazyInterface("URLPattern", urlPatternClass);

@@ -51,6 +51,3 @@ const compressionStreamClasses = once(() => {
     DecompressionStream: define("DecompressionStream", true),
   };
 });
-
-exposeLazyInterface("CompressionStream", () => compressionStreamClasses().CompressionStream);
-exposeLazyInterface("DecompressionStream", () => compressionStreamClasses().DecompressionStream);
