@@ -23,13 +23,10 @@ fn received() -> Vec<serde_json::Value> {
 
 /// Waits until the event worker received an event matching `wanted`.
 async fn event(wanted: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-    for _ in 0..500 {
-        if let Some(event) = received().into_iter().find(|e| wanted(e)) {
-            return event;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("event not received; got {:#?}", received());
+    let find = || async { received().into_iter().find(|e| wanted(e)) };
+    support::eventually(find, Option::is_some)
+        .await
+        .unwrap_or_else(|| panic!("event not received; got {:#?}", received()))
 }
 
 fn is(event: &serde_json::Value, event_type: &str, function: &str) -> bool {

@@ -172,13 +172,10 @@ async fn watch_replaces_the_workers_of_an_edited_function() {
         "Deno.serve(() => new Response('version 2'));",
     )
     .unwrap();
-    let mut seen = String::new();
-    for _ in 0..500 {
-        seen = srv.get_text("/live").await.1;
-        if seen == "version 2" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let seen = support::eventually(
+        || async { srv.get_text("/live").await.1 },
+        |s| s == "version 2",
+    )
+    .await;
     assert_eq!(seen, "version 2");
 }

@@ -180,16 +180,15 @@ async fn idle_isolates_are_evicted_and_the_next_request_boots_a_new_one() {
         .await;
     let first = identify_at(&srv, "idler", "").await["id"].clone();
     // Wait until the eviction is logged, then the next request needs a new isolate.
-    let mut evicted = false;
-    for _ in 0..500 {
-        evicted = support::function_logs("idler")
-            .iter()
-            .any(|l| l["fields"]["reason"] == "idle");
-        if evicted {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let evicted = support::eventually(
+        || async {
+            support::function_logs("idler")
+                .iter()
+                .any(|l| l["fields"]["reason"] == "idle")
+        },
+        |evicted| *evicted,
+    )
+    .await;
     assert!(evicted, "no idle eviction was logged");
     assert_ne!(identify_at(&srv, "idler", "").await["id"], first);
 }
@@ -237,18 +236,14 @@ async fn per_function_policy_overrides_the_default() {
 
 /// Polls the captured logs of `function` until a console line contains `needle`.
 async fn wait_for_log(function: &str, needle: &str) -> bool {
-    for _ in 0..500 {
-        let found = support::function_logs(function).iter().any(|l| {
+    let found = || async {
+        support::function_logs(function).iter().any(|l| {
             l["fields"]["message"]
                 .as_str()
                 .is_some_and(|m| m.contains(needle))
-        });
-        if found {
-            return true;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    false
+        })
+    };
+    support::eventually(found, |found| *found).await
 }
 
 #[tokio::test]
@@ -348,12 +343,7 @@ async fn prestarted_workers_boot_before_the_first_request() {
             .filter(|l| l["fields"]["event"] == "boot")
             .count()
     };
-    for _ in 0..500 {
-        if booted() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    support::eventually(|| async { booted() }, |n| *n == 2).await;
     assert_eq!(booted(), 2, "two workers boot with no request");
     let bodies = concurrently_at(&srv, "warm", 2, "wait=50").await;
     assert_eq!(ids(&bodies).len(), 2);

@@ -235,14 +235,8 @@ async fn a_process_killed_from_outside_is_502_process_exited_and_replaced() {
         }
     });
     let pid_file = srv.functions_dir().join("py/pid");
-    let mut pid = String::new();
-    for _ in 0..1000 {
-        pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
-        if !pid.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let read_pid = || async { std::fs::read_to_string(&pid_file).unwrap_or_default() };
+    let pid = support::eventually(read_pid, |pid| !pid.is_empty()).await;
     assert!(!pid.is_empty(), "the handler never started");
     let killed = std::process::Command::new("kill")
         .args(["-9", &pid])
@@ -369,14 +363,8 @@ async fn a_response_over_6_mb_is_refused() {
     assert_eq!(body["errorType"], "Function.ResponseSizeTooLarge");
     // The runtime records the status it got once its POST returns.
     let record = srv.functions_dir().join("custom/huge-status");
-    let mut runtime_saw = String::new();
-    for _ in 0..1000 {
-        runtime_saw = std::fs::read_to_string(&record).unwrap_or_default();
-        if !runtime_saw.is_empty() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let read_record = || async { std::fs::read_to_string(&record).unwrap_or_default() };
+    let runtime_saw = support::eventually(read_record, |saw| !saw.is_empty()).await;
     assert_eq!(runtime_saw, "413");
 }
 

@@ -120,14 +120,11 @@ async fn client_going_away_cancels_the_response_stream() {
     assert!(response.chunk().await.unwrap().is_some());
     drop(response);
     // The stream notices the departure when it next writes; poll its status until it has.
-    let mut seen = String::new();
-    for _ in 0..200 {
-        seen = srv.get_text("/f?status").await.1;
-        if seen == "yes" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let seen = support::eventually(
+        || async { srv.get_text("/f?status").await.1 },
+        |s| s == "yes",
+    )
+    .await;
     assert_eq!(seen, "yes");
 }
 
@@ -233,15 +230,13 @@ async fn wait_for_state(
     srv: &support::RunningServer,
     ready: impl Fn(&serde_json::Value) -> bool,
 ) -> serde_json::Value {
-    let mut state = serde_json::Value::Null;
-    for _ in 0..500 {
-        state = srv.get_json("/watch?state").await.1;
-        if ready(&state) {
-            return state;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the function never reached the expected state; last seen: {state}");
+    let state =
+        support::eventually(|| async { srv.get_json("/watch?state").await.1 }, &ready).await;
+    assert!(
+        ready(&state),
+        "the function never reached the expected state; last seen: {state}"
+    );
+    state
 }
 
 fn tokio_stream_from(

@@ -219,6 +219,24 @@ pub fn lambda_python() -> String {
 
 /// Sends raw bytes on a new connection and returns everything the server answers until it
 /// closes the connection.
+/// Polls `probe` until its value satisfies `ready` and returns that value; after about ten
+/// seconds it returns the last one, for the caller's assertion to report. What is awaited
+/// happens elsewhere (on a worker thread, in a log) at no set time.
+pub async fn eventually<T, F: std::future::Future<Output = T>>(
+    mut probe: impl FnMut() -> F,
+    ready: impl Fn(&T) -> bool,
+) -> T {
+    let mut value = probe().await;
+    for _ in 0..1000 {
+        if ready(&value) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        value = probe().await;
+    }
+    value
+}
+
 pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
