@@ -66,6 +66,19 @@ fn transpiled(path: &Path, text: &str) -> Result<Arc<str>, String> {
     Ok(js)
 }
 
+/// Whether a function folder may hold TypeScript: it has a TypeScript file or a sub-folder at
+/// its top level. One directory read, cheap enough for the worker thread, which then skips the
+/// hop to the compute pool for a folder of plain JavaScript files.
+pub fn may_have_typescript(root: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return false;
+    };
+    entries.flatten().any(|entry| {
+        entry.file_type().is_ok_and(|kind| kind.is_dir())
+            || typescript::is_typescript(&entry.path())
+    })
+}
+
 /// The TypeScript files of a function folder (not following symlinks, at most 8 levels deep),
 /// for transpiling them ahead of a boot, off the worker thread.
 pub fn typescript_files(root: &Path) -> Vec<PathBuf> {
@@ -267,6 +280,20 @@ mod tests {
             .resolve_path(base.to_str().unwrap(), "./link.js")
             .unwrap_err();
         assert!(err.contains("escapes"), "{err}");
+    }
+
+    #[test]
+    fn a_folder_may_have_typescript_at_its_top_or_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("index.js"), "").unwrap();
+        std::fs::write(root.join("data.json"), "").unwrap();
+        assert!(!may_have_typescript(root), "plain JavaScript");
+        std::fs::create_dir(root.join("lib")).unwrap();
+        assert!(may_have_typescript(root), "a sub-folder may hold some");
+        std::fs::remove_dir(root.join("lib")).unwrap();
+        std::fs::write(root.join("util.mts"), "").unwrap();
+        assert!(may_have_typescript(root));
     }
 
     #[test]

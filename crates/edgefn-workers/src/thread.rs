@@ -455,17 +455,19 @@ async fn boot(
 ) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
     // Transpile the function's TypeScript on the compute pool first, so that the worker thread
-    // only loads from the cache.
-    let (done, transpiled) = oneshot::channel();
-    let root = function.root.clone();
-    compute.spawn(move || {
-        use rayon::prelude::*;
-        edgefn_isolate::modules::typescript_files(&root)
-            .par_iter()
-            .for_each(|path| edgefn_isolate::modules::pretranspile(path));
-        let _ = done.send(());
-    });
-    let _ = transpiled.await;
+    // only loads from the cache. A folder of plain JavaScript files needs no hop.
+    if edgefn_isolate::modules::may_have_typescript(&function.root) {
+        let (done, transpiled) = oneshot::channel();
+        let root = function.root.clone();
+        compute.spawn(move || {
+            use rayon::prelude::*;
+            edgefn_isolate::modules::typescript_files(&root)
+                .par_iter()
+                .for_each(|path| edgefn_isolate::modules::pretranspile(path));
+            let _ = done.send(());
+        });
+        let _ = transpiled.await;
+    }
     let limits = &function.settings.limits;
     let log = console_sink(&function.name, id, events.clone());
     let instance = match &function.settings.runtime {
