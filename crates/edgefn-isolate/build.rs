@@ -10,7 +10,7 @@
 //! The names the two exchange are found here, by a scan for the top-level declarations of each
 //! side (`function`, `const`, `let`, `class` at the start of a line) and the identifiers the
 //! extension uses: `extensionScope()`, generated into the core, returns the core's bindings that
-//! the extension uses.
+//! the extension uses (a core `let`, which may be assigned later, as a getter).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -31,13 +31,31 @@ fn main() {
         .chain(core_names.iter().copied())
         .filter(|name| used.contains(name) && !ext_names.contains(name))
         .collect();
+    // A `let` the core assigns later (an accessor set when its class is created) is passed as
+    // a getter and called through it, so the extension never holds a stale function.
+    let core_lets: BTreeSet<&str> = core.iter().flat_map(|(_, t)| lets(t)).collect();
+    let (live, copied): (Vec<&str>, Vec<&str>) =
+        scope.iter().partition(|name| core_lets.contains(*name));
+    assert!(
+        live.is_empty() || copied.contains(&"ReflectApply"),
+        "the extension calls core lets through ReflectApply"
+    );
     let mut bootstrap =
         String::from("export default function init(host, config) {\n\"use strict\";\n");
+    let getters: Vec<String> = live
+        .iter()
+        .map(|name| format!("get {name}() {{ return {name}; }}"))
+        .collect();
     writeln!(
         bootstrap,
         "// ---- generated: the core's bindings the extension uses\n\
          function extensionScope() {{\n  return {{ {} }};\n}}",
-        scope.join(", ")
+        copied
+            .iter()
+            .map(|n| n.to_string())
+            .chain(getters)
+            .collect::<Vec<_>>()
+            .join(", ")
     )
     .unwrap();
     for (name, text) in &core {
@@ -46,7 +64,14 @@ fn main() {
     bootstrap.push_str("}\n");
 
     let mut extension = String::from("export default function extend(scope) {\n\"use strict\";\n");
-    writeln!(extension, "const {{ {} }} = scope;", scope.join(", ")).unwrap();
+    writeln!(extension, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
+    for name in &live {
+        writeln!(
+            extension,
+            "const {name} = (...args) => ReflectApply(scope.{name}, undefined, args);"
+        )
+        .unwrap();
+    }
     for (name, text) in &ext {
         writeln!(extension, "// ---- ext/{name}\n{text}").unwrap();
     }
@@ -93,6 +118,16 @@ fn declarations(text: &str) -> impl Iterator<Item = &str> {
             .find_map(|keyword| line.strip_prefix(keyword))?;
         let name = identifiers(rest).next()?;
         rest.starts_with(name).then_some(name)
+    })
+}
+
+/// The names a file declares with `let` at its top level.
+fn lets(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter_map(|line| {
+        let rest = line.strip_prefix("let ")?;
+        identifiers(rest)
+            .next()
+            .filter(|name| rest.starts_with(name))
     })
 }
 

@@ -1,32 +1,38 @@
 // 29_extension.js
 //
-// The extension: the part of the Web layer most functions never touch
-// (crypto.subtle, Blob/File/FormData, structuredClone, MessageChannel, byte
-// streams (every body stream is one), WritableStream, TransformStream, pipes,
-// queuing strategies, encoding and compression streams, URLPattern). Its files (js/ext) are compiled to
-// bytecode of their own and loaded into an isolate the first time one of its
-// interfaces is used, which keeps them out of every cold start and out of
-// every idle tenant's memory.
+// The extension: the part of the Web layer a plain request and response never
+// touch (ReadableStream and byte streams, WritableStream, TransformStream,
+// pipes, queuing strategies, encoding and compression streams, Blob/File/
+// FormData, structuredClone, MessageChannel, crypto.subtle, URLPattern). Its
+// files (js/ext) are compiled to bytecode of their own and loaded into an
+// isolate the first time one of its interfaces is used, which keeps them out
+// of every cold start and out of every idle tenant's memory that does not use
+// them.
 //
 // The extension sees the core's bindings through extensionScope() (generated
-// by build.rs: a snapshot of every core name it uses, so the core's lazily
-// assigned ones are assigned first); the core reaches the extension through
-// the stubs below, and its globals are exposed here, lazily.
+// by build.rs: every core name it uses, the `let`s among them through
+// getters); the core reaches the extension through the stubs below, and its
+// globals are exposed here, lazily.
 
 let extensionExports = null;
 
 function extension() {
   if (extensionExports === null) {
-    // Assign the core's lazily assigned bindings the extension uses: the
-    // snapshot copies them.
-    domExceptionClass(); // domExceptionInternals
-    streamClasses(); // isReadableStream, readableStreamStateOf
     extensionExports = host.loadExtension()(extensionScope());
   }
   return extensionExports;
 }
 
+// A core name for a function of the extension: the first call loads it.
+function forwardToExtension(name) {
+  return (...args) => ReflectApply(extension()[name], undefined, args);
+}
+
 // Predicates about values only the extension makes answer without loading it.
+function isReadableStream(value) {
+  return extensionExports !== null && extensionExports.isReadableStream(value);
+}
+
 function isWritableStream(value) {
   return extensionExports !== null && extensionExports.isWritableStream(value);
 }
@@ -39,24 +45,28 @@ function blobInternals(value) {
   return extensionExports === null ? null : extensionExports.blobInternals(value);
 }
 
-function writableStreamStateOf(value) {
-  return extension().writableStreamStateOf(value);
-}
-
-function formDataEntriesOf(value) {
-  return extension().formDataEntriesOf(value);
-}
-
-function createBlob(bytes, type) {
-  return extension().createBlob(bytes, type);
-}
-
-const byteStreamOps = () => extension().byteStreamOps();
-const pipeOps = () => extension().pipeOps();
-const structuredCloneOps = () => extension().structuredCloneOps();
-const blobClasses = () => extension().blobClasses();
-const formDataOps = () => extension().formDataOps();
-const subtleCrypto = () => extension().subtleCrypto();
+const acquireReadableStreamDefaultReader = forwardToExtension("acquireReadableStreamDefaultReader");
+const readableStreamCancel = forwardToExtension("readableStreamCancel");
+const readableStreamClose = forwardToExtension("readableStreamClose");
+const readableStreamDefaultReaderRead = forwardToExtension("readableStreamDefaultReaderRead");
+const readableStreamDefaultReaderRelease = forwardToExtension("readableStreamDefaultReaderRelease");
+const readableStreamReadAllBytes = forwardToExtension("readableStreamReadAllBytes");
+const readableStreamSourceClose = forwardToExtension("readableStreamSourceClose");
+const readableStreamSourceEnqueue = forwardToExtension("readableStreamSourceEnqueue");
+const readableStreamSourceError = forwardToExtension("readableStreamSourceError");
+const readableStreamStateOf = forwardToExtension("readableStreamStateOf");
+const readableStreamTee = forwardToExtension("readableStreamTee");
+const readableStreamWrapper = forwardToExtension("readableStreamWrapper");
+const resolvedUndefined = forwardToExtension("resolvedUndefined");
+const writableStreamStateOf = forwardToExtension("writableStreamStateOf");
+const formDataEntriesOf = forwardToExtension("formDataEntriesOf");
+const createBlob = forwardToExtension("createBlob");
+const byteStreamOps = forwardToExtension("byteStreamOps");
+const pipeOps = forwardToExtension("pipeOps");
+const structuredCloneOps = forwardToExtension("structuredCloneOps");
+const blobClasses = forwardToExtension("blobClasses");
+const formDataOps = forwardToExtension("formDataOps");
+const subtleCrypto = forwardToExtension("subtleCrypto");
 
 // HTML §2.7.10 structuredClone(value, options): the extension's, with this
 // function's name and length.
@@ -65,7 +75,12 @@ function structuredClone(value, options = undefined) {
 }
 exposeOperation("structuredClone", structuredClone);
 
+const streamClasses = forwardToExtension("streamClasses");
+
 for (const [name, getValue] of [
+  ["ReadableStream", () => streamClasses().ReadableStream],
+  ["ReadableStreamDefaultReader", () => streamClasses().ReadableStreamDefaultReader],
+  ["ReadableStreamDefaultController", () => streamClasses().ReadableStreamDefaultController],
   ["Blob", () => blobClasses().Blob],
   ["File", () => blobClasses().File],
   ["FormData", () => formDataOps().formDataClass()],

@@ -1276,13 +1276,3 @@ const streamClasses = once(() => {
     ReadableStreamDefaultController,
   };
 });
-
-exposeLazyInterface("ReadableStream", () => streamClasses().ReadableStream);
-exposeLazyInterface(
-  "ReadableStreamDefaultReader",
-  () => streamClasses().ReadableStreamDefaultReader,
-);
-exposeLazyInterface(
-  "ReadableStreamDefaultController",
-  () => streamClasses().ReadableStreamDefaultController,
-);
