@@ -525,16 +525,39 @@ function registerInspectHook(Class, fn) {
 }
 
 // ---------------------------------------------------------------------------
-// Web IDL pair iterators (§3.7.10): `next()` reads the live list each step.
-// Returns a function (target, kind) -> iterator; kind is "key", "value" or
-// "key+value". `getLength(target)` and `getPair(target, index)` read the
-// target's current pairs.
-
-// Web IDL §3.7.10: an interface with a pair iterator has @@iterator equal to
-// its entries().
-function definePairIterable(Class) {
+// Web IDL pair iterators (§3.7.10): keys(), values(), entries() and
+// @@iterator (equal to entries()) on the prototype of Class, whose instances
+// pass `isInstance`. The iterators' `next()` reads the live pairs at each
+// step through `getLength(target)` and `getPair(target, index)`; `tag` is
+// their @@toStringTag. Call it before configureInterface(Class).
+function definePairIterable(Class, tag, isInstance, getLength, getPair) {
+  const PairIterator = pairIteratorClass(tag, getLength, getPair);
+  const iterate = (target, kind) => {
+    if (!isInstance(target)) throw new TypeErrorCtor("Illegal invocation");
+    return new PairIterator(target, kind);
+  };
+  const methods = {
+    keys() {
+      return iterate(this, "key");
+    },
+    values() {
+      return iterate(this, "value");
+    },
+    entries() {
+      return iterate(this, "key+value");
+    },
+  };
+  const names = ["keys", "values", "entries"];
+  for (let i = 0; i < names.length; i++) {
+    ObjectDefineProperty(Class.prototype, names[i], {
+      value: methods[names[i]],
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
   ObjectDefineProperty(Class.prototype, SymbolIterator, {
-    value: Class.prototype.entries,
+    value: methods.entries,
     writable: true,
     enumerable: false,
     configurable: true,
@@ -554,7 +577,7 @@ function pairsAsInspectFields(pairs) {
   return fields;
 }
 
-function createPairIteratorFactory(tag, getLength, getPair) {
+function pairIteratorClass(tag, getLength, getPair) {
   class PairIterator {
     #target;
     #kind;
@@ -581,7 +604,7 @@ function createPairIteratorFactory(tag, getLength, getPair) {
   // Like built-in iterator prototypes: no own `constructor`.
   delete PairIterator.prototype.constructor;
   configureInterface(PairIterator, tag);
-  return (target, kind) => new PairIterator(target, kind);
+  return PairIterator;
 }
 
 // ---------------------------------------------------------------------------

@@ -29,7 +29,6 @@ function parseAbsoluteURL(input) {
 let urlSearchParamsCreate; // (url, query) -> URLSearchParams linked to url
 let urlSearchParamsReplaceList; // (params, query) -> void
 let urlApplyQueryFromParams; // (url, serialized) -> void
-let urlSearchParamsIterator;
 let isURLSearchParams = (value) => false;
 let urlSearchParamsSerialize; // (params) -> string
 
@@ -405,21 +404,6 @@ const urlClasses = once(() => {
       }
     }
 
-    keys() {
-      this.#list; // brand check
-      return urlSearchParamsIterator(this, "key");
-    }
-
-    values() {
-      this.#list;
-      return urlSearchParamsIterator(this, "value");
-    }
-
-    entries() {
-      this.#list;
-      return urlSearchParamsIterator(this, "key+value");
-    }
-
     toString() {
       return formSerializeList(this.#list);
     }
@@ -436,14 +420,15 @@ const urlClasses = once(() => {
       };
       isURLSearchParams = (value) => isObjectLike(value) && #list in value;
       urlSearchParamsSerialize = (params) => formSerializeList(params.#list);
-      urlSearchParamsIterator = createPairIteratorFactory(
+      definePairIterable(
+        URLSearchParams,
         "URLSearchParams Iterator",
+        isURLSearchParams,
         (params) => params.#list.length,
         (params, index) => params.#list[index],
       );
     }
   }
-  definePairIterable(URLSearchParams);
   configureInterface(URLSearchParams);
 
   registerInspectHook(URLSearchParams, pairsAsInspectFields);

@@ -132,7 +132,6 @@ let headersFill; // (headers, init): Fetch "fill", respects the guard
 let isHeaders = (value) => false;
 
 const headersClass = once(() => {
-  let headersIterator;
 
   class Headers {
     #h; // { list, guard, sorted }
@@ -285,21 +284,6 @@ const headersClass = once(() => {
       }
     }
 
-    keys() {
-      this.#h; // brand check
-      return headersIterator(this, "key");
-    }
-
-    values() {
-      this.#h;
-      return headersIterator(this, "value");
-    }
-
-    entries() {
-      this.#h;
-      return headersIterator(this, "key+value");
-    }
-
     static {
       headersCreateFromFlat = (flat, guard) => {
         const headers = new Headers(kInternal);
@@ -324,14 +308,15 @@ const headersClass = once(() => {
       };
       headersFill = (headers, init) => Headers.#fill(headers.#h, init);
       isHeaders = (value) => isObjectLike(value) && #h in value;
-      headersIterator = createPairIteratorFactory(
+      definePairIterable(
+        Headers,
         "Headers Iterator",
+        isHeaders,
         (headers) => headersSortAndCombine(headers.#h).length,
         (headers, index) => headersSortAndCombine(headers.#h)[index],
       );
     }
   }
-  definePairIterable(Headers);
   configureInterface(Headers);
   registerInspectHook(Headers, pairsAsInspectFields);
   return Headers;

@@ -117,6 +117,15 @@ function readerSettleClosed(reader, state, error) {
   reader.closedError = error;
 }
 
+// Streams §4.3 ReadableStreamGenericReader cancel(reason), once the reader's
+// brand is checked (§4.3.1 ReadableStreamReaderGenericCancel).
+function readerGenericCancel(reader, reason) {
+  if (reader.stream === undefined) {
+    return promiseReject(new TypeErrorCtor("Cannot cancel with a released reader"));
+  }
+  return readableStreamCancel(reader.stream, reason);
+}
+
 function readerClosedPromise(reader) {
   let deferred = reader.closedDeferred;
   if (deferred === undefined) {
@@ -1223,11 +1232,7 @@ const streamClasses = once(() => {
       if (!(isObjectLike(this) && #r in this)) {
         return promiseReject(new TypeErrorCtor("Illegal invocation"));
       }
-      const reader = this.#r;
-      if (reader.stream === undefined) {
-        return promiseReject(new TypeErrorCtor("Cannot cancel with a released reader"));
-      }
-      return readableStreamCancel(reader.stream, reason);
+      return readerGenericCancel(this.#r, reason);
     }
   }
   configureInterface(ReadableStreamDefaultReader);

@@ -209,7 +209,6 @@ const formDataOps = once(() => {
 
   const formDataClass = once(() => {
     blobClasses(); // entries hold Files
-    let formDataIterator;
 
     class FormData {
       #entries = [];
@@ -288,22 +287,6 @@ const formDataOps = once(() => {
         if (!replaced) entries[entries.length] = entry;
       }
 
-      // Web IDL §3.7.10 iterable<USVString, FormDataEntryValue>
-      entries() {
-        this.#entries;
-        return formDataIterator(this, "key+value");
-      }
-
-      keys() {
-        this.#entries;
-        return formDataIterator(this, "key");
-      }
-
-      values() {
-        this.#entries;
-        return formDataIterator(this, "value");
-      }
-
       forEach(callback, thisArg = undefined) {
         requireArguments(arguments.length, 1, "FormData.forEach");
         if (typeof callback !== "function") {
@@ -321,9 +304,11 @@ const formDataOps = once(() => {
         isFormData = (value) => isObjectLike(value) && #entries in value;
       }
     }
-    definePairIterable(FormData);
-    formDataIterator = createPairIteratorFactory(
+    // Web IDL §3.7.10 iterable<USVString, FormDataEntryValue>
+    definePairIterable(
+      FormData,
       "FormData Iterator",
+      isFormData,
       (formData) => formDataEntriesOf(formData).length,
       (formData, index) => formDataEntriesOf(formData)[index],
     );

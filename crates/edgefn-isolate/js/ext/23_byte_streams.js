@@ -1098,11 +1098,7 @@ const byteStreamOps = once(() => {
         if (!(isObjectLike(this) && #r in this)) {
           return promiseReject(new TypeErrorCtor("Illegal invocation"));
         }
-        const reader = this.#r;
-        if (reader.stream === undefined) {
-          return promiseReject(new TypeErrorCtor("Cannot cancel with a released reader"));
-        }
-        return readableStreamCancel(reader.stream, reason);
+        return readerGenericCancel(this.#r, reason);
       }
     }
     configureInterface(ReadableStreamBYOBReader);
