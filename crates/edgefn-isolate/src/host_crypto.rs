@@ -16,51 +16,45 @@ use sha2::Digest;
 
 use crate::host::copy_bytes;
 
+/// Calls `$f::<H>($args...)` with the RustCrypto hash `H` named by `$hash` (a normalised
+/// WebCrypto name); `None` for any other name. Defined before the sub-modules, which use it too.
+macro_rules! by_hash {
+    ($hash:expr, $f:ident $(, $arg:expr)*) => {
+        match $hash {
+            "SHA-1" => $f::<sha1::Sha1>($($arg),*),
+            "SHA-256" => $f::<sha2::Sha256>($($arg),*),
+            "SHA-384" => $f::<sha2::Sha384>($($arg),*),
+            "SHA-512" => $f::<sha2::Sha512>($($arg),*),
+            _ => None,
+        }
+    };
+}
+
 mod ops;
 mod rsa_ops;
 
-fn digest(hash: &str, data: &[u8]) -> Option<Vec<u8>> {
-    Some(match hash {
-        "SHA-1" => sha1::Sha1::digest(data).to_vec(),
-        "SHA-256" => sha2::Sha256::digest(data).to_vec(),
-        "SHA-384" => sha2::Sha384::digest(data).to_vec(),
-        "SHA-512" => sha2::Sha512::digest(data).to_vec(),
-        _ => return None,
-    })
+fn digest<D: Digest>(data: &[u8]) -> Option<Vec<u8>> {
+    Some(D::digest(data).to_vec())
 }
 
-fn hmac_sign(hash: &str, key: &[u8], data: &[u8]) -> Option<Vec<u8>> {
-    macro_rules! sign {
-        ($hash:ty) => {{
-            let mut mac = <hmac::Hmac<$hash> as KeyInit>::new_from_slice(key).ok()?;
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }};
-    }
-    Some(match hash {
-        "SHA-1" => sign!(sha1::Sha1),
-        "SHA-256" => sign!(sha2::Sha256),
-        "SHA-384" => sign!(sha2::Sha384),
-        "SHA-512" => sign!(sha2::Sha512),
-        _ => return None,
-    })
+fn hmac_sign<D>(key: &[u8], data: &[u8]) -> Option<Vec<u8>>
+where
+    D: hmac::EagerHash,
+    hmac::Hmac<D>: KeyInit + Mac,
+{
+    let mut mac = <hmac::Hmac<D> as KeyInit>::new_from_slice(key).ok()?;
+    mac.update(data);
+    Some(mac.finalize().into_bytes().to_vec())
 }
 
-fn hmac_verify(hash: &str, key: &[u8], signature: &[u8], data: &[u8]) -> Option<bool> {
-    macro_rules! verify {
-        ($hash:ty) => {{
-            let mut mac = <hmac::Hmac<$hash> as KeyInit>::new_from_slice(key).ok()?;
-            mac.update(data);
-            mac.verify_slice(signature).is_ok()
-        }};
-    }
-    Some(match hash {
-        "SHA-1" => verify!(sha1::Sha1),
-        "SHA-256" => verify!(sha2::Sha256),
-        "SHA-384" => verify!(sha2::Sha384),
-        "SHA-512" => verify!(sha2::Sha512),
-        _ => return None,
-    })
+fn hmac_verify<D>(key: &[u8], signature: &[u8], data: &[u8]) -> Option<bool>
+where
+    D: hmac::EagerHash,
+    hmac::Hmac<D>: KeyInit + Mac,
+{
+    let mut mac = <hmac::Hmac<D> as KeyInit>::new_from_slice(key).ok()?;
+    mac.update(data);
+    Some(mac.verify_slice(signature).is_ok())
 }
 
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
@@ -76,7 +70,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                   data: Value<'js>|
                   -> rquickjs::Result<TypedArray<'js, u8>> {
                 let data = copy_bytes(&ctx, data)?;
-                let out = digest(&hash, &data).ok_or_else(|| unsupported(&ctx, &hash))?;
+                let out = by_hash!(hash.as_str(), digest, &data)
+                    .ok_or_else(|| unsupported(&ctx, &hash))?;
                 TypedArray::new(ctx, out)
             },
         )?,
@@ -92,7 +87,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                   -> rquickjs::Result<TypedArray<'js, u8>> {
                 let key = copy_bytes(&ctx, key)?;
                 let data = copy_bytes(&ctx, data)?;
-                let out = hmac_sign(&hash, &key, &data).ok_or_else(|| unsupported(&ctx, &hash))?;
+                let out = by_hash!(hash.as_str(), hmac_sign, &key, &data)
+                    .ok_or_else(|| unsupported(&ctx, &hash))?;
                 TypedArray::new(ctx, out)
             },
         )?,
@@ -110,7 +106,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                 let key = copy_bytes(&ctx, key)?;
                 let signature = copy_bytes(&ctx, signature)?;
                 let data = copy_bytes(&ctx, data)?;
-                hmac_verify(&hash, &key, &signature, &data).ok_or_else(|| unsupported(&ctx, &hash))
+                by_hash!(hash.as_str(), hmac_verify, &key, &signature, &data)
+                    .ok_or_else(|| unsupported(&ctx, &hash))
             },
         )?,
     )?;
@@ -154,23 +151,35 @@ mod tests {
     fn digests_and_hmac_match_known_vectors() {
         let hex = |b: Vec<u8>| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
         assert_eq!(
-            hex(digest("SHA-256", b"abc").unwrap()),
+            hex(by_hash!("SHA-256", digest, b"abc").unwrap()),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         // RFC 4231 test case 2.
-        let mac = hmac_sign("SHA-256", b"Jefe", b"what do ya want for nothing?").unwrap();
+        let mac = by_hash!(
+            "SHA-256",
+            hmac_sign,
+            b"Jefe",
+            b"what do ya want for nothing?"
+        )
+        .unwrap();
         assert_eq!(
             hex(mac.clone()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
         assert_eq!(
-            hmac_verify("SHA-256", b"Jefe", &mac, b"what do ya want for nothing?"),
+            by_hash!(
+                "SHA-256",
+                hmac_verify,
+                b"Jefe",
+                &mac,
+                b"what do ya want for nothing?"
+            ),
             Some(true)
         );
         assert_eq!(
-            hmac_verify("SHA-256", b"Jefe", &mac, b"tampered"),
+            by_hash!("SHA-256", hmac_verify, b"Jefe", &mac, b"tampered"),
             Some(false)
         );
-        assert!(digest("MD5", b"").is_none());
+        assert!(by_hash!("MD5", digest, b"").is_none());
     }
 }

@@ -62,6 +62,15 @@ struct Books {
     thread_inflight: Vec<usize>,
 }
 
+impl Books {
+    /// The bookkeeping of worker `id` of `function`, if it still exists.
+    fn worker_mut(&mut self, function: &str, id: WorkerId) -> Option<&mut Entry> {
+        self.functions
+            .get_mut(function)
+            .and_then(|f| f.workers.iter_mut().find(|w| w.id == id))
+    }
+}
+
 #[derive(Default)]
 struct FunctionWorkers {
     workers: Vec<Entry>,
@@ -218,9 +227,7 @@ impl Scheduler {
 
     fn take(&self, books: &mut Books, function: &str, id: WorkerId) -> Choice {
         let entry = books
-            .functions
-            .get_mut(function)
-            .and_then(|f| f.workers.iter_mut().find(|w| w.id == id))
+            .worker_mut(function, id)
             .expect("chosen worker exists");
         entry.inflight += 1;
         let thread = entry.thread;
@@ -245,11 +252,7 @@ impl Scheduler {
             if let Choice::Use { id, thread } = self.create(&mut books, &function.name) {
                 // Created idle: nothing is in flight on it yet.
                 books.thread_inflight[thread] -= 1;
-                if let Some(entry) = books
-                    .functions
-                    .get_mut(&function.name)
-                    .and_then(|f| f.workers.iter_mut().find(|w| w.id == id))
-                {
+                if let Some(entry) = books.worker_mut(&function.name, id) {
                     entry.inflight = 0;
                 }
                 reserved.push((id, thread));
@@ -380,11 +383,7 @@ impl Scheduler {
     /// The worker reached its soft CPU limit: no new requests; destroyed once it is idle.
     pub(crate) fn retire(&self, function: &str, id: WorkerId) {
         let mut books = self.books();
-        let Some(entry) = books
-            .functions
-            .get_mut(function)
-            .and_then(|f| f.workers.iter_mut().find(|w| w.id == id))
-        else {
+        let Some(entry) = books.worker_mut(function, id) else {
             return;
         };
         entry.retired = true;
@@ -397,11 +396,7 @@ impl Scheduler {
     /// warm memory of the process is over its bound.
     pub(crate) fn memory(&self, function: &str, id: WorkerId, bytes: usize) {
         let mut books = self.books();
-        let Some(entry) = books
-            .functions
-            .get_mut(function)
-            .and_then(|f| f.workers.iter_mut().find(|w| w.id == id))
-        else {
+        let Some(entry) = books.worker_mut(function, id) else {
             return;
         };
         let before = std::mem::replace(&mut entry.memory, bytes);

@@ -22,18 +22,6 @@ fn random_bytes(n: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-macro_rules! by_hash {
-    ($hash:expr, $f:ident $(, $arg:expr)*) => {
-        match $hash {
-            "SHA-1" => $f::<sha1::Sha1>($($arg),*),
-            "SHA-256" => $f::<sha2::Sha256>($($arg),*),
-            "SHA-384" => $f::<sha2::Sha384>($($arg),*),
-            "SHA-512" => $f::<sha2::Sha512>($($arg),*),
-            _ => None,
-        }
-    };
-}
-
 macro_rules! by_aes_key {
     ($key:expr, $f:ident $(, $arg:expr)*) => {
         match $key.len() {

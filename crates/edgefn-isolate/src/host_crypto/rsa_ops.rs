@@ -87,18 +87,6 @@ where
     out.ok().map(Out::Bytes)
 }
 
-macro_rules! by_hash {
-    ($hash:expr, $f:ident $(, $arg:expr)*) => {
-        match $hash {
-            "SHA-1" => $f::<sha1::Sha1>($($arg),*),
-            "SHA-256" => $f::<sha2::Sha256>($($arg),*),
-            "SHA-384" => $f::<sha2::Sha384>($($arg),*),
-            "SHA-512" => $f::<sha2::Sha512>($($arg),*),
-            _ => None,
-        }
-    };
-}
-
 pub(super) fn op(op: &str, hash: &str, n: &[f64], b: &[Vec<u8>]) -> Option<Out> {
     let num = |i: usize| n.get(i).copied().filter(|x| x.is_finite() && *x >= 0.0);
     match (op, b) {
