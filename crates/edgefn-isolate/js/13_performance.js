@@ -236,7 +236,7 @@ const performanceClass = once(() => {
 
     get timeOrigin() {
       this.#brand;
-      return host.timeOrigin;
+      return host.timeOrigin();
     }
 
     now() {
@@ -246,7 +246,7 @@ const performanceClass = once(() => {
 
     toJSON() {
       this.#brand;
-      return { timeOrigin: host.timeOrigin };
+      return { timeOrigin: host.timeOrigin() };
     }
 
     // Performance Timeline §3.1 getEntries()

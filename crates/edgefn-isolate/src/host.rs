@@ -41,7 +41,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
                     "error" => LogLevel::Error,
                     _ => LogLevel::Info,
                 };
-                (inner.log)(level, &message);
+                (inner.log.borrow())(level, &message);
             }
         })?,
     )?;
@@ -60,14 +60,20 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         "now",
         Function::new(ctx.clone(), move || {
             w.upgrade().map_or(0.0, |inner| {
-                inner.time_origin.elapsed().as_secs_f64() * 1000.0
+                inner.time_origin.get().elapsed().as_secs_f64() * 1000.0
             })
         })?,
     )?;
-    let origin = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    host.set("timeOrigin", origin)?;
+
+    // timeOrigin() -> the time origin in milliseconds since the Unix epoch.
+    let w = weak.clone();
+    set(
+        "timeOrigin",
+        Function::new(ctx.clone(), move || {
+            w.upgrade()
+                .map_or(0.0, |inner| inner.time_origin_unix_ms.get())
+        })?,
+    )?;
 
     // timerStart(id, delayMs): fire internal.fireTimer(id) after the delay.
     let w = weak.clone();

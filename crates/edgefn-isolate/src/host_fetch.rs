@@ -124,7 +124,7 @@ pub(crate) fn install<'js>(
                     ));
                 }
                 let target = parsed.host_str().unwrap_or_default().to_owned();
-                if !host_allowed(inner.allowed_hosts.as_deref(), &target) {
+                if !host_allowed(inner.allowed_hosts.borrow().as_deref(), &target) {
                     return Err(Exception::throw_type(
                         &ctx,
                         &format!("fetch: {target} is not in this function's allowed hosts"),

@@ -70,6 +70,20 @@ pub struct IsolateOptions {
     pub fetch: FetchClient,
 }
 
+/// What makes a prepared isolate (see [`Isolate::prepare`]) a function's own.
+pub struct TenantOptions {
+    /// The heap limit of the runtime in bytes; `0` means no limit.
+    pub memory_limit_bytes: usize,
+    /// CPU time the isolate may use in total before it is stopped; `None` means no limit.
+    pub cpu_time_limit: Option<Duration>,
+    /// The function's environment variables (`Deno.env`, the `env` argument of `fetch`).
+    pub env: BTreeMap<String, String>,
+    /// Where `console.*` and uncaught errors go.
+    pub log: LogSink,
+    /// Hosts `fetch()` may reach (`*.example.com` for subdomains); `None` allows all.
+    pub allowed_hosts: Option<Vec<String>>,
+}
+
 /// Result of a dispatched request, delivered when the handler answers.
 pub type ResponseReceiver = oneshot::Receiver<Result<OutgoingResponse, HandlerError>>;
 type ResponseSender = oneshot::Sender<Result<OutgoingResponse, HandlerError>>;
@@ -98,8 +112,11 @@ pub(crate) struct Inner {
     context: Context,
     runtime: Runtime,
     pub(crate) state: RefCell<HostState>,
-    pub(crate) log: LogSink,
-    pub(crate) time_origin: Instant,
+    pub(crate) log: RefCell<LogSink>,
+    /// When the isolate was given to its function: `performance.now()` counts from here.
+    pub(crate) time_origin: Cell<Instant>,
+    /// The same instant in milliseconds since the Unix epoch (`performance.timeOrigin`).
+    pub(crate) time_origin_unix_ms: Cell<f64>,
     meter: Rc<Meter>,
     stopped: Cell<Option<Stop>>,
     /// Promises given to `waitUntil` that have not settled yet.
@@ -108,7 +125,7 @@ pub(crate) struct Inner {
     /// The service inbox; taken out while a read is in flight.
     pub(crate) inbox: RefCell<Option<mpsc::Receiver<String>>>,
     pub(crate) user_workers: Option<Rc<dyn UserWorkers>>,
-    pub(crate) allowed_hosts: Option<Vec<String>>,
+    pub(crate) allowed_hosts: RefCell<Option<Vec<String>>>,
     pub(crate) fetch: FetchClient,
 }
 
@@ -122,6 +139,8 @@ struct Hooks {
     rejection_handled: Persistent<Function<'static>>,
     before_unload: Persistent<Function<'static>>,
     client_gone: Persistent<Function<'static>>,
+    /// The `config` object the layer was initialised with; `env` is read from it lazily.
+    config: Persistent<Object<'static>>,
 }
 
 /// Host-side resources JavaScript refers to by number.
@@ -205,8 +224,65 @@ impl Isolate {
     ///
     /// Must be called inside a tokio `LocalSet`.
     pub fn new(options: IsolateOptions) -> Result<Isolate, BootError> {
+        let isolate = Isolate::create(
+            &options.user_agent,
+            options.fetch,
+            options.inbox,
+            options.user_workers,
+        )?;
+        isolate.assign(TenantOptions {
+            memory_limit_bytes: options.memory_limit_bytes,
+            cpu_time_limit: options.cpu_time_limit,
+            env: options.env,
+            log: options.log,
+            allowed_hosts: options.allowed_hosts,
+        })?;
+        Ok(isolate)
+    }
+
+    /// Creates an isolate with the Web platform layer loaded but no function yet: no limits,
+    /// no environment, and a log that goes nowhere. [`Isolate::assign`] makes it a
+    /// function's own. A worker thread keeps a few of these ready, so that a new function
+    /// does not wait for the layer to load.
+    ///
+    /// Must be called inside a tokio `LocalSet`.
+    pub fn prepare(user_agent: &str, fetch: FetchClient) -> Result<Isolate, BootError> {
+        Isolate::create(user_agent, fetch, None, None)
+    }
+
+    /// Gives the isolate to a function: its limits, environment and log. The CPU time spent so
+    /// far (loading the layer) is not the function's, and `performance.now()` starts at zero.
+    /// Call it once, before [`Isolate::boot`].
+    pub fn assign(&self, tenant: TenantOptions) -> Result<(), BootError> {
+        let inner = &self.inner;
+        inner
+            .meter
+            .assign(tenant.cpu_time_limit, tenant.memory_limit_bytes);
+        *inner.log.borrow_mut() = tenant.log;
+        *inner.allowed_hosts.borrow_mut() = tenant.allowed_hosts;
+        inner.time_origin.set(Instant::now());
+        inner.time_origin_unix_ms.set(unix_ms_now());
+        inner
+            .context
+            .with(|ctx| -> rquickjs::Result<()> {
+                let env = Object::new(ctx.clone())?;
+                for (key, value) in &tenant.env {
+                    env.set(key.as_str(), value.as_str())?;
+                }
+                let config = inner.hook(|h| &h.config).restore(&ctx)?;
+                config.set("env", env)
+            })
+            .map_err(|e| BootError::Engine(e.to_string()))
+    }
+
+    fn create(
+        user_agent: &str,
+        fetch: FetchClient,
+        inbox: Option<mpsc::Receiver<String>>,
+        user_workers: Option<Rc<dyn UserWorkers>>,
+    ) -> Result<Isolate, BootError> {
         let engine = |e: rquickjs::Error| BootError::Engine(e.to_string());
-        let meter = Meter::new(options.cpu_time_limit, options.memory_limit_bytes);
+        let meter = Rc::new(Meter::default());
         let runtime =
             Runtime::new_with_alloc(CountingAllocator::new(meter.clone())).map_err(engine)?;
         runtime.set_max_stack_size(STACK_LIMIT_BYTES);
@@ -215,6 +291,7 @@ impl Isolate {
         let bytecode = bootstrap::bytecode().map_err(BootError::Engine)?;
 
         panic_guard::install();
+        let silent: LogSink = Rc::new(|_, _| {});
         let inner = Rc::new(Inner {
             hooks: RefCell::new(None),
             outbox: RefCell::new(Vec::new()),
@@ -224,19 +301,20 @@ impl Isolate {
             context,
             runtime,
             state: RefCell::new(HostState::default()),
-            log: options.log.clone(),
-            time_origin: Instant::now(),
+            log: RefCell::new(silent),
+            time_origin: Cell::new(Instant::now()),
+            time_origin_unix_ms: Cell::new(unix_ms_now()),
             meter,
             stopped: Cell::new(None),
             background: Cell::new(0),
             background_settled: tokio::sync::Notify::new(),
             inbox: RefCell::new(None),
-            user_workers: options.user_workers.clone(),
-            allowed_hosts: options.allowed_hosts.clone(),
-            fetch: options.fetch.clone(),
+            user_workers,
+            allowed_hosts: RefCell::new(None),
+            fetch,
         });
-        let has_inbox = options.inbox.is_some();
-        *inner.inbox.borrow_mut() = options.inbox;
+        let has_inbox = inbox.is_some();
+        *inner.inbox.borrow_mut() = inbox;
         let weak = Rc::downgrade(&inner);
         inner.install_rejection_tracker(weak.clone());
         let hooks = inner.context.with(|ctx| -> Result<Hooks, BootError> {
@@ -250,19 +328,15 @@ impl Isolate {
             let init: Function = module.get("default").catch(&ctx).map_err(caught)?;
             let host = host::install(&ctx, weak).catch(&ctx).map_err(caught)?;
             let config = Object::new(ctx.clone()).map_err(engine)?;
-            let env = Object::new(ctx.clone()).map_err(engine)?;
-            for (key, value) in &options.env {
-                env.set(key.as_str(), value.as_str()).map_err(engine)?;
-            }
-            config.set("env", env).map_err(engine)?;
-            config
-                .set("userAgent", options.user_agent.as_str())
-                .map_err(engine)?;
+            config.set("userAgent", user_agent).map_err(engine)?;
             config.set("inbox", has_inbox).map_err(engine)?;
             config
                 .set("userWorkers", inner.user_workers.is_some())
                 .map_err(engine)?;
-            let internal: Object = init.call((host, config)).catch(&ctx).map_err(caught)?;
+            let internal: Object = init
+                .call((host, config.clone()))
+                .catch(&ctx)
+                .map_err(caught)?;
             let hook = |name: &str| -> Result<Persistent<Function<'static>>, BootError> {
                 let f: Function = internal.get(name).catch(&ctx).map_err(caught)?;
                 Ok(Persistent::save(&ctx, f))
@@ -276,6 +350,7 @@ impl Isolate {
                 rejection_handled: hook("rejectionHandled")?,
                 before_unload: hook("beforeUnload")?,
                 client_gone: hook("clientGone")?,
+                config: Persistent::save(&ctx, config),
             })
         })?;
         *inner.hooks.borrow_mut() = Some(hooks);
@@ -309,7 +384,7 @@ impl Isolate {
     /// later failure of the evaluation is logged.
     pub fn start_service(&self, root: &Path) -> Result<(), BootError> {
         let (_, evaluated) = self.evaluate(root)?;
-        let log = self.inner.log.clone();
+        let log = self.inner.log.borrow().clone();
         tokio::task::spawn_local(async move {
             if let Ok(Err(error)) = evaluated.await {
                 log(LogLevel::Error, &format!("the service stopped: {error}"));
@@ -493,6 +568,13 @@ type Evaluation = (
     oneshot::Receiver<Result<(), BootError>>,
 );
 
+/// The wall clock in milliseconds since the Unix epoch.
+fn unix_ms_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 /// Maximum native stack the engine may use, in bytes. Worker threads must have more.
 pub const STACK_LIMIT_BYTES: usize = 1024 * 1024;
 
@@ -554,10 +636,7 @@ impl Inner {
         }
     }
 
-    fn hook(
-        &self,
-        pick: impl Fn(&Hooks) -> &Persistent<Function<'static>>,
-    ) -> Persistent<Function<'static>> {
+    fn hook<T: Clone>(&self, pick: impl Fn(&Hooks) -> &T) -> T {
         pick(
             self.hooks
                 .borrow()
@@ -578,7 +657,7 @@ impl Inner {
                     let message = job.0.with(|ctx| {
                         describe_caught(CaughtError::from_error(&ctx, rquickjs::Error::Exception)).0
                     });
-                    (self.log)(LogLevel::Error, &format!("Uncaught {message}"));
+                    (self.log.borrow())(LogLevel::Error, &format!("Uncaught {message}"));
                 }
             }
         }

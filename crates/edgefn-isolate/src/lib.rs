@@ -24,7 +24,7 @@ mod user_workers;
 
 pub use host_fetch::FetchClient;
 pub use isolate::{
-    Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES,
+    Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES, TenantOptions,
 };
 pub use meter::Stop;
 pub use types::{

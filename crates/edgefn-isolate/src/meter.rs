@@ -51,11 +51,12 @@ pub(crate) struct Meter {
 }
 
 impl Meter {
-    pub(crate) fn new(cpu_limit: Option<Duration>, memory_limit: usize) -> Rc<Meter> {
-        let meter = Meter::default();
-        meter.cpu_limit.set(cpu_limit);
-        meter.memory_limit.set(memory_limit);
-        Rc::new(meter)
+    /// Sets the limits of a prepared isolate given to a function, and forgets the CPU time
+    /// spent before.
+    pub(crate) fn assign(&self, cpu_limit: Option<Duration>, memory_limit: usize) {
+        self.cpu_limit.set(cpu_limit);
+        self.memory_limit.set(memory_limit);
+        self.cpu_used.set(Duration::ZERO);
     }
 
     pub(crate) fn begin_entry(&self) {

@@ -5,6 +5,8 @@
 //! | `edgefn_requests_total` | counter | `function`, `status` |
 //! | `edgefn_request_duration_seconds` | histogram (time to the response head) | `function` |
 //! | `edgefn_cold_starts_total` | counter | `function` |
+//! | `edgefn_prepared_starts_total` | counter (cold starts from a prepared isolate) | `function` |
+//! | `edgefn_prepared_isolates` | gauge (isolates ready for new workers) | |
 //! | `edgefn_boot_duration_seconds` | histogram | `function` |
 //! | `edgefn_worker_terminations_total` | counter | `function`, `reason` |
 //! | `edgefn_cpu_seconds_total` | counter (CPU time inside JavaScript) | `function` |
@@ -58,6 +60,8 @@ pub(crate) struct Metrics {
     requests: Family<StatusLabels, Counter>,
     request_duration: Histograms,
     cold_starts: Family<FunctionLabel, Counter>,
+    prepared_starts: Family<FunctionLabel, Counter>,
+    prepared: Gauge,
     boot_duration: Histograms,
     terminations: Family<ReasonLabels, Counter>,
     cpu_seconds: Family<FunctionLabel, Counter<f64>>,
@@ -85,6 +89,18 @@ impl Metrics {
         );
         let cold_starts = Family::<FunctionLabel, Counter>::default();
         registry.register("cold_starts", "Workers booted", cold_starts.clone());
+        let prepared_starts = Family::<FunctionLabel, Counter>::default();
+        registry.register(
+            "prepared_starts",
+            "Workers booted from a prepared isolate",
+            prepared_starts.clone(),
+        );
+        let prepared = Gauge::default();
+        registry.register(
+            "prepared_isolates",
+            "Isolates with the Web platform loaded, ready for new workers",
+            prepared.clone(),
+        );
         let boot_duration =
             Histograms::new_with_constructor(latency_histogram as fn() -> Histogram);
         registry.register(
@@ -117,6 +133,8 @@ impl Metrics {
             requests,
             request_duration,
             cold_starts,
+            prepared_starts,
+            prepared,
             boot_duration,
             terminations,
             cpu_seconds,
@@ -169,14 +187,21 @@ impl Metrics {
 }
 
 impl PoolObserver for Metrics {
-    fn worker_booted(&self, function: &str, boot_time: Duration) {
+    fn worker_booted(&self, function: &str, boot_time: Duration, prepared: bool) {
         let label = FunctionLabel {
             function: function.to_owned(),
         };
         self.cold_starts.get_or_create(&label).inc();
+        if prepared {
+            self.prepared_starts.get_or_create(&label).inc();
+        }
         self.boot_duration
             .get_or_create(&label)
             .observe(boot_time.as_secs_f64());
+    }
+
+    fn prepared_isolates(&self, change: i64) {
+        self.prepared.inc_by(change);
     }
 
     fn worker_ended(&self, function: &str, reason: TerminationReason) {

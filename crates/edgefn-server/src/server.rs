@@ -324,6 +324,7 @@ fn pool_config(
         compute_threads: runtimes.compute_threads,
         observer: Some(metrics.clone()),
         fetch_roots: fetch_roots.into(),
+        prepared_isolates: config.pool.prepared_isolates,
     })
 }
 

@@ -3,30 +3,7 @@
 
 mod support;
 
-use std::collections::HashMap;
-
-use support::TestServer;
-
-/// Parses the Prometheus text format into `name{labels} -> value`.
-fn parse_metrics(text: &str) -> HashMap<String, f64> {
-    text.lines()
-        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
-        .filter_map(|line| {
-            let (series, value) = line.rsplit_once(' ')?;
-            Some((series.to_owned(), value.parse().ok()?))
-        })
-        .collect()
-}
-
-async fn metrics(srv: &support::RunningServer) -> HashMap<String, f64> {
-    let (status, text) = srv.get_text("/_edgefn/metrics").await;
-    assert_eq!(status, 200);
-    parse_metrics(&text)
-}
-
-fn value(metrics: &HashMap<String, f64>, series: &str) -> f64 {
-    metrics.get(series).copied().unwrap_or(0.0)
-}
+use support::{TestServer, metrics, value};
 
 #[tokio::test]
 async fn health_and_readiness() {

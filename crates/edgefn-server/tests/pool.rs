@@ -353,3 +353,126 @@ async fn prestarted_workers_boot_before_the_first_request() {
         "the requests were served by the prestarted workers"
     );
 }
+
+/// Answers with what the isolate was given: its environment (both ways a function reads it),
+/// its time origin, whether `fetch()` may leave; `?hog` allocates without bound.
+const TENANT: &str = r#"
+console.log(`${Deno.env.get('NAME')} booted`);
+export default {
+    async fetch(req, env) {
+        if (new URL(req.url).searchParams.has('hog')) {
+            const hoard = [];
+            while (true) hoard.push(new Array(100000).fill(hoard.length));
+        }
+        let outbound;
+        try { await fetch(new URL('/elsewhere', req.url)); outbound = 'allowed'; }
+        catch (e) { outbound = e.name; }
+        return Response.json({
+            name: Deno.env.get('NAME'),
+            fromArgument: env.NAME,
+            timeOrigin: performance.timeOrigin,
+            outbound,
+        });
+    },
+};
+"#;
+
+#[tokio::test]
+async fn a_prepared_isolate_becomes_the_function_s_own() {
+    let srv = TestServer::new()
+        .threads(1)
+        .config(|c| c.pool.prepared_isolates = 2)
+        .function("first", TENANT)
+        .function("second", TENANT)
+        .env("first", "NAME", "first")
+        .env("second", "NAME", "second")
+        .config(|c| {
+            let second = c.functions.entry("second".into()).or_default();
+            second.limits.memory_mb = Some(16);
+            second.allowed_hosts = Some(vec!["api.example.com".into()]);
+        })
+        .start()
+        .await;
+    let prepared = |expected: f64| {
+        let srv = &srv;
+        async move {
+            support::eventually(
+                || async { support::metrics(srv).await },
+                |m| support::value(m, "edgefn_prepared_isolates") == expected,
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        support::value(&prepared(2.0).await, "edgefn_prepared_isolates"),
+        2.0
+    );
+
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as f64;
+    let (status, first) = srv.get_json("/first").await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["name"], "first");
+    assert_eq!(first["fromArgument"], "first");
+    assert_eq!(first["outbound"], "allowed");
+    assert!(
+        first["timeOrigin"].as_f64().unwrap() >= before,
+        "the time origin is when the function got the isolate, not when it was prepared: {first}"
+    );
+
+    // The thread makes another while idle; the second function gets its own.
+    prepared(2.0).await;
+    let (status, second) = srv.get_json("/second").await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["name"], "second");
+    assert_eq!(second["fromArgument"], "second");
+    assert_eq!(second["outbound"], "TypeError", "its allow-list applies");
+
+    let (status, body) = srv.get_json("/second?hog").await;
+    assert_eq!(status, 546, "its memory limit applies: {body}");
+    assert_eq!(body["reason"], "memory");
+    assert_eq!(srv.get_json("/first").await.1["name"], "first");
+
+    let metrics = support::metrics(&srv).await;
+    for function in ["first", "second"] {
+        assert_eq!(
+            support::value(
+                &metrics,
+                &format!("edgefn_prepared_starts_total{{function=\"{function}\"}}")
+            ),
+            1.0,
+            "{function} started from a prepared isolate"
+        );
+        let booted = format!("{function} booted");
+        assert!(
+            support::function_logs(function)
+                .iter()
+                .any(|l| l["fields"]["message"] == booted.as_str()),
+            "{function}'s console goes to its own log"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_prepared_isolates_workers_boot_from_scratch() {
+    let srv = TestServer::new()
+        .config(|c| c.pool.prepared_isolates = 0)
+        .function("first", TENANT)
+        .env("first", "NAME", "first")
+        .start()
+        .await;
+    let (status, first) = srv.get_json("/first").await;
+    assert_eq!((status, &first["name"]), (200, &"first".into()));
+    let metrics = support::metrics(&srv).await;
+    assert_eq!(support::value(&metrics, "edgefn_prepared_isolates"), 0.0);
+    assert_eq!(
+        support::value(&metrics, "edgefn_prepared_starts_total{function=\"first\"}"),
+        0.0
+    );
+    assert_eq!(
+        support::value(&metrics, "edgefn_cold_starts_total{function=\"first\"}"),
+        1.0
+    );
+}

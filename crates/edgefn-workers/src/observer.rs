@@ -6,8 +6,11 @@ use crate::error::TerminationReason;
 
 /// Receives the pool's measurements. Called from the user-worker threads: must not block.
 pub trait PoolObserver: Send + Sync {
-    /// A worker of `function` booted (a cold start) in `boot_time`.
-    fn worker_booted(&self, function: &str, boot_time: Duration);
+    /// A worker of `function` booted (a cold start) in `boot_time`; `prepared` when it started
+    /// from a prepared isolate.
+    fn worker_booted(&self, function: &str, boot_time: Duration, prepared: bool);
+    /// The number of prepared isolates (ready for new workers) went up or down by `change`.
+    fn prepared_isolates(&self, change: i64);
     /// A worker of `function` ended for `reason`.
     fn worker_ended(&self, function: &str, reason: TerminationReason);
     /// A request of `function` used `cpu` of CPU time inside JavaScript.

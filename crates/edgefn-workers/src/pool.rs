@@ -54,6 +54,8 @@ pub struct PoolConfig {
     pub observer: Option<Arc<dyn PoolObserver>>,
     /// Root certificates (DER) `fetch()` trusts besides the web PKI roots.
     pub fetch_roots: Arc<[Vec<u8>]>,
+    /// Isolates each thread keeps ready with the Web platform loaded, for new workers.
+    pub prepared_isolates: usize,
 }
 
 /// Events kept for the event worker while it is busy; past this, events are dropped.
@@ -136,6 +138,7 @@ impl WorkerPool {
                 hub: hub.clone(),
                 compute: compute.clone(),
                 observer: config.observer.clone(),
+                prepared: config.prepared_isolates,
             };
             let handle = std::thread::Builder::new()
                 .name(format!("edgefn-worker-{index}"))

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use edgefn_isolate::{
     BootError, FetchClient, HandlerError, IncomingRequest, Isolate, IsolateOptions, LogLevel,
-    OutgoingResponse, Stop,
+    OutgoingResponse, Stop, TenantOptions,
 };
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
@@ -97,6 +97,12 @@ pub(crate) struct WorkerThread {
     slots: RefCell<HashMap<WorkerId, Slot>>,
     /// Service isolates (the event worker), kept for the thread's lifetime.
     services: RefCell<Vec<Isolate>>,
+    /// Isolates with the Web platform loaded and no function yet, for new workers.
+    prepared: RefCell<Vec<Isolate>>,
+    /// How many `prepared` should hold.
+    prepared_target: usize,
+    /// A refill of `prepared` is under way.
+    refilling: Cell<bool>,
 }
 
 impl WorkerThread {
@@ -110,12 +116,14 @@ impl WorkerThread {
             } => {
                 let result = self.serve(worker, &function, request).await;
                 let _ = reply.send(result);
+                self.refill_prepared();
             }
             Command::Destroy { worker, reason } => self.destroy(worker, reason).await,
             Command::Boot { worker, function } => {
                 if self.worker(worker, &function).await.is_err() {
                     self.scheduler.worker_gone(&function.name, worker);
                 }
+                self.refill_prepared();
             }
             Command::StartService { name, root, inbox } => self.start_service(&name, &root, inbox),
             Command::Drain { reply } => {
@@ -137,6 +145,34 @@ impl WorkerThread {
                 let _ = reply.send(());
             }
         }
+    }
+
+    /// Tops `prepared` up to its target in the background. Each isolate is made after the
+    /// tasks already queued on the thread had their turn, so requests go first.
+    fn refill_prepared(self: &Rc<Self>) {
+        if self.refilling.get() || self.prepared.borrow().len() >= self.prepared_target {
+            return;
+        }
+        self.refilling.set(true);
+        let thread = self.clone();
+        tokio::task::spawn_local(async move {
+            while thread.prepared.borrow().len() < thread.prepared_target {
+                tokio::task::yield_now().await;
+                match Isolate::prepare(&thread.isolates.user_agent, thread.isolates.fetch.clone()) {
+                    Ok(isolate) => {
+                        thread.prepared.borrow_mut().push(isolate);
+                        if let Some(observer) = &thread.observer {
+                            observer.prepared_isolates(1);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::error!(thread = thread.index, %error, "an isolate could not be prepared");
+                        break;
+                    }
+                }
+            }
+            thread.refilling.set(false);
+        });
     }
 
     fn start_service(&self, name: &str, root: &std::path::Path, inbox: mpsc::Receiver<String>) {
@@ -261,9 +297,25 @@ impl WorkerThread {
                 hub: self.hub.clone(),
             }) as Rc<dyn edgefn_isolate::UserWorkers>
         });
+        // A prepared isolate is handed only to an ordinary function: a main service's isolate
+        // is built with its capability.
+        let ordinary_isolate = user_workers.is_none()
+            && matches!(
+                function.settings.runtime,
+                Runtime::Isolate | Runtime::FromFolder
+            );
+        let prepared = if ordinary_isolate {
+            self.prepared.borrow_mut().pop()
+        } else {
+            None
+        };
+        if let (Some(_), Some(observer)) = (&prepared, &self.observer) {
+            observer.prepared_isolates(-1);
+        }
         let boot = boot(
             id,
             function.clone(),
+            prepared,
             self.isolates.clone(),
             self.events.clone(),
             user_workers,
@@ -362,6 +414,8 @@ pub(crate) struct ThreadStart {
     pub(crate) hub: Arc<UserWorkerHub>,
     pub(crate) compute: Arc<rayon::ThreadPool>,
     pub(crate) observer: Option<Arc<dyn PoolObserver>>,
+    /// Isolates to keep prepared; see [`WorkerThread::refill_prepared`].
+    pub(crate) prepared: usize,
 }
 
 impl ThreadStart {
@@ -384,9 +438,13 @@ impl ThreadStart {
             observer: self.observer,
             slots: RefCell::new(HashMap::new()),
             services: RefCell::new(Vec::new()),
+            prepared: RefCell::new(Vec::new()),
+            prepared_target: self.prepared,
+            refilling: Cell::new(false),
         });
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, async {
+            thread.refill_prepared();
             while let Some(command) = inbox.recv().await {
                 let thread = thread.clone();
                 tokio::task::spawn_local(thread.handle(command));
@@ -399,6 +457,10 @@ impl ThreadStart {
             }
         }
         thread.services.borrow_mut().clear();
+        let prepared = thread.prepared.borrow_mut().drain(..).count();
+        if let Some(observer) = &thread.observer {
+            observer.prepared_isolates(-(prepared as i64));
+        }
         tracing::debug!(thread = thread.index, "worker thread stopped");
     }
 }
@@ -444,9 +506,11 @@ async fn serve_isolate(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn boot(
     id: WorkerId,
     function: Arc<Function>,
+    prepared: Option<Isolate>,
     defaults: IsolateDefaults,
     events: Events,
     user_workers: Option<Rc<dyn edgefn_isolate::UserWorkers>>,
@@ -454,6 +518,7 @@ async fn boot(
     observer: Option<Arc<dyn PoolObserver>>,
 ) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
+    let from_prepared = prepared.is_some();
     // Transpile the function's TypeScript on the compute pool first, so that the worker thread
     // only loads from the cache. A folder of plain JavaScript files needs no hop.
     if edgefn_isolate::modules::may_have_typescript(&function.root) {
@@ -487,17 +552,30 @@ async fn boot(
         ),
         Runtime::Invalid(message) => return Err(BootError::Module(message.clone())),
         Runtime::Isolate | Runtime::FromFolder => {
-            let isolate = Isolate::new(IsolateOptions {
+            let tenant = TenantOptions {
                 memory_limit_bytes: limits.memory_bytes,
                 cpu_time_limit: Some(limits.cpu_hard),
                 env: function.settings.env.clone(),
-                user_agent: defaults.user_agent,
                 log,
-                inbox: None,
-                user_workers,
                 allowed_hosts: function.settings.allowed_hosts.clone(),
-                fetch: defaults.fetch,
-            })?;
+            };
+            let isolate = match prepared {
+                Some(isolate) => {
+                    isolate.assign(tenant)?;
+                    isolate
+                }
+                None => Isolate::new(IsolateOptions {
+                    memory_limit_bytes: tenant.memory_limit_bytes,
+                    cpu_time_limit: tenant.cpu_time_limit,
+                    env: tenant.env,
+                    user_agent: defaults.user_agent,
+                    log: tenant.log,
+                    inbox: None,
+                    user_workers,
+                    allowed_hosts: tenant.allowed_hosts,
+                    fetch: defaults.fetch,
+                })?,
+            };
             isolate.boot(&function.root).await?;
             Instance::Isolate(isolate)
         }
@@ -512,7 +590,7 @@ async fn boot(
     );
     events.emit(&function.name, id, EventKind::Boot { boot_time_ms });
     if let Some(observer) = &observer {
-        observer.worker_booted(&function.name, started.elapsed());
+        observer.worker_booted(&function.name, started.elapsed(), from_prepared);
     }
     Ok(Rc::new(Worker {
         id,

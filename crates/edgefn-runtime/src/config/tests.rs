@@ -85,6 +85,10 @@ fn out_of_range_values_name_the_key() {
     for (text, key) in [
         ("[pool]\nmax_parallelism = 0\n", "pool.max_parallelism"),
         (
+            "[pool]\nprepared_isolates = 65\n",
+            "pool.prepared_isolates: must be at most 64",
+        ),
+        (
             "[limits]\ncpu_soft_ms = 30000\n",
             "limits.cpu_soft_ms: must not be greater than cpu_hard_ms (from ",
         ),

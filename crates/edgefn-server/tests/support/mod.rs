@@ -11,6 +11,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -244,6 +245,29 @@ pub async fn raw_http(addr: SocketAddr, request: &[u8]) -> String {
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("read");
     String::from_utf8_lossy(&response).into_owned()
+}
+
+/// Parses the Prometheus text format into `name{labels} -> value`.
+pub fn parse_metrics(text: &str) -> HashMap<String, f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The server's metrics, parsed.
+pub async fn metrics(srv: &RunningServer) -> HashMap<String, f64> {
+    let (status, text) = srv.get_text("/_edgefn/metrics").await;
+    assert_eq!(status, 200);
+    parse_metrics(&text)
+}
+
+/// One series of `metrics`; `0` when absent (as a counter that never moved is).
+pub fn value(metrics: &HashMap<String, f64>, series: &str) -> f64 {
+    metrics.get(series).copied().unwrap_or(0.0)
 }
 
 /// Every log line of this test binary (JSON, one object per line), captured from the start.
