@@ -13,7 +13,8 @@ kernel), noisy (a healthy function next to a CPU burner).
 
 Knobs (environment): DURATION (wrk, default 10s), CONNECTIONS (default 32), N (cold-start
 tenants, default 1000), DENSITY (tenant counts, default "1000 10000"), WORKERD_MAX_TENANTS
-(largest workerd config to try, default 1000), GAP_MS (idle time between new tenants),
+(largest workerd config to try, default 1000), GAP_MS (idle time between new tenants, default
+0: back to back), PACE_MS (the gap of edgefn's second, paced cold-start run, default 5),
 BENCH_EDGEFN (another edgefn binary to measure).
 
 Installs its peers into bench/.peers (git-ignored): deno (npm @deno/linux-x64-glibc), workerd
@@ -44,6 +45,7 @@ N = int(os.environ.get("N", "1000"))
 DENSITY = [int(n) for n in os.environ.get("DENSITY", "1000 10000").split()]
 WORKERD_MAX_TENANTS = int(os.environ.get("WORKERD_MAX_TENANTS", "1000"))
 GAP_MS = float(os.environ.get("GAP_MS", "0"))
+PACE_MS = float(os.environ.get("PACE_MS", "5"))
 PORT = 19000
 COMPATIBILITY_DATE = "2025-01-01"
 SCENARIOS = ["hello", "cold", "density", "json", "cpu", "noisy"]
@@ -288,14 +290,15 @@ def edgefn_tenant_config(directory, count):
     return config
 
 
-def edgefn_tenants(binary, count, work):
-    """Cold start and density of `count` never-seen functions in one running edgefn."""
+def edgefn_tenants(binary, count, work, gap_ms=GAP_MS):
+    """Cold start and density of `count` never-seen functions in one running edgefn, a new one
+    every `gap_ms` after the previous answer."""
     functions = work / f"edgefn-{count}"
     write_tenants(functions, count)
     config = edgefn_tenant_config(work, count)
     with edgefn_server(binary, functions, PORT, config) as server:
         baseline = server.rss_bytes()
-        latencies = first_responses(PORT, [f"f{i}" for i in range(count)], GAP_MS / 1000)
+        latencies = first_responses(PORT, [f"f{i}" for i in range(count)], gap_ms / 1000)
         warm = server.rss_bytes()
         conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
         conn.request("GET", "/_edgefn/metrics")
@@ -462,6 +465,8 @@ def main():
     if "cold" in chosen:
         log(f"scenario cold: {N} tenants")
         e = edgefn_tenants(binary, N, work)
+        shutil.rmtree(work / f"edgefn-{N}", ignore_errors=True)
+        paced = edgefn_tenants(binary, N, work, PACE_MS)
         w = workerd_tenants(N, work) if N <= WORKERD_MAX_TENANTS else None
         d = deno_process_start()
         out += [
@@ -471,11 +476,17 @@ def main():
             "request; workerd instantiates every worker when it starts (behind a router worker "
             "with a service binding per worker), so its first responses are warm and its cold "
             "cost is its start-up divided by the workers. deno's process start (spawn to first "
-            "response of `bench/functions/hello`, 10 runs) is the reference.", "",
+            "response of `bench/functions/hello`, 10 runs) is the reference. edgefn runs twice: "
+            f"with the next request sent {GAP_MS:g} ms after each answer, and paced, "
+            f"{PACE_MS:g} ms after. Each of its worker threads keeps `pool.prepared_isolates` "
+            "(2) isolates with the Web layer loaded and makes a new one after each cold start; "
+            "back to back, new tenants arrive faster than the threads can prepare isolates.", "",
             "| server | first response p50 ms | p99 ms | cold cost per tenant ms |",
             "|---|---:|---:|---:|",
-            f"| edgefn | {e['p50']:.3f} | {e['p99']:.3f} | boot p50 {e['boot_p50']:.3f}, "
-            f"p99 {e['boot_p99']:.3f} (server-measured) |",
+            f"| edgefn, gap {GAP_MS:g} ms | {e['p50']:.3f} | {e['p99']:.3f} | boot p50 "
+            f"{e['boot_p50']:.3f}, p99 {e['boot_p99']:.3f} (server-measured) |",
+            f"| edgefn, gap {PACE_MS:g} ms | {paced['p50']:.3f} | {paced['p99']:.3f} | boot p50 "
+            f"{paced['boot_p50']:.3f}, p99 {paced['boot_p99']:.3f} (server-measured) |",
         ]
         if w:
             out.append(f"| workerd | {w['p50']:.3f} | {w['p99']:.3f} | "
@@ -485,10 +496,13 @@ def main():
             out.append(f"| workerd | not run (N > WORKERD_MAX_TENANTS={WORKERD_MAX_TENANTS}) "
                        "| | |")
         out += [f"| deno (process start) | {d['p50']:.1f} | max {d['max']:.1f} | |", ""]
-        targets += [
-            ("cold start p50 ≤ 1 ms", f"{e['p50']:.2f} ms", verdict(e["p50"] <= 1)),
-            ("cold start p99 ≤ 3 ms", f"{e['p99']:.2f} ms", verdict(e["p99"] <= 3)),
-        ]
+        for run, label in [(e, f"gap {GAP_MS:g} ms"), (paced, f"gap {PACE_MS:g} ms")]:
+            targets += [
+                (f"cold start p50 ≤ 1 ms ({label})", f"{run['p50']:.2f} ms",
+                 verdict(run["p50"] <= 1)),
+                (f"cold start p99 ≤ 3 ms ({label})", f"{run['p99']:.2f} ms",
+                 verdict(run["p99"] <= 3)),
+            ]
         cold = {N: (e, w)}
     else:
         cold = {}
