@@ -1,89 +1,134 @@
-//! Assembles the Web platform layer into two ES modules in `$OUT_DIR`:
+//! Assembles the Web platform layer into ES modules in `$OUT_DIR`:
 //!
 //! - `bootstrap.js`, the core every isolate loads:
 //!   `export default function init(host, config) { <js/*.js, in name order> }`. The files share
 //!   one scope; the last one returns the hooks the host calls.
-//! - `extension.js`, loaded into an isolate on first use (see `js/29_extension.js`):
-//!   `export default function extend(scope) { const { <core names> } = scope; <js/ext/*.js>;
-//!   return { <getters for its own names> } }`.
+//! - one module per chunk of [`CHUNKS`] (listed for the crate in `chunks.rs`), loaded into an isolate on first use (see
+//!   `js/29_extension.js`): `export default function extend(scope) { const { <core names> } =
+//!   scope; <js/<folder>/*.js>; return { <getters for its own names> } }`.
 //!
-//! The names the two exchange are found here, by a scan for the top-level declarations of each
-//! side (`function`, `const`, `let`, `class` at the start of a line) and the identifiers the
-//! extension uses: `extensionScope()`, generated into the core, returns the core's bindings that
-//! the extension uses (a core `let`, which may be assigned later, as a getter).
+//! The names the core and a chunk exchange are found here, by a scan for the top-level
+//! declarations of each side (`function`, `const`, `let`, `class` at the start of a line) and
+//! the identifiers the chunk uses: `<chunk>Scope()`, generated into the core, returns the core's
+//! bindings that the chunk uses (a core `let`, which may be assigned later, as a getter).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a module
+/// `edgefn:<name>` that sees only the core (a name of another chunk through the core's stub).
+const CHUNKS: [(&str, &str); 2] = [("ext", "extension"), ("inspect", "inspect")];
+
 fn main() {
     let js_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("js");
     let core = read_dir(&js_dir);
-    let ext = read_dir(&js_dir.join("ext"));
-
     let core_names: BTreeSet<&str> = core.iter().flat_map(|(_, t)| declarations(t)).collect();
-    let ext_names: BTreeSet<&str> = ext.iter().flat_map(|(_, t)| declarations(t)).collect();
-    let used: BTreeSet<&str> = ext.iter().flat_map(|(_, t)| identifiers(t)).collect();
-    // Where both declare a name (the core's stubs in 29_extension.js), the extension's own
-    // declaration is the one it sees.
-    let scope: Vec<&str> = ["host", "config"]
-        .into_iter()
-        .chain(core_names.iter().copied())
-        .filter(|name| used.contains(name) && !ext_names.contains(name))
-        .collect();
     // A `let` the core assigns later (an accessor set when its class is created) is passed as
-    // a getter and called through it, so the extension never holds a stale function.
+    // a getter and called through it, so a chunk never holds a stale function.
     let core_lets: BTreeSet<&str> = core.iter().flat_map(|(_, t)| lets(t)).collect();
-    let (live, copied): (Vec<&str>, Vec<&str>) =
-        scope.iter().partition(|name| core_lets.contains(*name));
-    assert!(
-        live.is_empty() || copied.contains(&"ReflectApply"),
-        "the extension calls core lets through ReflectApply"
-    );
+    let core_used: BTreeSet<&str> = core.iter().flat_map(|(_, t)| references(t)).collect();
+
     let mut bootstrap =
         String::from("export default function init(host, config) {\n\"use strict\";\n");
-    let getters: Vec<String> = live
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let mut chunks_rs = format!("const CHUNKS: [(&str, &str); {}] = [\n", CHUNKS.len());
+    let chunks: Vec<(&str, Vec<(String, String)>)> = CHUNKS
         .iter()
-        .map(|name| format!("get {name}() {{ return {name}; }}"))
+        .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
         .collect();
-    writeln!(
-        bootstrap,
-        "// ---- generated: the core's bindings the extension uses\n\
-         function extensionScope() {{\n  return {{ {} }};\n}}",
-        copied
+    for (chunk, files) in &chunks {
+        writeln!(
+            chunks_rs,
+            "    (\"edgefn:{chunk}\", include_str!(concat!(env!(\"OUT_DIR\"), \"/{chunk}.js\"))),"
+        )
+        .unwrap();
+        // The core, and every other chunk, reach a chunk's name only through a stub of the
+        // core.
+        let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
+        let others = chunks
             .iter()
-            .map(|n| n.to_string())
-            .chain(getters)
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-    .unwrap();
+            .filter(|(other, _)| other != chunk)
+            .flat_map(|(_, files)| files.iter().flat_map(|(_, t)| references(t)));
+        let unreachable: BTreeSet<&str> = core_used
+            .iter()
+            .copied()
+            .chain(others)
+            .filter(|name| own.contains(name) && !core_names.contains(name))
+            .collect();
+        assert!(
+            unreachable.is_empty(),
+            "names of the chunk {chunk} used outside it with no stub in the core: {unreachable:?}"
+        );
+        let (scope, module) = assemble_chunk(files, &core_names, &core_lets);
+        writeln!(
+            bootstrap,
+            "// ---- generated: the core's bindings the chunk {chunk} uses\n\
+             function {chunk}Scope() {{\n  return {{ {scope} }};\n}}"
+        )
+        .unwrap();
+        std::fs::write(out.join(format!("{chunk}.js")), module).expect("writable OUT_DIR");
+    }
     for (name, text) in &core {
         writeln!(bootstrap, "// ---- {name}\n{text}").unwrap();
     }
     bootstrap.push_str("}\n");
+    std::fs::write(out.join("bootstrap.js"), bootstrap).expect("writable OUT_DIR");
+    chunks_rs.push_str("];\n");
+    std::fs::write(out.join("chunks.rs"), chunks_rs).expect("writable OUT_DIR");
+}
 
-    let mut extension = String::from("export default function extend(scope) {\n\"use strict\";\n");
-    writeln!(extension, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
+/// A chunk's module, `export default function extend(scope) { const { <core names> } = scope;
+/// <files>; return { <getters for its own names> } }`, and the object literal the core passes
+/// as `scope`.
+fn assemble_chunk(
+    files: &[(String, String)],
+    core_names: &BTreeSet<&str>,
+    core_lets: &BTreeSet<&str>,
+) -> (String, String) {
+    let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
+    let used: BTreeSet<&str> = files.iter().flat_map(|(_, t)| identifiers(t)).collect();
+    // Where both declare a name (the core's stub for it), the chunk's own declaration is the
+    // one it sees.
+    let scope: Vec<&str> = ["host", "config"]
+        .into_iter()
+        .chain(core_names.iter().copied())
+        .filter(|name| used.contains(name) && !own.contains(name))
+        .collect();
+    let (live, copied): (Vec<&str>, Vec<&str>) =
+        scope.iter().partition(|name| core_lets.contains(*name));
+    assert!(
+        live.is_empty() || copied.contains(&"ReflectApply"),
+        "a chunk calls core lets through ReflectApply"
+    );
+    let literal = copied
+        .iter()
+        .map(|n| n.to_string())
+        .chain(
+            live.iter()
+                .map(|name| format!("get {name}() {{ return {name}; }}")),
+        )
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    let mut module = String::from("export default function extend(scope) {\n\"use strict\";\n");
+    writeln!(module, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
     for name in &live {
         writeln!(
-            extension,
+            module,
             "const {name} = (...args) => ReflectApply(scope.{name}, undefined, args);"
         )
         .unwrap();
     }
-    for (name, text) in &ext {
-        writeln!(extension, "// ---- ext/{name}\n{text}").unwrap();
+    for (name, text) in files {
+        writeln!(module, "// ---- {name}\n{text}").unwrap();
     }
-    let getters: Vec<String> = ext_names
+    let getters: Vec<String> = own
         .iter()
         .map(|name| format!("  get {name}() {{ return {name}; }},"))
         .collect();
-    writeln!(extension, "return {{\n{}\n}};\n}}", getters.join("\n")).unwrap();
-
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    std::fs::write(out.join("bootstrap.js"), bootstrap).expect("writable OUT_DIR");
-    std::fs::write(out.join("extension.js"), extension).expect("writable OUT_DIR");
+    writeln!(module, "return {{\n{}\n}};\n}}", getters.join("\n")).unwrap();
+    (literal, module)
 }
 
 /// The `.js` files of `dir` (not of its sub-folders), in name order, with their text.
@@ -128,6 +173,15 @@ fn lets(text: &str) -> impl Iterator<Item = &str> {
         identifiers(rest)
             .next()
             .filter(|name| rest.starts_with(name))
+    })
+}
+
+/// The identifier-like words of `text` that are not a property access (`.name`).
+fn references(text: &str) -> impl Iterator<Item = &str> {
+    identifiers(text).filter(move |word| {
+        // `word` is a sub-slice of `text`, so this is its offset.
+        let start = word.as_ptr() as usize - text.as_ptr() as usize;
+        !text[..start].ends_with('.')
     })
 }
 

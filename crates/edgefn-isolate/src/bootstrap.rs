@@ -1,8 +1,8 @@
-//! The Web platform layer (`js/*.js`, and the extension `js/ext/*.js`), compiled to QuickJS
-//! bytecode once per process.
+//! The Web platform layer (`js/*.js`, and the chunks loaded on first use, `js/ext/*.js` and
+//! `js/inspect/*.js`), compiled to QuickJS bytecode once per process.
 //!
 //! Every isolate loads the same bytecode instead of parsing the source again, which keeps the
-//! parser off the cold-start path; the extension is loaded only into the isolates that use it
+//! parser off the cold-start path; a chunk is loaded only into the isolates that use it
 //! (see `js/29_extension.js`). The bytecode is produced by a scratch runtime of this very
 //! process, so it always matches the engine that reads it.
 
@@ -13,17 +13,16 @@ use rquickjs::{Context, Ctx, Function, Module, Runtime, Value, WriteOptions};
 /// The assembled core; see `build.rs`.
 pub const SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/bootstrap.js"));
 
-/// The assembled extension; see `build.rs`.
-pub const EXTENSION_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/extension.js"));
+// The chunks loaded on first use, assembled by `build.rs`: `CHUNKS`, their module names (as
+// they appear in stack traces) and sources.
+include!(concat!(env!("OUT_DIR"), "/chunks.rs"));
 
 /// Module name of the core, as it appears in stack traces of the Web platform layer.
 pub const MODULE_NAME: &str = "edgefn:runtime";
 
-/// Module name of the extension.
-pub const EXTENSION_MODULE_NAME: &str = "edgefn:extension";
-
 static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
-static EXTENSION_BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
+static CHUNK_BYTECODE: [OnceLock<Result<Vec<u8>, String>>; CHUNKS.len()] =
+    [const { OnceLock::new() }; CHUNKS.len()];
 
 /// The core module as bytecode, compiled on first use.
 pub fn bytecode() -> Result<&'static [u8], String> {
@@ -33,10 +32,15 @@ pub fn bytecode() -> Result<&'static [u8], String> {
         .map_err(Clone::clone)
 }
 
-/// The extension module as bytecode, compiled on first use.
-fn extension_bytecode() -> Result<&'static [u8], String> {
-    EXTENSION_BYTECODE
-        .get_or_init(|| compile(EXTENSION_MODULE_NAME, EXTENSION_SOURCE))
+/// The chunk `name` (`extension` for `edgefn:extension`) as bytecode, compiled on first use.
+fn chunk_bytecode(name: &str) -> Result<&'static [u8], String> {
+    let index = CHUNKS
+        .iter()
+        .position(|(module, _)| module.strip_prefix("edgefn:") == Some(name))
+        .ok_or_else(|| format!("no chunk of the Web layer is called {name}"))?;
+    let (module, source) = CHUNKS[index];
+    CHUNK_BYTECODE[index]
+        .get_or_init(|| compile(module, source))
         .as_deref()
         .map_err(Clone::clone)
 }
@@ -60,15 +64,15 @@ fn compile(name: &str, source: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-/// Loads the extension into the isolate of `ctx` and returns its `extend(scope)` function.
-pub(crate) fn load_extension<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Function<'js>> {
+/// Loads the chunk `name` into the isolate of `ctx` and returns its `extend(scope)` function.
+pub(crate) fn load_chunk<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Function<'js>> {
     let bytecode =
-        extension_bytecode().map_err(|e| rquickjs::Exception::throw_internal(ctx, &e))?;
+        chunk_bytecode(name).map_err(|e| rquickjs::Exception::throw_internal(ctx, &e))?;
     // SAFETY: the bytecode was written by `compile` with this same engine build, in this
     // process, from a module that compiled without error.
     let module = unsafe { Module::load(ctx.clone(), bytecode) }?;
     let (module, evaluated) = module.eval()?;
-    // The extension only declares: its evaluation settles at once.
+    // A chunk only declares: its evaluation settles at once.
     if let Some(Err(error)) = evaluated.result::<Value>() {
         return Err(error);
     }

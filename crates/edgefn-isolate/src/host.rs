@@ -46,11 +46,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         })?,
     )?;
 
-    // loadExtension() -> extend(scope): the extension of the Web layer (js/29_extension.js).
+    // loadChunk(name) -> extend(scope): a chunk of the Web layer (js/29_extension.js).
     set(
-        "loadExtension",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>| {
-            crate::bootstrap::load_extension(&ctx)
+        "loadChunk",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            crate::bootstrap::load_chunk(&ctx, &name)
         })?,
     )?;
 

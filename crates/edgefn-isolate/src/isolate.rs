@@ -518,6 +518,37 @@ impl Isolate {
         self.inner.meter.memory_used.get()
     }
 
+    /// What the engine's heap holds, by kind (QuickJS's own accounting; walks the heap, so
+    /// meant for measurements, not for every request).
+    pub fn heap_report(&self) -> String {
+        let u = self.inner.runtime.memory_usage();
+        let kib = |bytes: i64| bytes as f64 / 1024.0;
+        format!(
+            "heap {:.0} KiB in {} blocks: atoms {} ({:.0} KiB), strings {} ({:.0} KiB), \
+             objects {} ({:.0} KiB), properties {} ({:.0} KiB), shapes {} ({:.0} KiB), \
+             functions {} ({:.0} KiB, bytecode {:.0} KiB, line tables {:.0} KiB), \
+             C functions {}, arrays {}",
+            kib(u.malloc_size),
+            u.malloc_count,
+            u.atom_count,
+            kib(u.atom_size),
+            u.str_count,
+            kib(u.str_size),
+            u.obj_count,
+            kib(u.obj_size),
+            u.prop_count,
+            kib(u.prop_size),
+            u.shape_count,
+            kib(u.shape_size),
+            u.js_func_count,
+            kib(u.js_func_size),
+            kib(u.js_func_code_size),
+            kib(u.js_func_pc2line_size),
+            u.c_func_count,
+            u.array_count,
+        )
+    }
+
     /// CPU time spent inside JavaScript so far.
     pub fn cpu_time(&self) -> Duration {
         self.inner.meter.cpu_used()

@@ -148,6 +148,42 @@ async fn env_comes_from_configuration_never_from_the_process() {
 }
 
 #[tokio::test]
+async fn console_prints_objects_with_the_layer_s_own_globals_even_after_a_tenant_replaced_them() {
+    // The printing of objects (js/inspect) is loaded on first use, here after the tenant
+    // replaced the globals it relies on.
+    let srv = TestServer::new()
+        .function(
+            "replacer",
+            r#"const { Map: RealMap, Set: RealSet } = globalThis;
+               globalThis.Map = globalThis.Set = function () { throw new Error('tenant'); };
+               Object.keys = Object.getOwnPropertyNames = () => ['tenant'];
+               Deno.serve(() => {
+                   console.log({ a: [1, 'two'], m: new RealMap([[1, { x: 1 }]]), f() {} });
+                   console.log(new RealSet(['s']));
+                   console.table([{ k: 1 }]);
+                   return new Response('logged');
+               });"#,
+        )
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/replacer").await, (200, "logged".into()));
+    let messages: Vec<String> = support::function_logs("replacer")
+        .iter()
+        .filter(|line| line["target"] == "edgefn::console")
+        .filter_map(|line| line["fields"]["message"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        messages[..2],
+        [
+            "{ a: [ 1, \"two\" ], m: Map(1) { 1 => { x: 1 } }, f: [Function: f] }",
+            "Set(1) { \"s\" }",
+        ],
+        "{messages:#?}"
+    );
+    assert!(messages[2].contains("│ 0       │ 1 │"), "{messages:#?}");
+}
+
+#[tokio::test]
 async fn module_state_persists_across_requests_in_one_isolate() {
     let srv = TestServer::new()
         .function(

@@ -2,7 +2,7 @@
 // (js/29_extension.js). Its interfaces must look the same before and after,
 // and loading it late must not pick up globals a tenant replaced meanwhile.
 // The tests run in order in a fresh isolate: the first ones run before
-// anything loads the extension.
+// anything loads the extension. (The same for inspect: tests/handlers.rs.)
 import { assert, assertEquals, run, test } from "./_harness.js";
 
 const EXTENSION_INTERFACES = [

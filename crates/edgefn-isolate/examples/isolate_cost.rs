@@ -1,0 +1,90 @@
+//! What one isolate costs, measured in-process: a bare QuickJS runtime and context, an isolate
+//! with the Web layer loaded (`Isolate::prepare`), and giving it a hello-world function
+//! (`Isolate::assign` and `boot`), each over `COUNT` isolates kept alive (default 200).
+//!
+//! ```sh
+//! cargo run --release -p edgefn-isolate --example isolate_cost
+//! ```
+
+use std::time::{Duration, Instant};
+
+use edgefn_isolate::{FetchClient, Isolate, TenantOptions};
+
+fn main() {
+    let count: usize = std::env::var("COUNT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(200);
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(
+        folder.path().join("index.js"),
+        "export default { fetch: () => new Response('hello') };\n",
+    )
+    .expect("writable temporary folder");
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async {
+        let mut bare = Vec::with_capacity(count);
+        let mut bare_times = Vec::with_capacity(count);
+        for _ in 0..count {
+            let started = Instant::now();
+            let rt = rquickjs::Runtime::new().expect("a runtime");
+            let ctx = rquickjs::Context::full(&rt).expect("a context");
+            bare_times.push(started.elapsed());
+            bare.push((ctx, rt));
+        }
+        let bare_heap = bare[0].1.memory_usage().malloc_size as usize;
+        drop(bare);
+
+        let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
+        let mut isolates = Vec::with_capacity(count);
+        let (mut prepare_times, mut boot_times) = (Vec::new(), Vec::new());
+        let mut prepared_heap = 0;
+        for _ in 0..count {
+            let started = Instant::now();
+            let isolate = Isolate::prepare("edgefn", fetch.clone()).expect("an isolate");
+            prepare_times.push(started.elapsed());
+            prepared_heap = isolate.memory_used_bytes();
+            let started = Instant::now();
+            isolate
+                .assign(TenantOptions {
+                    memory_limit_bytes: 0,
+                    cpu_time_limit: None,
+                    env: Default::default(),
+                    log: std::rc::Rc::new(|_, _| {}),
+                    allowed_hosts: None,
+                })
+                .expect("assign");
+            isolate.boot(folder.path()).await.expect("boot");
+            boot_times.push(started.elapsed());
+            isolates.push(isolate);
+        }
+        let report = |what: &str, times: &mut Vec<Duration>, heap: usize| {
+            times.sort();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "{what:<28} p50 {:.3} ms  p99 {:.3} ms  heap {:.0} KiB",
+                ms(times[times.len() / 2]),
+                ms(times[times.len() * 99 / 100]),
+                heap as f64 / 1024.0
+            );
+        };
+        println!("{count} isolates, each kept alive");
+        report("bare runtime + context", &mut bare_times, bare_heap);
+        report(
+            "prepare (Web layer loaded)",
+            &mut prepare_times,
+            prepared_heap,
+        );
+        report(
+            "assign + boot hello",
+            &mut boot_times,
+            isolates[0].memory_used_bytes(),
+        );
+        println!("{}", isolates[0].heap_report());
+    });
+}
