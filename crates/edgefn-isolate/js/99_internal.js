@@ -553,6 +553,12 @@ function fireTimerFromHost(id) {
   }
 }
 
+// A service isolate (the event worker, a main service) loads what only a
+// service has: EventManager, EdgeRuntime.userWorkers.
+if (config.inbox === true || config.userWorkers === true) {
+  host.loadChunk("services")(servicesScope());
+}
+
 return {
   resolveHandler,
   dispatch,

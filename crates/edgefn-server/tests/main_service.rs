@@ -143,9 +143,13 @@ async fn user_workers_api_is_only_in_the_main_service() {
     let srv = TestServer::new()
         .function(
             "f",
-            "Deno.serve(() => new Response(String(EdgeRuntime.userWorkers)));",
+            "Deno.serve(() => new Response(`${EdgeRuntime.userWorkers} ${typeof EventManager}`));",
         )
         .start()
         .await;
-    assert_eq!(srv.get_text("/f").await, (200, "undefined".into()));
+    assert_eq!(
+        srv.get_text("/f").await,
+        (200, "undefined undefined".into()),
+        "neither the main service's API nor the event worker's is in an ordinary function"
+    );
 }

@@ -1,6 +1,6 @@
 // inspect/03_inspect.js
 //
-// How console.log, Deno.inspect and uncaught errors print a value that is not a
+// How console.log and uncaught errors print a value that is not a
 // string (Node/Deno style), and console.table: the chunk "inspect", loaded on
 // first use (see 29_extension.js).
 
