@@ -18,10 +18,11 @@ use std::path::{Path, PathBuf};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a module
 /// `edgefn:<name>` that sees only the core (a name of another chunk through the core's stub).
-const CHUNKS: [(&str, &str); 4] = [
+const CHUNKS: [(&str, &str); 5] = [
     ("ext", "extension"),
     ("inspect", "inspect"),
     ("timing", "timing"),
+    ("url", "url"),
     ("services", "services"),
 ];
 

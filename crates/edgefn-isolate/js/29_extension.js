@@ -12,6 +12,7 @@
 //   that is not a string, and console.table;
 // - timing (js/timing): the performance entry buffer and User Timing's
 //   mark() and measure(), with their PerformanceEntry classes;
+// - url (js/url): the URL and URLSearchParams classes;
 // - services (js/services): EventManager and EdgeRuntime.userWorkers, loaded
 //   at start-up by a service isolate only (99_internal.js).
 //
@@ -23,6 +24,7 @@
 let extensionExports = null;
 let inspectExports = null;
 let timingExports = null;
+let urlExports = null;
 
 function extension() {
   if (extensionExports === null) {
@@ -39,6 +41,11 @@ function inspectChunk() {
 function timingChunk() {
   if (timingExports === null) timingExports = host.loadChunk("timing")(timingScope());
   return timingExports;
+}
+
+function urlChunk() {
+  if (urlExports === null) urlExports = host.loadChunk("url")(urlScope());
+  return urlExports;
 }
 
 // A core name for a function of the extension: the first call loads it.
