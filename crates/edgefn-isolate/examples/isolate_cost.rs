@@ -1,6 +1,7 @@
 //! What one isolate costs, measured in-process: a bare QuickJS runtime and context, an isolate
-//! with the Web layer loaded (`Isolate::prepare`), and giving it a hello-world function
-//! (`Isolate::assign` and `boot`), each over `COUNT` isolates kept alive (default 200).
+//! with the Web layer loaded (`Isolate::prepare`), giving it a hello-world function
+//! (`Isolate::assign` and `boot`), and its first and second request (dispatch to the answer),
+//! each over `COUNT` isolates kept alive (default 200).
 //!
 //! ```sh
 //! cargo run --release -p edgefn-isolate --example isolate_cost
@@ -8,7 +9,27 @@
 
 use std::time::{Duration, Instant};
 
-use edgefn_isolate::{FetchClient, Isolate, TenantOptions};
+use edgefn_isolate::{FetchClient, IncomingRequest, Isolate, TenantOptions};
+
+/// Time from dispatch to the response head of one GET.
+async fn request(isolate: &Isolate) -> Duration {
+    let started = Instant::now();
+    let response = isolate
+        .dispatch(IncomingRequest {
+            method: http::Method::GET,
+            url: "http://localhost/hello".into(),
+            headers: http::HeaderMap::new(),
+            body: None,
+            remote_addr: None,
+            client: None,
+        })
+        .await
+        .expect("an answer")
+        .expect("a response");
+    let elapsed = started.elapsed();
+    assert_eq!(response.status, 200);
+    elapsed
+}
 
 fn main() {
     let count: usize = std::env::var("COUNT")
@@ -43,6 +64,7 @@ fn main() {
         let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
         let mut isolates = Vec::with_capacity(count);
         let (mut prepare_times, mut boot_times) = (Vec::new(), Vec::new());
+        let (mut first_times, mut second_times) = (Vec::new(), Vec::new());
         let mut prepared_heap = 0;
         for _ in 0..count {
             let started = Instant::now();
@@ -61,6 +83,8 @@ fn main() {
                 .expect("assign");
             isolate.boot(folder.path()).await.expect("boot");
             boot_times.push(started.elapsed());
+            first_times.push(request(&isolate).await);
+            second_times.push(request(&isolate).await);
             isolates.push(isolate);
         }
         let report = |what: &str, times: &mut Vec<Duration>, heap: usize| {
@@ -85,6 +109,9 @@ fn main() {
             &mut boot_times,
             isolates[0].memory_used_bytes(),
         );
+        let heap = isolates[0].memory_used_bytes();
+        report("first request", &mut first_times, heap);
+        report("second request", &mut second_times, heap);
         println!("{}", isolates[0].heap_report());
     });
 }

@@ -131,6 +131,7 @@ pub(crate) struct Inner {
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
 struct Hooks {
+    prewarm: Persistent<Function<'static>>,
     resolve_handler: Persistent<Function<'static>>,
     dispatch: Persistent<Function<'static>>,
     complete: Persistent<Function<'static>>,
@@ -240,14 +241,24 @@ impl Isolate {
         Ok(isolate)
     }
 
-    /// Creates an isolate with the Web platform layer loaded but no function yet: no limits,
-    /// no environment, and a log that goes nowhere. [`Isolate::assign`] makes it a
+    /// Creates an isolate with the Web platform layer loaded, and the classes every request
+    /// uses created, but no function yet: no limits, no environment, and a log that goes
+    /// nowhere. [`Isolate::assign`] makes it a
     /// function's own. A worker thread keeps a few of these ready, so that a new function
     /// does not wait for the layer to load.
     ///
     /// Must be called inside a tokio `LocalSet`.
     pub fn prepare(user_agent: &str, fetch: FetchClient) -> Result<Isolate, BootError> {
-        Isolate::create(user_agent, fetch, None, None)
+        let isolate = Isolate::create(user_agent, fetch, None, None)?;
+        let inner = &isolate.inner;
+        inner
+            .enter(|ctx| -> rquickjs::Result<()> {
+                let prewarm = inner.hook(|h| &h.prewarm).restore(&ctx)?;
+                prewarm.call(())
+            })
+            .map_err(|stopped| BootError::Engine(stopped.to_string()))?
+            .map_err(|e| BootError::Engine(e.to_string()))?;
+        Ok(isolate)
     }
 
     /// Gives the isolate to a function: its limits, environment and log. The CPU time spent so
@@ -342,6 +353,7 @@ impl Isolate {
                 Ok(Persistent::save(&ctx, f))
             };
             Ok(Hooks {
+                prewarm: hook("prewarm")?,
                 resolve_handler: hook("resolveHandler")?,
                 dispatch: hook("dispatch")?,
                 complete: hook("complete")?,

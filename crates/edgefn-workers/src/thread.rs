@@ -35,6 +35,9 @@ use crate::scheduler::{Scheduler, WorkerId};
 use crate::settings::Runtime;
 use edgefn_process::{ProcessOptions, ProcessWorker};
 
+/// How long a refill of the prepared isolates waits before making each one.
+const PREPARE_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// Work sent to a thread.
 // `Dispatch` is the hot, large variant and `Destroy` the rare one: boxing the request would
 // cost an allocation per request to save bytes on a rare message.
@@ -147,8 +150,10 @@ impl WorkerThread {
         }
     }
 
-    /// Tops `prepared` up to its target in the background. Each isolate is made after the
-    /// tasks already queued on the thread had their turn, so requests go first.
+    /// Tops `prepared` up to its target in the background. Each isolate is made a moment
+    /// ([`PREPARE_DELAY`]) after the work that triggered the refill, so that the response just
+    /// handed over is written out first: making an isolate holds this thread's core for about
+    /// a millisecond, and a server thread woken onto that core would wait for it.
     fn refill_prepared(self: &Rc<Self>) {
         if self.refilling.get() || self.prepared.borrow().len() >= self.prepared_target {
             return;
@@ -157,7 +162,7 @@ impl WorkerThread {
         let thread = self.clone();
         tokio::task::spawn_local(async move {
             while thread.prepared.borrow().len() < thread.prepared_target {
-                tokio::task::yield_now().await;
+                tokio::time::sleep(PREPARE_DELAY).await;
                 match Isolate::prepare(&thread.isolates.user_agent, thread.isolates.fetch.clone()) {
                     Ok(isolate) => {
                         thread.prepared.borrow_mut().push(isolate);
