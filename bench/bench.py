@@ -97,9 +97,13 @@ class Server:
         self.log = tempfile.TemporaryFile()
         env = dict(os.environ, EDGEFN_LOG="warn")
         self.started = time.perf_counter()
+        # A process group of its own (to stop it whole), but not a session of its own: with
+        # the kernel's autogroup scheduling (on by default) every session is a CPU group, and
+        # a server in another session than wrk would be held to half of the machine while
+        # wrk runs, which caps a multi-threaded server (edgefn, workerd) and not deno.
         self.process = subprocess.Popen(
             self.argv, cwd=self.cwd, env=env, stdout=self.log, stderr=self.log,
-            start_new_session=True)
+            preexec_fn=os.setpgrp)
         try:
             self.ready_after = wait_for(self.ready_url, self.process, self.timeout, self.output)
         except BaseException:
