@@ -35,9 +35,6 @@ use crate::scheduler::{Scheduler, WorkerId};
 use crate::settings::Runtime;
 use edgefn_process::{ProcessOptions, ProcessWorker};
 
-/// How long a refill of the prepared isolates waits before making each one.
-const PREPARE_DELAY: std::time::Duration = std::time::Duration::from_millis(1);
-
 /// Work sent to a thread.
 // `Dispatch` is the hot, large variant and `Destroy` the rare one: boxing the request would
 // cost an allocation per request to save bytes on a rare message.
@@ -150,10 +147,10 @@ impl WorkerThread {
         }
     }
 
-    /// Tops `prepared` up to its target in the background. Each isolate is made a moment
-    /// ([`PREPARE_DELAY`]) after the work that triggered the refill, so that the response just
-    /// handed over is written out first: making an isolate holds this thread's core for about
-    /// a millisecond, and a server thread woken onto that core would wait for it.
+    /// Tops `prepared` up to its target in the background. Before making each isolate the
+    /// thread lets the tasks already queued run, then yields its core to the OS scheduler
+    /// once: making an isolate holds the core for over a millisecond, and the server thread
+    /// just woken to write out a response may be waiting for that core.
     fn refill_prepared(self: &Rc<Self>) {
         if self.refilling.get() || self.prepared.borrow().len() >= self.prepared_target {
             return;
@@ -162,7 +159,8 @@ impl WorkerThread {
         let thread = self.clone();
         tokio::task::spawn_local(async move {
             while thread.prepared.borrow().len() < thread.prepared_target {
-                tokio::time::sleep(PREPARE_DELAY).await;
+                tokio::task::yield_now().await;
+                std::thread::yield_now();
                 match Isolate::prepare(&thread.isolates.user_agent, thread.isolates.fetch.clone()) {
                     Ok(isolate) => {
                         thread.prepared.borrow_mut().push(isolate);
