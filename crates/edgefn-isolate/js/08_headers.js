@@ -8,17 +8,8 @@
 // Guards: "none", "request", "response" (no forbidden-name filtering on a
 // server runtime) and "immutable".
 //
-// The host must validate names and values again before they reach the wire:
-// tenant code can defeat any check made here (e.g. by patching
-// RegExp.prototype.exec).
-
-// Any character that is not a token character (RFC 9110 tchar). Written
-// as "contains a bad character" so that the common, valid case does not
-// allocate a match.
-const headerNameInvalidRe = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
-// NUL, CR, LF, or beyond Latin-1 (ByteString).
-const headerValueInvalidRe = /[\0\r\n\u0100-\uffff]/;
-const asciiUpperRe = /[A-Z]/;
+// Names and values are checked on the host (host.headerCheck), which also
+// checks them again before they reach the wire.
 
 function isHttpWhitespace(c) {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -33,25 +24,29 @@ function normalizeHeaderValue(value) {
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
-// ByteString conversion + "is a header name" check, lowercased.
-function headerNameFrom(name, context) {
-  if (typeof name !== "string") name = `${name}`;
-  if (name === "" || headerNameInvalidRe.test(name)) {
+// host.headerCheck(name, value): 0 when the name is lowercase and the value
+// normalized, else these bits, or a negative answer for an invalid pair.
+const HEADER_UPPERCASE = 1;
+const HEADER_UNTRIMMED = 2;
+const HEADER_BAD_NAME = -1;
+
+// Throws the TypeError for a pair host.headerCheck() refused.
+function throwInvalidHeader(check, name, value, context) {
+  if (check === HEADER_BAD_NAME) {
     toByteString(name, context); // non-Latin-1 -> the ByteString TypeError
     throw new TypeErrorCtor(`${context}: invalid header name: "${name}"`);
   }
-  return asciiUpperRe.test(name) ? name.toLowerCase() : name;
+  toByteString(value, context);
+  throw new TypeErrorCtor(`${context}: invalid header value for "${name.toLowerCase()}"`);
 }
 
-// ByteString conversion, normalize, then "is a header value" check.
-function headerValueFrom(value, name, context) {
-  if (typeof value !== "string") value = `${value}`;
-  value = normalizeHeaderValue(value);
-  if (headerValueInvalidRe.test(value)) {
-    toByteString(value, context);
-    throw new TypeErrorCtor(`${context}: invalid header value for "${name}"`);
-  }
-  return value;
+// ByteString conversion + "is a header name" check, lowercased.
+function headerNameFrom(name, context) {
+  if (typeof name !== "string") name = `${name}`;
+  const check = host.headerCheck(name, "");
+  if (check === 0) return name;
+  if (check < 0) throwInvalidHeader(check, name, "", context);
+  return name.toLowerCase();
 }
 
 // Stable merge sort of pair indices by header name (byte order).
@@ -110,14 +105,32 @@ function headersCheckMutable(h) {
   }
 }
 
+// The (lowercase name, normalized value) of a pair given to append() or
+// set(), in headerPairName / headerPairValue: ByteString conversion, then
+// "is a header name" and "normalize" + "is a header value", in one host call.
+let headerPairName = "";
+let headerPairValue = "";
+
+function headerPairFrom(name, value, context) {
+  if (typeof name !== "string") name = `${name}`;
+  if (typeof value !== "string") value = `${value}`;
+  const check = host.headerCheck(name, value);
+  if (check !== 0) {
+    if (check < 0) throwInvalidHeader(check, name, value, context);
+    if ((check & HEADER_UPPERCASE) !== 0) name = name.toLowerCase();
+    if ((check & HEADER_UNTRIMMED) !== 0) value = normalizeHeaderValue(value);
+  }
+  headerPairName = name;
+  headerPairValue = value;
+}
+
 // Fetch §5.2 "append" on a headers record.
 function headersRecordAppend(h, name, value, context) {
-  const lower = headerNameFrom(name, context);
-  const normalized = headerValueFrom(value, lower, context);
+  headerPairFrom(name, value, context);
   headersCheckMutable(h);
   const list = h.list;
-  list[list.length] = lower;
-  list[list.length] = normalized;
+  list[list.length] = headerPairName;
+  list[list.length] = headerPairValue;
   h.sorted = null;
 }
 
@@ -245,8 +258,9 @@ const headersClass = once(() => {
     set(name, value) {
       const h = this.#h;
       requireArguments(arguments.length, 2, "Headers.set");
-      const lower = headerNameFrom(name, "Headers.set");
-      const normalized = headerValueFrom(value, lower, "Headers.set");
+      headerPairFrom(name, value, "Headers.set");
+      const lower = headerPairName;
+      const normalized = headerPairValue;
       headersCheckMutable(h);
       // Fetch §2.2 header list "set": replace the first, remove the others.
       const list = h.list;

@@ -464,6 +464,19 @@ fn install_responses<'js>(
     host: &Object<'js>,
     weak: &Weak<Inner>,
 ) -> rquickjs::Result<()> {
+    // headerCheck(name, value) -> 0 when `name` is a lowercase header name and `value` a
+    // normalized header value; else HEADER_UPPERCASE | HEADER_UNTRIMMED (what the Web layer
+    // must still do to them), or HEADER_BAD_NAME / HEADER_BAD_VALUE.
+    host.set(
+        "headerCheck",
+        Function::new(
+            ctx.clone(),
+            |name: rquickjs::String<'js>, value: rquickjs::String<'js>| {
+                Ok::<_, rquickjs::Error>(header_check(&name.to_string()?, &value.to_string()?))
+            },
+        )?,
+    )?;
+
     // respond(requestId, status, statusText, [name, value, ...], body) -> streamId | undefined
     // body: null (none), string (UTF-8), Uint8Array, or true (streamed: returns a stream id).
     let w = weak.clone();
@@ -629,6 +642,37 @@ fn install_responses<'js>(
         })?,
     )?;
     Ok(())
+}
+
+/// `headerCheck`'s answers (see `js/08_headers.js`).
+const HEADER_UPPERCASE: i32 = 1;
+const HEADER_UNTRIMMED: i32 = 2;
+const HEADER_BAD_NAME: i32 = -1;
+const HEADER_BAD_VALUE: i32 = -2;
+
+/// Fetch's checks of a header (name, value) pair, for the Web layer: the name must be an
+/// HTTP token (RFC 9110 tchar), the value once stripped of leading and trailing HTTP
+/// whitespace must hold no NUL, CR or LF and nothing above U+00FF (a ByteString).
+fn header_check(name: &str, value: &str) -> i32 {
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(is_tchar) {
+        return HEADER_BAD_NAME;
+    }
+    let trimmed = value.trim_matches([' ', '\t', '\n', '\r']);
+    if trimmed
+        .chars()
+        .any(|c| matches!(c, '\0' | '\r' | '\n') || u32::from(c) > 0xFF)
+    {
+        return HEADER_BAD_VALUE;
+    }
+    let mut check = 0;
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        check |= HEADER_UPPERCASE;
+    }
+    if trimmed.len() != value.len() {
+        check |= HEADER_UNTRIMMED;
+    }
+    check
 }
 
 /// Validates the response head a handler produced.

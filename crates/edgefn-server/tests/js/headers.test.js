@@ -30,6 +30,9 @@ test("constructs from a record, pairs and another Headers", () => {
 test("values are trimmed of HTTP whitespace", () => {
   const h = new Headers({ a: "  padded \t" });
   assertEquals(h.get("a"), "padded");
+  h.set("X-Trimmed", "\r\n value \r\n");
+  h.append("Latin-1", "caf\u00e9");
+  assertEquals([...h], [["a", "padded"], ["latin-1", "caf\u00e9"], ["x-trimmed", "value"]]);
 });
 
 test("invalid names and values are TypeErrors", () => {
@@ -38,6 +41,22 @@ test("invalid names and values are TypeErrors", () => {
   assertThrows(() => new Headers({ a: "line\nbreak" }), TypeError);
   assertThrows(() => new Headers({ a: "nul\0" }), TypeError);
   assertThrows(() => new Headers({ a: "snowman ☃" }), TypeError);
+  assertThrows(() => new Headers({ "snow☃": "x" }), TypeError);
+  assertThrows(() => new Headers().set("a", "inner\r\nbreak"), TypeError);
+  assertThrows(() => new Headers().get("bad name"), TypeError);
+});
+
+test("a tenant's patched RegExp does not let an invalid header through", () => {
+  const { exec, test: regexTest } = RegExp.prototype;
+  RegExp.prototype.exec = () => null;
+  RegExp.prototype.test = () => false;
+  try {
+    assertThrows(() => new Headers({ "bad name": "x" }), TypeError);
+    assertThrows(() => new Headers({ a: "line\nbreak" }), TypeError);
+  } finally {
+    RegExp.prototype.exec = exec;
+    RegExp.prototype.test = regexTest;
+  }
 });
 
 test("forEach visits every entry", () => {
