@@ -134,6 +134,31 @@ function headersRecordAppend(h, name, value, context) {
   h.sorted = null;
 }
 
+// A headers record, the state behind a Headers object: Response keeps one
+// and makes its Headers object only when `response.headers` is read.
+function newHeadersRecord(list, guard) {
+  return { list, guard, sorted: null };
+}
+
+function headersRecordContains(h, lower) {
+  const list = h.list;
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] === lower) return true;
+  }
+  return false;
+}
+
+// Appends a pair the layer made itself (already lowercase and valid).
+function headersRecordAppendTrusted(h, lower, value) {
+  const list = h.list;
+  list[list.length] = lower;
+  list[list.length] = value;
+  h.sorted = null;
+}
+
+let headersRecordFill; // (h, init): Fetch "fill", respects the guard
+let headersFromRecord; // (h) -> a Headers object over the record
+
 // Internal helpers, set up in the class body when the class is created
 // (headersClass()); until then no Headers instance can exist.
 let headersCreateFromFlat; // (flat, guard) -> Headers (flat list adopted)
@@ -299,27 +324,18 @@ const headersClass = once(() => {
     }
 
     static {
-      headersCreateFromFlat = (flat, guard) => {
+      headersFromRecord = (h) => {
         const headers = new Headers(kInternal);
-        headers.#h = { list: flat, guard, sorted: null };
+        headers.#h = h;
         return headers;
       };
+      headersCreateFromFlat = (flat, guard) => headersFromRecord(newHeadersRecord(flat, guard));
       headersListOf = (headers) => headers.#h.list;
       headersGuardOf = (headers) => headers.#h.guard;
-      headersContains = (headers, lower) => {
-        const list = headers.#h.list;
-        for (let i = 0; i < list.length; i += 2) {
-          if (list[i] === lower) return true;
-        }
-        return false;
-      };
-      headersAppendTrusted = (headers, lower, value) => {
-        const h = headers.#h;
-        const list = h.list;
-        list[list.length] = lower;
-        list[list.length] = value;
-        h.sorted = null;
-      };
+      headersContains = (headers, lower) => headersRecordContains(headers.#h, lower);
+      headersAppendTrusted = (headers, lower, value) =>
+        headersRecordAppendTrusted(headers.#h, lower, value);
+      headersRecordFill = (h, init) => Headers.#fill(h, init);
       headersFill = (headers, init) => Headers.#fill(headers.#h, init);
       isHeaders = (value) => isObjectLike(value) && #h in value;
       definePairIterable(

@@ -21,18 +21,21 @@ function toUnsignedShort(value) {
 }
 
 let isResponse = (value) => false;
-let responseInternals; // (response) -> its record { type, status, statusText, headers, body }
+// (response) -> its record { type, status, statusText, h, headers, body }: `h`
+// is the headers record, `headers` its Headers object once `response.headers`
+// was read (null until then).
+let responseInternals;
 let responseBodyOf; // (response) -> BodyState | null
 
 const responseClass = once(() => {
   headersClass(); // Response uses the Headers internals
   class Response {
-    #r; // { type, status, statusText, headers, body }
+    #r; // { type, status, statusText, h, headers, body }
 
     // Fetch §5.5 constructor(body, init)
     constructor(body = null, init = undefined) {
       if (body === kInternal) {
-        // Internal: init is the record { type, status, statusText, headers, body }
+        // Internal: init is the record { type, status, statusText, h, headers, body }
         this.#r = init;
         return;
       }
@@ -40,7 +43,8 @@ const responseClass = once(() => {
         type: "default",
         status: 200,
         statusText: "",
-        headers: headersCreateFromFlat([], "response"),
+        h: newHeadersRecord([], "response"),
+        headers: null,
         body: null,
       };
       // Step 4: extract the body first.
@@ -70,7 +74,7 @@ const responseClass = once(() => {
       }
       this.#r.status = status;
       this.#r.statusText = statusText;
-      if (headersInit !== undefined) headersFill(this.#r.headers, headersInit);
+      if (headersInit !== undefined) headersRecordFill(this.#r.h, headersInit);
       if (bodyWithType !== null) {
         if (isNullBodyStatus(status)) {
           throw new TypeErrorCtor(
@@ -78,8 +82,8 @@ const responseClass = once(() => {
           );
         }
         this.#r.body = bodyWithType[0];
-        if (bodyWithType[1] !== null && !headersContains(this.#r.headers, "content-type")) {
-          headersAppendTrusted(this.#r.headers, "content-type", bodyWithType[1]);
+        if (bodyWithType[1] !== null && !headersRecordContains(this.#r.h, "content-type")) {
+          headersRecordAppendTrusted(this.#r.h, "content-type", bodyWithType[1]);
         }
       }
     }
@@ -90,7 +94,8 @@ const responseClass = once(() => {
         type: "error",
         status: 0,
         statusText: "",
-        headers: headersCreateFromFlat([], "immutable"),
+        h: newHeadersRecord([], "immutable"),
+        headers: null,
         body: null,
       });
     }
@@ -115,7 +120,8 @@ const responseClass = once(() => {
         type: "default",
         status,
         statusText: "",
-        headers: headersCreateFromFlat(["location", components[URL_HREF]], "immutable"),
+        h: newHeadersRecord(["location", components[URL_HREF]], "immutable"),
+        headers: null,
         body: null,
       });
     }
@@ -131,7 +137,8 @@ const responseClass = once(() => {
         type: "default",
         status: 200,
         statusText: "",
-        headers: headersCreateFromFlat([], "response"),
+        h: newHeadersRecord([], "response"),
+        headers: null,
         body: null,
       });
       response.#initialize(toDictionary(init, "Response.json"), [
@@ -167,7 +174,9 @@ const responseClass = once(() => {
     }
 
     get headers() {
-      return this.#r.headers;
+      const r = this.#r;
+      if (r.headers === null) r.headers = headersFromRecord(r.h);
+      return r.headers;
     }
 
     // Fetch §5.5 clone()
@@ -180,7 +189,8 @@ const responseClass = once(() => {
         type: this.#r.type,
         status: this.#r.status,
         statusText: this.#r.statusText,
-        headers: headersClone(this.#r.headers),
+        h: newHeadersRecord([...this.#r.h.list], this.#r.h.guard),
+        headers: null,
         body: cloneBody(body),
       });
     }
@@ -194,7 +204,7 @@ const responseClass = once(() => {
   installBodyMixin(
     Response,
     (response) => responseBodyOf(response),
-    (response) => headersListOf(responseInternals(response).headers),
+    (response) => responseInternals(response).h.list,
   );
   configureInterface(Response);
 

@@ -245,7 +245,7 @@ function sendResponse(ctx, response) {
   if (stream === undefined) {
     ctx.responded = true;
     try {
-      host.respond(ctx.requestId, r.status, r.statusText, headersListOf(r.headers), payload);
+      host.respond(ctx.requestId, r.status, r.statusText, r.h.list, payload);
     } catch (error) {
       ctx.responded = false;
       respondUncaught(ctx, error);
@@ -260,7 +260,7 @@ function sendResponse(ctx, response) {
   let streamId;
   ctx.responded = true;
   try {
-    streamId = host.respond(ctx.requestId, r.status, r.statusText, headersListOf(r.headers), true);
+    streamId = host.respond(ctx.requestId, r.status, r.statusText, r.h.list, true);
   } catch (error) {
     ctx.responded = false;
     readableStreamDefaultReaderRelease(reader);

@@ -71,7 +71,8 @@ function createHostResponse(status, statusText, headersFlat, bodyId) {
     type: "default",
     status,
     statusText,
-    headers: headersCreateFromFlat(headersFlat, "response"),
+    h: newHeadersRecord(headersFlat, "response"),
+    headers: null,
     body: bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
   });
 }
