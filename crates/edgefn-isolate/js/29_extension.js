@@ -114,6 +114,7 @@ function structuredClone(value, options = undefined) {
 exposeOperation("structuredClone", structuredClone);
 
 const streamClasses = forwardToExtension("streamClasses");
+const hostStreamPumpClass = forwardToExtension("hostStreamPumpClass");
 
 for (const [name, getValue] of [
   ["ReadableStream", () => streamClasses().ReadableStream],
