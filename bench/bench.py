@@ -101,9 +101,11 @@ class Server:
         # the kernel's autogroup scheduling (on by default) every session is a CPU group, and
         # a server in another session than wrk would be held to half of the machine while
         # wrk runs, which caps a multi-threaded server (edgefn, workerd) and not deno.
+        # (`process_group=0` needs Python 3.11; the bench runs no threads, where preexec_fn
+        # would be unsafe.)
         self.process = subprocess.Popen(
-            self.argv, cwd=self.cwd, env=env, stdout=self.log, stderr=self.log,
-            preexec_fn=os.setpgrp)
+            self.argv, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+            stderr=self.log, preexec_fn=os.setpgrp)
         try:
             self.ready_after = wait_for(self.ready_url, self.process, self.timeout, self.output)
         except BaseException:
@@ -483,7 +485,7 @@ def main():
             "response of `bench/functions/hello`, 10 runs) is the reference. edgefn runs twice: "
             f"with the next request sent {GAP_MS:g} ms after each answer, and paced, "
             f"{PACE_MS:g} ms after. Each of its worker threads keeps `pool.prepared_isolates` "
-            "(2) isolates with the Web layer loaded and makes a new one after each cold start; "
+            "(default 2) isolates with the Web layer loaded and makes a new one after each cold start; "
             "back to back, new tenants arrive faster than the threads can prepare isolates.", "",
             "| server | first response p50 ms | p99 ms | cold cost per tenant ms |",
             "|---|---:|---:|---:|",

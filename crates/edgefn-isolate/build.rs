@@ -182,12 +182,13 @@ fn lets(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// The identifier-like words of `text` that are not a property access (`.name`).
+/// The identifier-like words of `text` that are not a property access (`.name`; a spread,
+/// `...name`, is a reference).
 fn references(text: &str) -> impl Iterator<Item = &str> {
     identifiers(text).filter(move |word| {
         // `word` is a sub-slice of `text`, so this is its offset.
-        let start = word.as_ptr() as usize - text.as_ptr() as usize;
-        !text[..start].ends_with('.')
+        let before = &text[..word.as_ptr() as usize - text.as_ptr() as usize];
+        !before.ends_with('.') || before.ends_with("...")
     })
 }
 

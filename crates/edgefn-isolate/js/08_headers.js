@@ -30,13 +30,15 @@ const HEADER_UPPERCASE = 1;
 const HEADER_UNTRIMMED = 2;
 const HEADER_BAD_NAME = -1;
 
-// Throws the TypeError for a pair host.headerCheck() refused.
+// Throws the TypeError for a pair host.headerCheck() refused: first the
+// ByteString conversion errors of the arguments (Web IDL converts both before
+// the method runs), then the header checks.
 function throwInvalidHeader(check, name, value, context) {
+  toByteString(name, context);
+  toByteString(value, context);
   if (check === HEADER_BAD_NAME) {
-    toByteString(name, context); // non-Latin-1 -> the ByteString TypeError
     throw new TypeErrorCtor(`${context}: invalid header name: "${name}"`);
   }
-  toByteString(value, context);
   throw new TypeErrorCtor(`${context}: invalid header value for "${name.toLowerCase()}"`);
 }
 
@@ -113,7 +115,11 @@ let headerPairValue = "";
 
 function headerPairFrom(name, value, context) {
   if (typeof name !== "string") name = `${name}`;
-  if (typeof value !== "string") value = `${value}`;
+  if (typeof value !== "string") {
+    // The name's ByteString conversion comes before the value's (Web IDL).
+    toByteString(name, context);
+    value = `${value}`;
+  }
   const check = host.headerCheck(name, value);
   if (check !== 0) {
     if (check < 0) throwInvalidHeader(check, name, value, context);
@@ -156,6 +162,14 @@ function headersRecordAppendTrusted(h, lower, value) {
   h.sorted = null;
 }
 
+// A copy of a headers record (Request and Response clone()).
+function headersRecordClone(h) {
+  const list = h.list;
+  const copy = [];
+  for (let i = 0; i < list.length; i++) copy[i] = list[i];
+  return newHeadersRecord(copy, h.guard);
+}
+
 let headersRecordFill; // (h, init): Fetch "fill", respects the guard
 let headersFromRecord; // (h) -> a Headers object over the record
 
@@ -163,7 +177,7 @@ let headersFromRecord; // (h) -> a Headers object over the record
 // (headersClass()); until then no Headers instance can exist.
 let headersCreateFromFlat; // (flat, guard) -> Headers (flat list adopted)
 let headersListOf; // (headers) -> flat list (live)
-let headersGuardOf; // (headers) -> guard
+let headersRecordOf; // (headers) -> its headers record
 let headersContains; // (headers, lowercaseName) -> boolean
 let headersAppendTrusted; // (headers, lowercaseName, value): no checks
 let headersFill; // (headers, init): Fetch "fill", respects the guard
@@ -177,7 +191,7 @@ const headersClass = once(() => {
     // Fetch §5.2 constructor(init)
     constructor(init = undefined) {
       if (init === kInternal) return; // headersCreateFromFlat sets #h
-      this.#h = { list: [], guard: "none", sorted: null };
+      this.#h = newHeadersRecord([], "none");
       if (init !== undefined) Headers.#fill(this.#h, init);
     }
 
@@ -330,8 +344,8 @@ const headersClass = once(() => {
         return headers;
       };
       headersCreateFromFlat = (flat, guard) => headersFromRecord(newHeadersRecord(flat, guard));
+      headersRecordOf = (headers) => headers.#h;
       headersListOf = (headers) => headers.#h.list;
-      headersGuardOf = (headers) => headers.#h.guard;
       headersContains = (headers, lower) => headersRecordContains(headers.#h, lower);
       headersAppendTrusted = (headers, lower, value) =>
         headersRecordAppendTrusted(headers.#h, lower, value);
@@ -354,10 +368,7 @@ const headersClass = once(() => {
 
 // A copy of `headers`' list with the same guard (Request/Response clone).
 function headersClone(headers) {
-  const list = headersListOf(headers);
-  const copy = [];
-  for (let i = 0; i < list.length; i++) copy[i] = list[i];
-  return headersCreateFromFlat(copy, headersGuardOf(headers));
+  return headersFromRecord(headersRecordClone(headersRecordOf(headers)));
 }
 
 exposeLazyInterface("Headers", headersClass);

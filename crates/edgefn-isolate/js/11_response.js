@@ -189,7 +189,7 @@ const responseClass = once(() => {
         type: this.#r.type,
         status: this.#r.status,
         statusText: this.#r.statusText,
-        h: newHeadersRecord([...this.#r.h.list], this.#r.h.guard),
+        h: headersRecordClone(this.#r.h),
         headers: null,
         body: cloneBody(body),
       });

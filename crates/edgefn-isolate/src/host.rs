@@ -472,7 +472,15 @@ fn install_responses<'js>(
         Function::new(
             ctx.clone(),
             |name: rquickjs::String<'js>, value: rquickjs::String<'js>| {
-                Ok::<_, rquickjs::Error>(header_check(&name.to_string()?, &value.to_string()?))
+                // A string that is not valid UTF-16 (a lone surrogate) has a code point above
+                // U+00FF, so it is no ByteString either.
+                let Ok(name) = name.to_string() else {
+                    return HEADER_BAD_NAME;
+                };
+                let Ok(value) = value.to_string() else {
+                    return HEADER_BAD_VALUE;
+                };
+                header_check(&name, &value)
             },
         )?,
     )?;
@@ -734,4 +742,28 @@ pub(crate) fn copy_bytes<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Re
         .map_err(|_| Exception::throw_type(ctx, "expected a Uint8Array"))?;
     // SAFETY: the slice is copied out before any JavaScript runs again.
     Ok(Bytes::copy_from_slice(unsafe { array.as_slice() }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_check_answers_what_is_left_to_do_or_what_is_invalid() {
+        assert_eq!(header_check("content-type", "text/plain"), 0);
+        assert_eq!(header_check("x-!#$%&'*+-.^_`|~9", "v"), 0);
+        assert_eq!(header_check("Content-Type", "v"), HEADER_UPPERCASE);
+        assert_eq!(header_check("a", " \t v \r\n"), HEADER_UNTRIMMED);
+        assert_eq!(header_check("A", " v"), HEADER_UPPERCASE | HEADER_UNTRIMMED);
+        assert_eq!(header_check("a", ""), 0);
+        assert_eq!(header_check("a", "caf\u{e9} \u{ff}"), 0);
+        for name in ["", "bad name", "a:b", "caf\u{e9}", "a\r", "(x)"] {
+            assert_eq!(header_check(name, "v"), HEADER_BAD_NAME, "{name:?}");
+        }
+        for value in ["a\nb", "a\rb", "nul\0", "\u{100}", "snow\u{2603}"] {
+            assert_eq!(header_check("a", value), HEADER_BAD_VALUE, "{value:?}");
+        }
+        // A bad name is reported before a bad value.
+        assert_eq!(header_check("bad name", "a\nb"), HEADER_BAD_NAME);
+    }
 }

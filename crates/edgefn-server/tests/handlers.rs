@@ -184,6 +184,25 @@ async fn console_prints_objects_with_the_layer_s_own_globals_even_after_a_tenant
 }
 
 #[tokio::test]
+async fn headers_changed_after_the_response_was_made_reach_the_client() {
+    let srv = TestServer::new()
+        .function(
+            "late",
+            r#"Deno.serve(() => {
+                const response = new Response('body', { headers: { 'x-early': '1' } });
+                response.headers.set('x-late', '2');
+                return response;
+            });"#,
+        )
+        .start()
+        .await;
+    let response = srv.get("/late").await;
+    assert_eq!(response.headers()["x-early"], "1");
+    assert_eq!(response.headers()["x-late"], "2");
+    assert_eq!(response.text().await.unwrap(), "body");
+}
+
+#[tokio::test]
 async fn module_state_persists_across_requests_in_one_isolate() {
     let srv = TestServer::new()
         .function(

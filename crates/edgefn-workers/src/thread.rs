@@ -103,6 +103,8 @@ pub(crate) struct WorkerThread {
     prepared_target: usize,
     /// A refill of `prepared` is under way.
     refilling: Cell<bool>,
+    /// Preparing an isolate failed once; the thread no longer tries.
+    prepare_failed: Cell<bool>,
 }
 
 impl WorkerThread {
@@ -152,7 +154,10 @@ impl WorkerThread {
     /// once: making an isolate holds the core for over a millisecond, and the server thread
     /// just woken to write out a response may be waiting for that core.
     fn refill_prepared(self: &Rc<Self>) {
-        if self.refilling.get() || self.prepared.borrow().len() >= self.prepared_target {
+        if self.refilling.get()
+            || self.prepare_failed.get()
+            || self.prepared.borrow().len() >= self.prepared_target
+        {
             return;
         }
         self.refilling.set(true);
@@ -169,7 +174,10 @@ impl WorkerThread {
                         }
                     }
                     Err(error) => {
-                        tracing::error!(thread = thread.index, %error, "an isolate could not be prepared");
+                        // Not retried: the same engine fails the same way, and new workers
+                        // still boot from scratch (reporting their own errors).
+                        tracing::error!(thread = thread.index, %error, "an isolate could not be prepared; this thread stops preparing isolates");
+                        thread.prepare_failed.set(true);
                         break;
                     }
                 }
@@ -444,6 +452,7 @@ impl ThreadStart {
             prepared: RefCell::new(Vec::new()),
             prepared_target: self.prepared,
             refilling: Cell::new(false),
+            prepare_failed: Cell::new(false),
         });
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, async {

@@ -177,8 +177,9 @@ pub struct PoolConfig {
     /// used idle isolates are evicted. Default: `4096`.
     pub max_warm_memory_mb: u64,
     /// Isolates each user-worker thread keeps ready with the Web platform loaded, so that a
-    /// new worker only loads its function; refilled while the thread is idle; `0` turns it
-    /// off. Default: `2`.
+    /// new worker only loads its function; the thread makes a replacement after each one it
+    /// hands out, once the work already queued on it has run. They do not count towards
+    /// `max_isolates` or `max_warm_memory_mb`. `0` turns it off. Default: `2`.
     pub prepared_isolates: usize,
 }
 

@@ -44,6 +44,16 @@ test("invalid names and values are TypeErrors", () => {
   assertThrows(() => new Headers({ "snow☃": "x" }), TypeError);
   assertThrows(() => new Headers().set("a", "inner\r\nbreak"), TypeError);
   assertThrows(() => new Headers().get("bad name"), TypeError);
+  // Lone surrogates are not ByteStrings: the layer's own TypeError, naming the method.
+  for (const init of [{ a: "\uD800" }, { "\uD800": "x" }]) {
+    let error;
+    try {
+      new Headers(init);
+    } catch (e) {
+      error = e;
+    }
+    assert(error instanceof TypeError && error.message.startsWith("Headers:"), String(error));
+  }
 });
 
 test("a tenant's patched RegExp does not let an invalid header through", () => {

@@ -96,6 +96,30 @@ test("Response.redirect validates status and URL", () => {
 test("Response.error is a network error", () => {
   const r = Response.error();
   assertEquals([r.type, r.status], ["error", 0]);
+  assertThrows(() => r.headers.set("a", "b"), TypeError);
+  assertThrows(() => Response.redirect("https://x.test/", 301).headers.set("a", "b"), TypeError);
+});
+
+test("Response headers are one object, and a clone has its own", () => {
+  const a = new Response("x", { headers: { "x-a": "1" } });
+  assertEquals(a.headers === a.headers, true);
+  const b = a.clone();
+  b.headers.set("x-a", "2");
+  a.headers.append("x-late", "3");
+  assertEquals([...a.headers], [["content-type", "text/plain;charset=UTF-8"], ["x-a", "1"], ["x-late", "3"]]);
+  assertEquals([...b.headers], [["content-type", "text/plain;charset=UTF-8"], ["x-a", "2"]]);
+});
+
+test("clone does not go through a tenant's Array iterator", () => {
+  const iterator = Array.prototype[Symbol.iterator];
+  Array.prototype[Symbol.iterator] = function* () { yield "x-injected"; yield "1"; };
+  try {
+    const b = new Response(null, { headers: { "x-a": "1" } }).clone();
+    Array.prototype[Symbol.iterator] = iterator;
+    assertEquals([...b.headers], [["x-a", "1"]]);
+  } finally {
+    Array.prototype[Symbol.iterator] = iterator;
+  }
 });
 
 test("clone gives two independent bodies", async () => {
