@@ -119,8 +119,15 @@ enum Outcome {
 fn start(config: Config) -> anyhow::Result<Outcome> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let sized = |n: usize| if n == 0 { cores } else { n };
+    // The main runtime only speaks HTTP and routes; JavaScript runs on the user-worker threads
+    // (one per core by default), so half as many main threads keep the cores busy without
+    // the two pools waking each other across more threads than there are cores.
+    let main_threads = match config.runtime.main_threads {
+        0 => (cores / 2).max(1),
+        n => n,
+    };
     let main = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(sized(config.runtime.main_threads))
+        .worker_threads(main_threads)
         .thread_name("edgefn-main")
         .enable_all()
         .build()

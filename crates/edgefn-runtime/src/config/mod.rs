@@ -116,7 +116,7 @@ pub struct ServerConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct RuntimeConfig {
     /// Threads of the main async runtime (accept loop, HTTP, routing), named `edgefn-main`;
-    /// `0` means one per CPU core. Default: `0`.
+    /// `0` means one per two CPU cores (at least one). Default: `0`.
     pub main_threads: usize,
     /// Threads of the background runtime (idle sweeping, file watching), named
     /// `edgefn-bg`. Default: `1`.
