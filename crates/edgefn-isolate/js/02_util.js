@@ -525,6 +525,34 @@ function registerInspectHook(Class, fn) {
 }
 
 // ---------------------------------------------------------------------------
+// A stable merge sort of `items` by the string keyOf(item), in UTF-16 code
+// unit order (Headers' "sort and combine", URLSearchParams' sort()). Returns
+// a new array, or `items` itself when it has fewer than two.
+function stableSortBy(items, keyOf) {
+  const n = items.length;
+  if (n < 2) return items;
+  let src = items;
+  let dst = new ArrayCtor(n);
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = MathMin(lo + width, n);
+      const hi = MathMin(lo + 2 * width, n);
+      let i = lo;
+      let j = mid;
+      let k = lo;
+      while (i < mid && j < hi) {
+        dst[k++] = keyOf(src[j]) < keyOf(src[i]) ? src[j++] : src[i++];
+      }
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    const t = src;
+    src = dst;
+    dst = t === items ? new ArrayCtor(n) : t;
+  }
+  return src;
+}
+
 // Web IDL pair iterators (§3.7.10): keys(), values(), entries() and
 // @@iterator (equal to entries()) on the prototype of Class, whose instances
 // pass `isInstance`. The iterators' `next()` reads the live pairs at each

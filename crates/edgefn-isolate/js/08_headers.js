@@ -51,32 +51,6 @@ function headerNameFrom(name, context) {
   return name.toLowerCase();
 }
 
-// Stable merge sort of pair indices by header name (byte order).
-function headerIndicesSortedByName(list, n) {
-  let src = new ArrayCtor(n);
-  for (let i = 0; i < n; i++) src[i] = i;
-  if (n < 2) return src;
-  let dst = new ArrayCtor(n);
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = MathMin(lo + width, n);
-      const hi = MathMin(lo + 2 * width, n);
-      let i = lo;
-      let j = mid;
-      let k = lo;
-      while (i < mid && j < hi) {
-        dst[k++] = list[src[j] * 2] < list[src[i] * 2] ? src[j++] : src[i++];
-      }
-      while (i < mid) dst[k++] = src[i++];
-      while (j < hi) dst[k++] = src[j++];
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  return src;
-}
-
 // Fetch §5.2 "sort and combine" of a headers record (cached until the
 // list changes).
 function headersSortAndCombine(h) {
@@ -84,7 +58,9 @@ function headersSortAndCombine(h) {
   if (sorted !== null) return sorted;
   const list = h.list;
   const n = list.length / 2;
-  const order = headerIndicesSortedByName(list, n);
+  const indices = new ArrayCtor(n);
+  for (let i = 0; i < n; i++) indices[i] = i;
+  const order = stableSortBy(indices, (pair) => list[pair * 2]);
   sorted = [];
   for (let k = 0; k < n; k++) {
     const i = order[k] * 2;
@@ -140,8 +116,8 @@ function headersRecordAppend(h, name, value, context) {
   h.sorted = null;
 }
 
-// A headers record, the state behind a Headers object: Response keeps one
-// and makes its Headers object only when `response.headers` is read.
+// A headers record, the state behind a Headers object: Request and Response
+// keep one and make their Headers object only when `.headers` is read.
 function newHeadersRecord(list, guard) {
   return { list, guard, sorted: null };
 }
@@ -170,17 +146,10 @@ function headersRecordClone(h) {
   return newHeadersRecord(copy, h.guard);
 }
 
-let headersRecordFill; // (h, init): Fetch "fill", respects the guard
-let headersFromRecord; // (h) -> a Headers object over the record
-
 // Internal helpers, set up in the class body when the class is created
 // (headersClass()); until then no Headers instance can exist.
-let headersCreateFromFlat; // (flat, guard) -> Headers (flat list adopted)
-let headersListOf; // (headers) -> flat list (live)
-let headersRecordOf; // (headers) -> its headers record
-let headersContains; // (headers, lowercaseName) -> boolean
-let headersAppendTrusted; // (headers, lowercaseName, value): no checks
-let headersFill; // (headers, init): Fetch "fill", respects the guard
+let headersRecordFill; // (h, init): Fetch "fill", respects the guard
+let headersFromRecord; // (h) -> a Headers object over the record
 let isHeaders = (value) => false;
 
 const headersClass = once(() => {
@@ -190,7 +159,7 @@ const headersClass = once(() => {
 
     // Fetch §5.2 constructor(init)
     constructor(init = undefined) {
-      if (init === kInternal) return; // headersCreateFromFlat sets #h
+      if (init === kInternal) return; // headersFromRecord sets #h
       this.#h = newHeadersRecord([], "none");
       if (init !== undefined) Headers.#fill(this.#h, init);
     }
@@ -343,14 +312,7 @@ const headersClass = once(() => {
         headers.#h = h;
         return headers;
       };
-      headersCreateFromFlat = (flat, guard) => headersFromRecord(newHeadersRecord(flat, guard));
-      headersRecordOf = (headers) => headers.#h;
-      headersListOf = (headers) => headers.#h.list;
-      headersContains = (headers, lower) => headersRecordContains(headers.#h, lower);
-      headersAppendTrusted = (headers, lower, value) =>
-        headersRecordAppendTrusted(headers.#h, lower, value);
       headersRecordFill = (h, init) => Headers.#fill(h, init);
-      headersFill = (headers, init) => Headers.#fill(headers.#h, init);
       isHeaders = (value) => isObjectLike(value) && #h in value;
       definePairIterable(
         Headers,
@@ -365,10 +327,5 @@ const headersClass = once(() => {
   registerInspectHook(Headers, pairsAsInspectFields);
   return Headers;
 });
-
-// A copy of `headers`' list with the same guard (Request/Response clone).
-function headersClone(headers) {
-  return headersFromRecord(headersRecordClone(headersRecordOf(headers)));
-}
 
 exposeLazyInterface("Headers", headersClass);

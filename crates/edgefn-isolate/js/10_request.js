@@ -36,12 +36,12 @@ let requestBodyOf; // (request) -> BodyState | null
 let requestInternals; // (request) -> its record from newRequestRecord()
 
 // A request's internal state (one private record keeps construction cheap).
-function newRequestRecord(method, url, headers, headersFlat, body, redirect, signal) {
+function newRequestRecord(method, url, h, body, redirect, signal) {
   return {
     method,
     url,
-    headers, // Headers, or null while headersFlat holds the host's list
-    headersFlat,
+    h, // the headers record
+    headers: null, // its Headers object, made when `request.headers` is first read
     body, // BodyState | null
     redirect,
     signal, // AbortSignal state, or undefined: a new one is created on access
@@ -120,15 +120,15 @@ const requestClass = once(() => {
       }
 
       // Steps 30-32: headers
-      const headers = headersCreateFromFlat([], "request");
+      let h;
       if (initHeaders !== undefined) {
-        headersFill(headers, initHeaders);
+        h = newHeadersRecord([], "request");
+        headersRecordFill(h, initHeaders);
       } else if (inputRecord !== null) {
-        const source =
-          inputRecord.headers === null ? inputRecord.headersFlat : headersListOf(inputRecord.headers);
-        for (let i = 0; i < source.length; i += 2) {
-          headersAppendTrusted(headers, source[i], source[i + 1]);
-        }
+        h = headersRecordClone(inputRecord.h);
+        h.guard = "request";
+      } else {
+        h = newHeadersRecord([], "request");
       }
 
       // Step 34: GET/HEAD cannot have a body.
@@ -143,8 +143,8 @@ const requestClass = once(() => {
       if (hasInitBody) {
         const extracted = extractBody(initBodyValue);
         body = extracted[0];
-        if (extracted[1] !== null && !headersContains(headers, "content-type")) {
-          headersAppendTrusted(headers, "content-type", extracted[1]);
+        if (extracted[1] !== null && !headersRecordContains(h, "content-type")) {
+          headersRecordAppendTrusted(h, "content-type", extracted[1]);
         }
       } else if (inputBody !== null) {
         // Steps 39-40: take over the input's body ("proxy"): the new request
@@ -161,7 +161,7 @@ const requestClass = once(() => {
         signal === undefined || signal === null
           ? undefined
           : createDependentAbortSignal([signal]);
-      this.#r = newRequestRecord(method, url, headers, null, body, redirect, ownSignal);
+      this.#r = newRequestRecord(method, url, h, body, redirect, ownSignal);
     }
 
     get method() {
@@ -174,10 +174,7 @@ const requestClass = once(() => {
 
     get headers() {
       const r = this.#r;
-      if (r.headers === null) {
-        r.headers = headersCreateFromFlat(r.headersFlat, "request");
-        r.headersFlat = null;
-      }
+      if (r.headers === null) r.headers = headersFromRecord(r.h);
       return r.headers;
     }
 
@@ -255,8 +252,7 @@ const requestClass = once(() => {
         newRequestRecord(
           r.method,
           r.url,
-          headersClone(this.headers),
-          null,
+          headersRecordClone(r.h),
           cloneBody(r.body),
           r.redirect,
           // Fetch §5.4 clone(): a dependent signal of this request's signal.
@@ -274,10 +270,7 @@ const requestClass = once(() => {
   installBodyMixin(
     Request,
     (request) => requestBodyOf(request),
-    (request) => {
-      const r = requestInternals(request);
-      return r.headers === null ? r.headersFlat : headersListOf(r.headers);
-    },
+    (request) => requestInternals(request).h.list,
   );
   configureInterface(Request);
 
@@ -297,8 +290,7 @@ function newIncomingRecord(method, url, headersFlat, bodyId) {
   return newRequestRecord(
     method,
     url,
-    null,
-    headersFlat,
+    newHeadersRecord(headersFlat, "request"),
     bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
     "follow",
     undefined,

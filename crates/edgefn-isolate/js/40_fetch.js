@@ -22,7 +22,7 @@ function fetch(input, init = undefined) {
       reject(signal.reason);
       return;
     }
-    const headers = r.headers === null ? r.headersFlat : headersListOf(r.headers);
+    const headers = r.h.list;
 
     // `body`: null, a host body id, bytes, or true with the `reader` of a stream to pump (the
     // host uploads from a host stream with the fetch's id).

@@ -94,7 +94,7 @@ const userWorkerClass = once(() => {
       const Request = requestClass();
       const request = isRequest(input) && init === undefined ? input : new Request(input, init);
       const r = requestInternals(request);
-      const headers = r.headers === null ? r.headersFlat : headersListOf(r.headers);
+      const headers = r.h.list;
       let body = null;
       const state = r.body;
       if (state !== null) {

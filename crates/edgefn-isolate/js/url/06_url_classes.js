@@ -180,33 +180,6 @@ function makeURLClasses() {
     search: url.search,
   }));
 
-  function urlSearchParamsStableSort(list) {
-    // Stable merge sort by name, comparing UTF-16 code units (URL §6.2 sort()).
-    const n = list.length;
-    if (n < 2) return list;
-    let src = list;
-    let dst = new ArrayCtor(n);
-    for (let width = 1; width < n; width *= 2) {
-      for (let lo = 0; lo < n; lo += 2 * width) {
-        const mid = MathMin(lo + width, n);
-        const hi = MathMin(lo + 2 * width, n);
-        let i = lo;
-        let j = mid;
-        let k = lo;
-        while (i < mid && j < hi) {
-          dst[k++] = src[j][0] < src[i][0] ? src[j++] : src[i++];
-        }
-        while (i < mid) dst[k++] = src[i++];
-        while (j < hi) dst[k++] = src[j++];
-      }
-      const t = src;
-      src = dst;
-      dst = t;
-    }
-    return src;
-  }
-
-
   class URLSearchParams {
     #list = [];
     #url = null;
@@ -346,7 +319,8 @@ function makeURLClasses() {
     }
 
     sort() {
-      this.#list = urlSearchParamsStableSort(this.#list);
+      // URL §6.2 sort(): stable, by name in UTF-16 code units.
+      this.#list = stableSortBy(this.#list, (pair) => pair[0]);
       this.#update();
     }
 
