@@ -9,8 +9,8 @@
 //!
 //! The names the core and a chunk exchange are found here, by a scan for the top-level
 //! declarations of each side (`function`, `const`, `let`, `class` at the start of a line) and
-//! the identifiers the chunk uses: `<chunk>Scope()`, generated into the core, returns the core's
-//! bindings that the chunk uses (a core `let`, which may be assigned later, as a getter).
+//! the identifiers the chunk uses: `chunkScope(name)`, generated into the core, returns the
+//! core's bindings that the chunk uses (a core `let`, which may be assigned later, as a getter).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -43,6 +43,7 @@ fn main() {
         .iter()
         .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
         .collect();
+    let mut scope_cases = String::new();
     for (chunk, files) in &chunks {
         writeln!(
             chunks_rs,
@@ -68,13 +69,18 @@ fn main() {
         );
         let (scope, module) = assemble_chunk(files, &core_names, &core_lets);
         writeln!(
-            bootstrap,
-            "// ---- generated: the core's bindings the chunk {chunk} uses\n\
-             function {chunk}Scope() {{\n  return {{ {scope} }};\n}}"
+            scope_cases,
+            "    case \"{chunk}\":\n      return {{ {scope} }};"
         )
         .unwrap();
         std::fs::write(out.join(format!("{chunk}.js")), module).expect("writable OUT_DIR");
     }
+    writeln!(
+        bootstrap,
+        "// ---- generated: the core's bindings each chunk uses\n\
+         function chunkScope(name) {{\n  switch (name) {{\n{scope_cases}  }}\n}}"
+    )
+    .unwrap();
     for (name, text) in &core {
         writeln!(bootstrap, "// ---- {name}\n{text}").unwrap();
     }

@@ -53,7 +53,7 @@ function formSerializeList(list) {
 
 // The classes are the chunk js/url, loaded on first use.
 const urlClasses = once(() => {
-  const made = urlChunk().makeURLClasses();
+  const made = layerChunk("url").makeURLClasses();
   isURLSearchParams = made.isURLSearchParams;
   urlSearchParamsSerialize = made.urlSearchParamsSerialize;
   return { URL: made.URL, URLSearchParams: made.URLSearchParams };

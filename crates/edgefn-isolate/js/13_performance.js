@@ -37,21 +37,21 @@ const performanceClass = once(() => {
     // Performance Timeline §3.1 getEntries()
     getEntries() {
       this.#brand;
-      return timingChunk().filterPerformanceEntries(undefined, undefined);
+      return layerChunk("timing").filterPerformanceEntries(undefined, undefined);
     }
 
     // Performance Timeline §3.2 getEntriesByType(type)
     getEntriesByType(type) {
       this.#brand;
       requireArguments(arguments.length, 1, "Performance.getEntriesByType");
-      return timingChunk().filterPerformanceEntries(undefined, toDOMString(type));
+      return layerChunk("timing").filterPerformanceEntries(undefined, toDOMString(type));
     }
 
     // Performance Timeline §3.3 getEntriesByName(name, type)
     getEntriesByName(name, type = undefined) {
       this.#brand;
       requireArguments(arguments.length, 1, "Performance.getEntriesByName");
-      return timingChunk().filterPerformanceEntries(
+      return layerChunk("timing").filterPerformanceEntries(
         toDOMString(name),
         type === undefined ? undefined : toDOMString(type),
       );
@@ -61,26 +61,28 @@ const performanceClass = once(() => {
     mark(markName, markOptions = undefined) {
       this.#brand;
       requireArguments(arguments.length, 1, "performance.mark");
-      return timingChunk().performanceMark(markName, markOptions);
+      return layerChunk("timing").performanceMark(markName, markOptions);
     }
 
     // User Timing §3.1.2 measure(measureName, startOrMeasureOptions, endMark)
     measure(measureName, startOrMeasureOptions = undefined, endMark = undefined) {
       this.#brand;
       requireArguments(arguments.length, 1, "performance.measure");
-      return timingChunk().performanceMeasure(measureName, startOrMeasureOptions, endMark);
+      const timing = layerChunk("timing");
+      return timing.performanceMeasure(measureName, startOrMeasureOptions, endMark);
     }
 
     // User Timing §3.1.3 clearMarks(markName)
     clearMarks(markName = undefined) {
       this.#brand;
-      timingChunk().clearPerformanceEntries("mark", markName === undefined ? undefined : toDOMString(markName));
+      const name = markName === undefined ? undefined : toDOMString(markName);
+      layerChunk("timing").clearPerformanceEntries("mark", name);
     }
 
     // User Timing §3.1.4 clearMeasures(measureName)
     clearMeasures(measureName = undefined) {
       this.#brand;
-      timingChunk().clearPerformanceEntries(
+      layerChunk("timing").clearPerformanceEntries(
         "measure",
         measureName === undefined ? undefined : toDOMString(measureName),
       );
@@ -96,7 +98,7 @@ const performanceInstance = once(() => {
 });
 
 exposeLazyInterface("Performance", performanceClass);
-exposeLazyInterface("PerformanceEntry", () => timingChunk().performanceEntryClasses().PerformanceEntry);
-exposeLazyInterface("PerformanceMark", () => timingChunk().performanceEntryClasses().PerformanceMark);
-exposeLazyInterface("PerformanceMeasure", () => timingChunk().performanceEntryClasses().PerformanceMeasure);
+for (const name of ["PerformanceEntry", "PerformanceMark", "PerformanceMeasure"]) {
+  exposeLazyInterface(name, () => layerChunk("timing").performanceEntryClasses()[name]);
+}
 exposeReplaceable("performance", performanceInstance);

@@ -414,7 +414,7 @@ function fireTimerFromHost(id) {
 // A service isolate (the event worker, a main service) loads what only a
 // service has: EventManager, EdgeRuntime.userWorkers.
 if (config.inbox === true || config.userWorkers === true) {
-  host.loadChunk("services")(servicesScope());
+  layerChunk("services");
 }
 
 // A prepared isolate (one made ahead of its function) creates the classes
