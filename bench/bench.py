@@ -289,10 +289,13 @@ def write_tenants(directory, count):
 
 
 def edgefn_tenant_config(directory, count):
+    """Every tenant stays warm; the module cache starts empty (in the run's own folder), so
+    each function is compiled, as a never-seen one is."""
     config = directory / "edgefn.toml"
     config.write_text(
         "[pool]\nidle_timeout_ms = 0\n"
-        f"max_isolates = {count + 10}\nmax_warm_memory_mb = 1000000\n")
+        f"max_isolates = {count + 10}\nmax_warm_memory_mb = 1000000\n"
+        f"[cache]\ndir = \"{directory / 'cache'}\"\n")
     return config
 
 

@@ -27,6 +27,7 @@ const CHUNKS: [(&str, &str); 5] = [
 ];
 
 fn main() {
+    dependencies_hash();
     let js_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("js");
     let core = read_dir(&js_dir);
     let core_names: BTreeSet<&str> = core.iter().flat_map(|(_, t)| declarations(t)).collect();
@@ -141,6 +142,23 @@ fn assemble_chunk(
         .collect();
     writeln!(module, "return {{\n{}\n}};\n}}", getters.join("\n")).unwrap();
     (literal, module)
+}
+
+/// `EDGEFN_DEPENDENCIES_HASH`: a hash of the workspace's `Cargo.lock` (empty outside the
+/// workspace), part of the module cache's key: another version of the engine or of the
+/// TypeScript transformer must not read bytecode cached by this one.
+fn dependencies_hash() {
+    use std::hash::{Hash, Hasher};
+    let lock = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("../../Cargo.lock");
+    println!("cargo::rerun-if-changed={}", lock.display());
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    // SipHash with fixed keys: the same lock file gives the same value in every build.
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    println!(
+        "cargo::rustc-env=EDGEFN_DEPENDENCIES_HASH={:016x}",
+        hasher.finish()
+    );
 }
 
 /// The `.js` files of `dir` (not of its sub-folders), in name order, with their text.

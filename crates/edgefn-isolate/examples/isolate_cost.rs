@@ -1,7 +1,9 @@
 //! What one isolate costs, measured in-process: a bare QuickJS runtime and context, an isolate
 //! with the Web layer loaded (`Isolate::prepare`), giving it a hello-world function
 //! (`Isolate::assign` and `boot`), and its first and second request (dispatch to the answer),
-//! each over `COUNT` isolates kept alive (default 200).
+//! each over `COUNT` isolates kept alive (default 200). Then the boot of a large module (about
+//! 200 KiB of JavaScript), compiled from source, and from the module cache's memory and disk
+//! tiers.
 //!
 //! ```sh
 //! cargo run --release -p edgefn-isolate --example isolate_cost
@@ -9,7 +11,9 @@
 
 use std::time::{Duration, Instant};
 
-use edgefn_isolate::{FetchClient, IncomingRequest, Isolate, TenantOptions};
+use edgefn_isolate::{
+    FetchClient, IncomingRequest, Isolate, ModuleCache, ModuleCacheOptions, TenantOptions,
+};
 
 /// Time from dispatch to the response head of one GET.
 async fn request(isolate: &Isolate) -> Duration {
@@ -29,6 +33,49 @@ async fn request(isolate: &Isolate) -> Duration {
     let elapsed = started.elapsed();
     assert_eq!(response.status, 200);
     elapsed
+}
+
+fn tenant() -> TenantOptions {
+    TenantOptions {
+        memory_limit_bytes: 0,
+        cpu_time_limit: None,
+        env: Default::default(),
+        log: std::rc::Rc::new(|_, _| {}),
+        allowed_hosts: None,
+    }
+}
+
+/// A module of many small functions and objects, like a bundled library.
+fn large_module() -> String {
+    let mut source = String::new();
+    for i in 0..800 {
+        source.push_str(&format!(
+            "export function helper{i}(input, options = {{}}) {{\n  const state = {{ id: {i}, \
+             name: 'helper{i}', items: [input, options.extra ?? null] }};\n  if (typeof input \
+             === 'string') return state.name + ':' + input.toUpperCase();\n  return \
+             state.items.filter(Boolean).map((x) => x * {i}).length;\n}}\n"
+        ));
+    }
+    source.push_str("export default { fetch: () => new Response(String(helper7('ok'))) };\n");
+    source
+}
+
+/// Boot times of the module in `folder` with `cache`, each in a fresh prepared isolate; the
+/// first boot (which fills the cache) is not counted.
+async fn large_boots(folder: &std::path::Path, cache: &ModuleCache, count: usize) -> Vec<Duration> {
+    let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
+    let mut times = Vec::with_capacity(count);
+    for round in 0..=count {
+        let isolate = Isolate::prepare("edgefn", fetch.clone()).expect("an isolate");
+        isolate.assign(tenant()).expect("assign");
+        let started = Instant::now();
+        isolate.boot(folder, cache).await.expect("boot");
+        if round > 0 {
+            times.push(started.elapsed());
+        }
+        request(&isolate).await;
+    }
+    times
 }
 
 fn main() {
@@ -62,6 +109,7 @@ fn main() {
         drop(bare);
 
         let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
+        let no_cache = ModuleCache::disabled();
         let mut isolates = Vec::with_capacity(count);
         let (mut prepare_times, mut boot_times) = (Vec::new(), Vec::new());
         let (mut first_times, mut second_times) = (Vec::new(), Vec::new());
@@ -72,46 +120,79 @@ fn main() {
             prepare_times.push(started.elapsed());
             prepared_heap = isolate.memory_used_bytes();
             let started = Instant::now();
-            isolate
-                .assign(TenantOptions {
-                    memory_limit_bytes: 0,
-                    cpu_time_limit: None,
-                    env: Default::default(),
-                    log: std::rc::Rc::new(|_, _| {}),
-                    allowed_hosts: None,
-                })
-                .expect("assign");
-            isolate.boot(folder.path()).await.expect("boot");
+            isolate.assign(tenant()).expect("assign");
+            isolate.boot(folder.path(), &no_cache).await.expect("boot");
             boot_times.push(started.elapsed());
             first_times.push(request(&isolate).await);
             second_times.push(request(&isolate).await);
             isolates.push(isolate);
         }
-        let report = |what: &str, times: &mut Vec<Duration>, heap: usize| {
+        let report = |what: &str, times: &mut Vec<Duration>, heap: Option<usize>| {
             times.sort();
             let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            let heap = heap.map_or(String::new(), |heap| {
+                format!("  heap {:.0} KiB", heap as f64 / 1024.0)
+            });
             println!(
-                "{what:<28} p50 {:.3} ms  p99 {:.3} ms  heap {:.0} KiB",
+                "{what:<28} p50 {:.3} ms  p99 {:.3} ms{heap}",
                 ms(times[times.len() / 2]),
                 ms(times[times.len() * 99 / 100]),
-                heap as f64 / 1024.0
             );
         };
         println!("{count} isolates, each kept alive");
-        report("bare runtime + context", &mut bare_times, bare_heap);
+        report("bare runtime + context", &mut bare_times, Some(bare_heap));
         report(
             "prepare (Web layer loaded)",
             &mut prepare_times,
-            prepared_heap,
+            Some(prepared_heap),
         );
         report(
             "assign + boot hello",
             &mut boot_times,
-            isolates[0].memory_used_bytes(),
+            Some(isolates[0].memory_used_bytes()),
         );
         let heap = isolates[0].memory_used_bytes();
-        report("first request", &mut first_times, heap);
-        report("second request", &mut second_times, heap);
+        report("first request", &mut first_times, Some(heap));
+        report("second request", &mut second_times, Some(heap));
         println!("{}", isolates[0].heap_report());
+        drop(isolates);
+
+        let large = tempfile::tempdir().expect("a temporary folder");
+        let source = large_module();
+        std::fs::write(large.path().join("index.js"), &source).expect("writable folder");
+        let rounds = (count / 10).max(5);
+        println!(
+            "\nboot of a {} KiB module, {rounds} isolates each",
+            source.len() / 1024
+        );
+        let mut compiled = large_boots(large.path(), &ModuleCache::disabled(), rounds).await;
+        report("compiled from source", &mut compiled, None);
+        let memory = ModuleCache::new(&ModuleCacheOptions {
+            memory_bytes: 64 << 20,
+            dir: None,
+            disk_bytes: 0,
+        })
+        .expect("a memory cache");
+        let mut from_memory = large_boots(large.path(), &memory, rounds).await;
+        report("from the memory tier", &mut from_memory, None);
+        let cache_dir = tempfile::tempdir().expect("a temporary folder");
+        let disk = ModuleCache::new(&ModuleCacheOptions {
+            memory_bytes: 0,
+            dir: Some(cache_dir.path().to_owned()),
+            disk_bytes: 64 << 20,
+        })
+        .expect("a disk cache");
+        // The entry is written by the cache's own thread: wait for it.
+        large_boots(large.path(), &disk, 0).await;
+        while disk.stats().disk_bytes == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let mut from_disk = large_boots(large.path(), &disk, rounds).await;
+        report("from the disk tier", &mut from_disk, None);
+        println!(
+            "bytecode {} KiB; loads from disk {}",
+            disk.stats().disk_bytes / 1024,
+            disk.stats().disk_hits
+        );
     });
 }

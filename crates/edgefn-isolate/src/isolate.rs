@@ -25,6 +25,7 @@ use tokio::task::AbortHandle;
 
 use crate::host_fetch::FetchClient;
 use crate::meter::{CountingAllocator, Meter, Stop};
+use crate::module_cache::{DeclareError, ModuleCache};
 use crate::types::OutgoingResponse;
 use crate::types::{BodyError, BodyStream, BootError, ClientGone, HandlerError, IncomingRequest};
 use crate::user_workers::UserWorkers;
@@ -372,9 +373,10 @@ impl Isolate {
 
     /// Loads the function in `root` (its `index.ts`, `index.js` or `index.mjs` and what that
     /// imports), waits for top-level await, and finds the request handler.
-    pub async fn boot(&self, root: &Path) -> Result<(), BootError> {
+    /// Modules come from `cache` when it holds their bytecode, and go into it once compiled.
+    pub async fn boot(&self, root: &Path, cache: &ModuleCache) -> Result<(), BootError> {
         let inner = &self.inner;
-        let (namespace, evaluated) = self.evaluate(root)?;
+        let (namespace, evaluated) = self.evaluate(root, cache)?;
         evaluated
             .await
             .map_err(|_| BootError::Engine("the isolate was dropped while booting".into()))??;
@@ -394,8 +396,8 @@ impl Isolate {
     /// Loads a service (a function that answers no requests, such as the event worker): its
     /// top-level code may run forever, so this returns once the module started evaluating. A
     /// later failure of the evaluation is logged.
-    pub fn start_service(&self, root: &Path) -> Result<(), BootError> {
-        let (_, evaluated) = self.evaluate(root)?;
+    pub fn start_service(&self, root: &Path, cache: &ModuleCache) -> Result<(), BootError> {
+        let (_, evaluated) = self.evaluate(root, cache)?;
         let log = self.inner.log.borrow().clone();
         tokio::task::spawn_local(async move {
             if let Ok(Err(error)) = evaluated.await {
@@ -407,7 +409,7 @@ impl Isolate {
 
     /// Declares and starts evaluating the entry module of `root`; the receiver resolves when
     /// its evaluation (top-level await included) settles.
-    fn evaluate(&self, root: &Path) -> Result<Evaluation, BootError> {
+    fn evaluate(&self, root: &Path, cache: &ModuleCache) -> Result<Evaluation, BootError> {
         let inner = &self.inner;
         let root = std::fs::canonicalize(root)
             .map_err(|e| BootError::Module(format!("cannot open {}: {e}", root.display())))?;
@@ -422,16 +424,19 @@ impl Isolate {
         })?;
         inner.runtime.set_loader(
             modules::FolderResolver::new(root.clone()),
-            modules::FolderLoader,
+            modules::FolderLoader(cache.clone()),
         );
-        let source = modules::load_source(&entry).map_err(BootError::Module)?;
-        let entry_name = entry.to_string_lossy().into_owned();
         let (done_tx, done_rx) = oneshot::channel::<Result<(), BootError>>();
         let namespace = inner
             .enter(|ctx| -> Result<Persistent<Object<'static>>, BootError> {
-                let declared = Module::declare(ctx.clone(), entry_name.as_str(), source)
-                    .catch(&ctx)
-                    .map_err(|e| BootError::Module(describe_caught(e).0))?;
+                let declared = match cache.declare(&ctx, &entry) {
+                    Ok(declared) => declared,
+                    Err(DeclareError::Source(message)) => return Err(BootError::Module(message)),
+                    Err(DeclareError::Engine(error)) => {
+                        let caught = Err::<(), _>(error).catch(&ctx).unwrap_err();
+                        return Err(BootError::Module(describe_caught(caught).0));
+                    }
+                };
                 let (module, promise) = declared
                     .eval()
                     .catch(&ctx)

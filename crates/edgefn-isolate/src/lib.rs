@@ -16,6 +16,7 @@ mod host_urlpattern;
 mod host_user_workers;
 mod isolate;
 mod meter;
+mod module_cache;
 pub mod modules;
 mod panic_guard;
 mod types;
@@ -27,6 +28,7 @@ pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES, TenantOptions,
 };
 pub use meter::Stop;
+pub use module_cache::{ModuleCache, ModuleCacheOptions, ModuleCacheStats};
 pub use types::{
     BodyError, BodyStream, BootError, ClientGone, ClientGuard, HandlerError, IncomingRequest,
     OutgoingResponse, ResponseBody, client_watch,

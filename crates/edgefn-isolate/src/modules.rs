@@ -14,6 +14,7 @@ use rquickjs::loader::{ImportAttributes, Loader, Resolver};
 use rquickjs::module::Declared;
 use rquickjs::{Ctx, Exception, Module};
 
+use crate::module_cache::{DeclareError, ModuleCache};
 use crate::typescript;
 
 /// Extensions tried, in order, for a specifier that names no existing file.
@@ -113,11 +114,10 @@ pub fn pretranspile(path: &Path) {
     }
 }
 
-/// Reads one module file and returns its JavaScript source: TypeScript is stripped (once per
-/// process for a given source), JSON becomes a module whose default export is the parsed value.
-pub fn load_source(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read module {}: {error}", path.display()))?;
+/// The JavaScript source of the module file `path` whose text is `text`: TypeScript is stripped
+/// (once per process for a given source), JSON becomes a module whose default export is the
+/// parsed value.
+pub fn source_of(path: &Path, text: String) -> Result<String, String> {
     if typescript::is_typescript(path) {
         return transpiled(path, &text).map(|js| js.to_string());
     }
@@ -194,8 +194,8 @@ impl Resolver for FolderResolver {
     }
 }
 
-/// Loads resolved module files, stripping TypeScript on the way.
-pub struct FolderLoader;
+/// Loads resolved module files, stripping TypeScript on the way, through the bytecode cache.
+pub(crate) struct FolderLoader(pub(crate) ModuleCache);
 
 impl Loader for FolderLoader {
     fn load<'js>(
@@ -204,8 +204,11 @@ impl Loader for FolderLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        let source = load_source(Path::new(name)).map_err(|m| Exception::throw_syntax(ctx, &m))?;
-        Module::declare(ctx.clone(), name, source)
+        match self.0.declare(ctx, Path::new(name)) {
+            Ok(module) => Ok(module),
+            Err(DeclareError::Source(message)) => Err(Exception::throw_syntax(ctx, &message)),
+            Err(DeclareError::Engine(error)) => Err(error),
+        }
     }
 }
 

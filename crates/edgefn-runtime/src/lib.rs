@@ -6,7 +6,7 @@
 mod config;
 
 pub use config::{
-    Config, ConfigError, ConfigSources, EventsConfig, ExplainedValue, FetchConfig, FunctionConfig,
-    FunctionRuntimeKind, LimitsConfig, LimitsOverride, LogConfig, LogFormat, Policy, PoolConfig,
-    RuntimeConfig, ServerConfig, WorkersConfig,
+    CacheConfig, Config, ConfigError, ConfigSources, EventsConfig, ExplainedValue, FetchConfig,
+    FunctionConfig, FunctionRuntimeKind, LimitsConfig, LimitsOverride, LogConfig, LogFormat,
+    Policy, PoolConfig, RuntimeConfig, ServerConfig, WorkersConfig,
 };

@@ -12,15 +12,21 @@
 //! | `edgefn_cpu_seconds_total` | counter (CPU time inside JavaScript) | `function` |
 //! | `edgefn_workers` | gauge | `function`, `state` (`active`, `idle`) |
 //! | `edgefn_memory_bytes` | gauge (heap of the function's workers) | `function` |
+//! | `edgefn_module_loads_total` | counter (module files loaded, by where their bytecode came from) | `source` (`memory`, `disk`, `compiled`) |
+//! | `edgefn_module_cache_rejected_total` | counter (damaged disk entries, deleted) | |
+//! | `edgefn_module_cache_bytes` | gauge (bytecode held) | `tier` (`memory`, `disk`) |
 
 use std::sync::Mutex;
 use std::time::Duration;
 
+use edgefn_isolate::ModuleCache;
 use edgefn_workers::{FunctionSnapshot, PoolObserver, TerminationReason};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::gauge::{ConstGauge, Gauge};
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -45,6 +51,57 @@ struct ReasonLabels {
 struct StateLabels {
     function: String,
     state: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabel {
+    source: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TierLabel {
+    tier: &'static str,
+}
+
+/// The module cache's counts, read at each scrape.
+#[derive(Debug)]
+struct ModuleCacheCollector(ModuleCache);
+
+impl Collector for ModuleCacheCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let stats = self.0.stats();
+        let mut loads = encoder.encode_descriptor(
+            "module_loads",
+            "Module files loaded into isolates, by where their bytecode came from",
+            None,
+            MetricType::Counter,
+        )?;
+        for (source, count) in [
+            ("memory", stats.memory_hits),
+            ("disk", stats.disk_hits),
+            ("compiled", stats.compiled),
+        ] {
+            ConstCounter::new(count).encode(loads.encode_family(&SourceLabel { source })?)?;
+        }
+        let rejected = ConstCounter::new(stats.rejected);
+        rejected.encode(encoder.encode_descriptor(
+            "module_cache_rejected",
+            "Damaged module cache entries found on disk (deleted, the module compiled again)",
+            None,
+            rejected.metric_type(),
+        )?)?;
+        let mut bytes = encoder.encode_descriptor(
+            "module_cache_bytes",
+            "Bytecode held by the module cache, by tier",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (tier, held) in [("memory", stats.memory_bytes), ("disk", stats.disk_bytes)] {
+            ConstGauge::new(i64::try_from(held).unwrap_or(i64::MAX))
+                .encode(bytes.encode_family(&TierLabel { tier })?)?;
+        }
+        Ok(())
+    }
 }
 
 type Histograms = Family<FunctionLabel, Histogram, fn() -> Histogram>;
@@ -72,8 +129,9 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    pub(crate) fn new() -> Metrics {
+    pub(crate) fn new(module_cache: ModuleCache) -> Metrics {
         let mut registry = Registry::with_prefix("edgefn");
+        registry.register_collector(Box::new(ModuleCacheCollector(module_cache)));
         let requests = Family::<StatusLabels, Counter>::default();
         registry.register(
             "requests",

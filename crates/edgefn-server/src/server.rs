@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use edgefn_runtime::Config;
+use edgefn_isolate::{ModuleCache, ModuleCacheOptions};
+use edgefn_runtime::{CacheConfig, Config};
 use edgefn_workers::{Function, FunctionSettings, Functions, PoolConfig, WorkerPool};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -74,6 +75,9 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The configured `cache.dir` cannot be used.
+    #[error("cache.dir: {0}")]
+    CacheDir(String),
     /// The user-worker threads could not be started.
     #[error("cannot start the worker threads: {0}")]
     Workers(std::io::Error),
@@ -161,8 +165,9 @@ impl Server {
         };
         let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
 
-        let metrics = Arc::new(Metrics::new());
-        let pool = WorkerPool::start(pool_config(config, &runtimes, &metrics)?)
+        let module_cache = module_cache(&config.cache)?;
+        let metrics = Arc::new(Metrics::new(module_cache.clone()));
+        let pool = WorkerPool::start(pool_config(config, &runtimes, &metrics, module_cache)?)
             .map_err(ServerError::Workers)?;
         let settings_source = config.clone();
         let functions = Functions::new(dir.clone(), move |name| {
@@ -291,10 +296,35 @@ async fn bind(host: std::net::IpAddr, port: u16) -> Result<TcpListener, ServerEr
         .map_err(|source| ServerError::Bind { addr, source })
 }
 
+/// The bytecode cache of `[cache]`. A directory that was configured must be usable; the default
+/// one (under the user's cache directory) only costs the disk tier when it is not.
+fn module_cache(config: &CacheConfig) -> Result<ModuleCache, ServerError> {
+    let mib = |n: u64| n.saturating_mul(1024 * 1024);
+    let mut options = ModuleCacheOptions {
+        memory_bytes: mib(config.memory_mb),
+        dir: None,
+        disk_bytes: mib(config.disk_mb),
+    };
+    let Some((dir, configured)) = config.effective_dir().filter(|_| config.disk_mb > 0) else {
+        return ModuleCache::new(&options).map_err(ServerError::CacheDir);
+    };
+    options.dir = Some(dir);
+    match ModuleCache::new(&options) {
+        Ok(cache) => Ok(cache),
+        Err(reason) if configured => Err(ServerError::CacheDir(reason)),
+        Err(reason) => {
+            tracing::warn!("the module cache stays in memory: {reason}");
+            options.dir = None;
+            ModuleCache::new(&options).map_err(ServerError::CacheDir)
+        }
+    }
+}
+
 fn pool_config(
     config: &Config,
     runtimes: &ServerRuntimes,
     metrics: &Arc<Metrics>,
+    module_cache: ModuleCache,
 ) -> Result<PoolConfig, ServerError> {
     let threads = match config.workers.threads {
         0 => std::thread::available_parallelism().map_or(1, usize::from),
@@ -325,6 +355,7 @@ fn pool_config(
         observer: Some(metrics.clone()),
         fetch_roots: fetch_roots.into(),
         prepared_isolates: config.pool.prepared_isolates,
+        module_cache,
     })
 }
 

@@ -142,3 +142,121 @@ async fn dynamic_import_inside_the_folder_works() {
         .await;
     assert_eq!(srv.get_text("/f").await, (200, "loaded lazily".into()));
 }
+
+/// A function whose answer is a stack trace through an imported module, so that a test sees
+/// that bytecode from the cache keeps file names and line numbers.
+const STACK_ENTRY: &str = "import { where } from './lib.ts';\n\
+                           export default { fetch: () => new Response(where()) };\n";
+const STACK_LIB: &str =
+    "export function where(): string {\n  return new Error('here').stack!;\n}\n";
+
+/// `edgefn_module_loads_total` by source: (memory, disk, compiled).
+async fn module_loads(srv: &support::RunningServer) -> (f64, f64, f64) {
+    let metrics = support::metrics(srv).await;
+    let loads = |source: &str| {
+        support::value(
+            &metrics,
+            &format!("edgefn_module_loads_total{{source=\"{source}\"}}"),
+        )
+    };
+    (loads("memory"), loads("disk"), loads("compiled"))
+}
+
+/// The entry files of the cache's disk tier, once the writer thread has written `count`.
+async fn cache_entries(srv: &support::RunningServer, count: usize) -> Vec<std::path::PathBuf> {
+    let dir = srv.cache_dir();
+    let entries = || {
+        std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|path| path.extension().is_some_and(|e| e == "qbc"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let found = support::eventually(|| async { entries() }, |found| found.len() >= count).await;
+    assert_eq!(found.len(), count, "entries in {}", dir.display());
+    found
+}
+
+#[tokio::test]
+async fn a_module_is_compiled_once_then_loaded_from_the_cache() {
+    let srv = TestServer::new()
+        .ts_function("stack", STACK_ENTRY)
+        .file("stack/lib.ts", STACK_LIB)
+        .config(|c| c.pool.policy = edgefn_runtime::Policy::Oneshot)
+        .start()
+        .await;
+    let (status, first) = srv.get_text("/stack").await;
+    assert_eq!(status, 200, "{first}");
+    assert!(first.contains("stack/lib.ts:2"), "{first}");
+    for _ in 0..2 {
+        // A fresh isolate per request: each loads both modules again.
+        assert_eq!(srv.get_text("/stack").await, (200, first.clone()));
+    }
+    assert_eq!(module_loads(&srv).await, (4.0, 0.0, 2.0));
+}
+
+#[tokio::test]
+async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
+    let srv = TestServer::new()
+        .ts_function("stack", STACK_ENTRY)
+        .file("stack/lib.ts", STACK_LIB)
+        .start()
+        .await;
+    let (status, first) = srv.get_text("/stack").await;
+    assert_eq!(status, 200, "{first}");
+    cache_entries(&srv, 2).await;
+
+    let srv = srv.restart().await;
+    assert_eq!(srv.get_text("/stack").await, (200, first));
+    assert_eq!(module_loads(&srv).await, (0.0, 2.0, 0.0));
+
+    let lib = srv.functions_dir().join("stack/lib.ts");
+    std::fs::write(&lib, format!("// moved down a line\n{STACK_LIB}")).unwrap();
+    let srv = srv.restart().await;
+    let (status, edited) = srv.get_text("/stack").await;
+    assert_eq!(status, 200, "{edited}");
+    assert!(
+        edited.contains("stack/lib.ts:3"),
+        "the edited file runs: {edited}"
+    );
+    assert_eq!(
+        module_loads(&srv).await,
+        (0.0, 1.0, 1.0),
+        "only lib.ts changed"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
+    let srv = TestServer::new()
+        .ts_function("stack", STACK_ENTRY)
+        .file("stack/lib.ts", STACK_LIB)
+        .start()
+        .await;
+    let (_, first) = srv.get_text("/stack").await;
+    for entry in cache_entries(&srv, 2).await {
+        let mut bytes = std::fs::read(&entry).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0x55;
+        std::fs::write(&entry, bytes).unwrap();
+    }
+
+    let srv = srv.restart().await;
+    assert_eq!(srv.get_text("/stack").await, (200, first.clone()));
+    assert_eq!(module_loads(&srv).await, (0.0, 0.0, 2.0));
+    let metrics = support::metrics(&srv).await;
+    assert_eq!(
+        support::value(&metrics, "edgefn_module_cache_rejected_total"),
+        2.0
+    );
+
+    // Compiled again, the modules were written again.
+    cache_entries(&srv, 2).await;
+    let srv = srv.restart().await;
+    assert_eq!(srv.get_text("/stack").await, (200, first));
+    assert_eq!(module_loads(&srv).await, (0.0, 2.0, 0.0));
+}

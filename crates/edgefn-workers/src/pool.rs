@@ -56,6 +56,8 @@ pub struct PoolConfig {
     pub fetch_roots: Arc<[Vec<u8>]>,
     /// Isolates each thread keeps ready with the Web platform loaded, for new workers.
     pub prepared_isolates: usize,
+    /// Bytecode of the functions' modules, shared by every thread.
+    pub module_cache: edgefn_isolate::ModuleCache,
 }
 
 /// Events kept for the event worker while it is busy; past this, events are dropped.
@@ -139,6 +141,7 @@ impl WorkerPool {
                 compute: compute.clone(),
                 observer: config.observer.clone(),
                 prepared: config.prepared_isolates,
+                modules: config.module_cache.clone(),
             };
             let handle = std::thread::Builder::new()
                 .name(format!("edgefn-worker-{index}"))

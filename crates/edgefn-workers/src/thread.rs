@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use edgefn_isolate::{
     BootError, FetchClient, HandlerError, IncomingRequest, Isolate, IsolateOptions, LogLevel,
-    OutgoingResponse, Stop, TenantOptions,
+    ModuleCache, OutgoingResponse, Stop, TenantOptions,
 };
 use futures_util::FutureExt;
 use futures_util::future::{LocalBoxFuture, Shared};
@@ -198,7 +198,11 @@ impl WorkerThread {
             allowed_hosts: None,
             fetch: self.isolates.fetch.clone(),
         })
-        .and_then(|isolate| isolate.start_service(root).map(|()| isolate));
+        .and_then(|isolate| {
+            isolate
+                .start_service(root, &self.isolates.modules)
+                .map(|()| isolate)
+        });
         match isolate {
             Ok(isolate) => {
                 tracing::info!(service = name, root = %root.display(), "service started");
@@ -413,6 +417,8 @@ struct IsolateDefaults {
     user_agent: String,
     /// The clients behind `fetch()`.
     fetch: FetchClient,
+    /// Bytecode of the functions' modules.
+    modules: ModuleCache,
 }
 
 /// A thread before it runs: moved into the OS thread, which builds the runtime.
@@ -421,6 +427,7 @@ pub(crate) struct ThreadStart {
     pub(crate) scheduler: Arc<Scheduler>,
     pub(crate) user_agent: String,
     pub(crate) fetch_roots: Arc<[Vec<u8>]>,
+    pub(crate) modules: ModuleCache,
     pub(crate) events: Events,
     pub(crate) hub: Arc<UserWorkerHub>,
     pub(crate) compute: Arc<rayon::ThreadPool>,
@@ -442,6 +449,7 @@ impl ThreadStart {
             isolates: IsolateDefaults {
                 fetch: FetchClient::new(self.fetch_roots, self.user_agent.clone()),
                 user_agent: self.user_agent,
+                modules: self.modules,
             },
             events: self.events,
             hub: self.hub,
@@ -588,7 +596,7 @@ async fn boot(
                     fetch: defaults.fetch,
                 })?,
             };
-            isolate.boot(&function.root).await?;
+            isolate.boot(&function.root, &defaults.modules).await?;
             Instance::Isolate(isolate)
         }
     };

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use edgefn_runtime::{Config, ConfigSources, LogFormat};
-use edgefn_server::{Server, ServerRuntimes};
+use edgefn_server::{Server, ServerError, ServerRuntimes};
 
 /// Exit code for a configuration or start-up problem the user must fix.
 const EXIT_USAGE: u8 = 2;
@@ -83,11 +83,30 @@ fn main() -> ExitCode {
                 Ok(Outcome::Drained) => ExitCode::SUCCESS,
                 Ok(Outcome::Forced) => ExitCode::from(EXIT_FORCED),
                 Err(error) => {
+                    let error = with_key_source(error, &args);
                     tracing::error!("{error:#}");
                     usage_error(&error)
                 }
             }
         }
+    }
+}
+
+/// A start-up error about a configured value that only the server could check (a cache
+/// directory open to others) names where the value came from, as configuration errors do.
+fn with_key_source(error: anyhow::Error, args: &StartArgs) -> anyhow::Error {
+    let key = match error.downcast_ref::<ServerError>() {
+        Some(ServerError::CacheDir(_)) => "cache.dir",
+        _ => return error,
+    };
+    let source = sources(args)
+        .ok()
+        .and_then(|sources| Config::explain(&sources).ok())
+        .and_then(|values| values.into_iter().find(|value| value.key == key))
+        .map(|value| value.source);
+    match source {
+        Some(source) => anyhow::anyhow!("{error:#} (from {source})"),
+        None => error,
     }
 }
 

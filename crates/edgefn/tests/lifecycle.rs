@@ -2,6 +2,7 @@
 //! forced), configuration errors and their exit code, `edgefn config`, named threads, JSON logs.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt as _;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -44,6 +45,8 @@ impl Process {
             .arg("--config")
             .arg(&config_path)
             .args(args)
+            // The module cache's default directory, kept inside the test's folder.
+            .env("XDG_CACHE_HOME", dir.path().join("cache"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -206,6 +209,7 @@ fn threads_are_named_after_their_pools() {
         "edgefn-bg",
         "edgefn-worker-0",
         "edgefn-cpu-0",
+        "edgefn-cache",
     ];
     // A thread names itself when it first runs, which on a busy machine can be a moment after
     // it was created: look until every pool shows up.
@@ -259,6 +263,11 @@ fn bad_configuration_exits_2_naming_the_key_and_its_source() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.toml");
     let path = file.to_str().unwrap();
+    // Bytecode read from the cache directory runs unchecked: one open to others is refused.
+    let open_cache = dir.path().join("open-cache");
+    std::fs::create_dir(&open_cache).unwrap();
+    std::fs::set_permissions(&open_cache, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let open_cache_toml = format!("[cache]\ndir = {:?}\n", open_cache.display().to_string());
     for (toml, env, expected) in [
         ("[server]\nprot = 1\n", vec![], vec!["prot", "bad.toml"]),
         (
@@ -280,6 +289,11 @@ fn bad_configuration_exits_2_naming_the_key_and_its_source() {
             "[fetch]\nca_files = [\"/nonexistent/ca.pem\"]\n",
             vec![],
             vec!["fetch.ca_files", "/nonexistent/ca.pem", "bad.toml"],
+        ),
+        (
+            open_cache_toml.as_str(),
+            vec![],
+            vec!["cache.dir", "writable by group or others", "bad.toml"],
         ),
     ] {
         std::fs::write(&file, toml).unwrap();

@@ -43,6 +43,8 @@ pub struct Config {
     pub events: EventsConfig,
     /// Outgoing `fetch()`.
     pub fetch: FetchConfig,
+    /// The bytecode cache of the functions' modules.
+    pub cache: CacheConfig,
     /// Per-function sections, `[functions.<name>]`.
     pub functions: BTreeMap<String, FunctionConfig>,
 }
@@ -92,6 +94,38 @@ impl FetchConfig {
             roots.extend(found);
         }
         Ok(roots)
+    }
+}
+
+/// `[cache]`: the bytecode cache of the functions' modules. A module file is compiled once; the
+/// isolates that load it later read its bytecode, from memory or, after a restart, from disk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// The cache directory (its `bytecode` folder holds the entries). It must belong to the
+    /// process's user and be closed to group and others, since bytecode read from it runs
+    /// unchecked. Default: none, which means `$XDG_CACHE_HOME/edgefn`, else
+    /// `$HOME/.cache/edgefn` (and no disk tier if that cannot be used).
+    pub dir: Option<PathBuf>,
+    /// Bytecode kept in memory, in MiB; `0` turns the memory tier off. Default: `64`.
+    pub memory_mb: u64,
+    /// Bytecode kept on disk, in MiB; the oldest entries go first. `0` turns the disk tier off.
+    /// Default: `512`.
+    pub disk_mb: u64,
+}
+
+impl CacheConfig {
+    /// The directory to use: `dir`, or the user's cache directory (see [`CacheConfig::dir`]);
+    /// the flag says whether it was configured.
+    pub fn effective_dir(&self) -> Option<(PathBuf, bool)> {
+        if let Some(dir) = &self.dir {
+            return Some((dir.clone(), true));
+        }
+        let nonempty = |name| std::env::var_os(name).filter(|v| !v.is_empty());
+        nonempty("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| nonempty("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|base| (base.join("edgefn"), false))
     }
 }
 
@@ -291,6 +325,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             events: EventsConfig::default(),
             fetch: FetchConfig::default(),
+            cache: CacheConfig::default(),
             functions: BTreeMap::new(),
         }
     }
@@ -344,6 +379,16 @@ impl Default for PoolConfig {
             idle_timeout_ms: 300_000,
             max_warm_memory_mb: 4096,
             prepared_isolates: 2,
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            dir: None,
+            memory_mb: 64,
+            disk_mb: 512,
         }
     }
 }

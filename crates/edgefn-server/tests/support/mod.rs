@@ -35,6 +35,7 @@ pub struct RunningServer {
     addr: SocketAddr,
     client: reqwest::Client,
     dir: tempfile::TempDir,
+    config: Config,
 }
 
 impl TestServer {
@@ -144,6 +145,11 @@ impl TestServer {
                 .insert("FUNCTIONS_DIR".into(), functions.display().to_string());
         }
         self.config.functions_dir = functions;
+        // The module cache's disk tier stays inside the test's folder.
+        self.config
+            .cache
+            .dir
+            .get_or_insert_with(|| dir.path().join("cache"));
         let server = Server::bind(&self.config).await.expect("server starts");
         let addr = server.local_addr();
         RunningServer {
@@ -151,6 +157,7 @@ impl TestServer {
             addr,
             client: reqwest::Client::new(),
             dir,
+            config: self.config,
         }
     }
 }
@@ -194,6 +201,32 @@ impl RunningServer {
         let json = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("body of {path} is not JSON ({e}): {text}"));
         (status, json)
+    }
+
+    /// The folder of the module cache's disk tier.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.config
+            .cache
+            .dir
+            .clone()
+            .expect("set by start")
+            .join("bytecode")
+    }
+
+    /// Stops the server and starts a new process-like one on the same folders and
+    /// configuration (on a new port): nothing but the files on disk carries over.
+    pub async fn restart(mut self) -> RunningServer {
+        if let Some(server) = self.server.take() {
+            server
+                .shutdown(std::time::Duration::from_secs(5), std::future::pending())
+                .await;
+        }
+        let server = Server::bind(&self.config)
+            .await
+            .expect("server starts again");
+        self.addr = server.local_addr();
+        self.server = Some(server);
+        self
     }
 
     pub async fn stop(mut self) {

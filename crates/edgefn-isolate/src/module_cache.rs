@@ -1,0 +1,606 @@
+//! The bytecode cache of user modules: a module file is compiled once, then every isolate that
+//! loads it (another replica, a worker booted again after idle eviction, each request of a
+//! `oneshot` function, the process after a restart) reads its bytecode instead.
+//!
+//! An entry is keyed by the SHA-256 of the engine's identity, the module's name (its canonical
+//! path) and the file's bytes, so an edited file, a moved folder or another build of edgefn
+//! simply misses. Two tiers:
+//!
+//! - **memory**: bytecode of this process, bounded in bytes (least recently used first out);
+//! - **disk**: one file per entry under `<dir>/bytecode/`, written by a background thread and
+//!   pruned, oldest first, to a bound in bytes. It survives restarts.
+//!
+//! QuickJS does not check the bytecode it loads: bytecode from anywhere but this process must
+//! be trusted. So the directory must belong to the process's user and be closed to everyone
+//! else (it is created `0700`), a file carries a SHA-256 of its payload, checked before the
+//! payload reaches the engine (a torn or corrupted file is deleted and the module compiled
+//! again), and the engine's identity in the key keeps bytecode of another engine build out.
+
+use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::SystemTime;
+
+use rquickjs::module::Declared;
+use rquickjs::{Ctx, Module, WriteOptions};
+use sha2::{Digest, Sha256};
+
+use crate::bootstrap;
+
+/// Version of the file layout and of the loader's transformations (TypeScript, JSON); bumping
+/// it invalidates every entry.
+const FORMAT_VERSION: u32 = 1;
+
+/// First bytes of an entry file.
+const MAGIC: &[u8; 8] = b"edgefnbc";
+
+/// Magic, format version, payload length, SHA-256 of the payload.
+const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+
+/// A hash of the crate's `Cargo.lock` (the versions of the engine and of the TypeScript
+/// transformer), from `build.rs`.
+const DEPENDENCIES_HASH: &str = env!("EDGEFN_DEPENDENCIES_HASH");
+
+/// Folder of the entries under the cache directory.
+const BYTECODE_DIR: &str = "bytecode";
+
+type Key = [u8; 32];
+
+/// How large each tier may grow; a tier of `0` bytes is off.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleCacheOptions {
+    /// Bytecode kept in memory, in bytes.
+    pub memory_bytes: u64,
+    /// The cache directory; entries go to its `bytecode` folder. `None`: no disk tier.
+    pub dir: Option<PathBuf>,
+    /// Bytecode kept on disk, in bytes.
+    pub disk_bytes: u64,
+}
+
+/// Counts of a [`ModuleCache`], for metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ModuleCacheStats {
+    /// Modules loaded from the memory tier.
+    pub memory_hits: u64,
+    /// Modules loaded from the disk tier.
+    pub disk_hits: u64,
+    /// Modules compiled from their source.
+    pub compiled: u64,
+    /// Disk entries found damaged (and deleted).
+    pub rejected: u64,
+    /// Bytecode held in memory, in bytes.
+    pub memory_bytes: u64,
+    /// Bytecode held on disk, in bytes.
+    pub disk_bytes: u64,
+}
+
+/// A handle on the process's module cache; clones share it.
+#[derive(Clone)]
+pub struct ModuleCache {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for ModuleCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ModuleCache")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+struct Shared {
+    /// SHA-256 of everything that decides how a source becomes bytecode.
+    engine: Key,
+    memory: Option<quick_cache::sync::Cache<Key, Arc<[u8]>, ByteWeighter>>,
+    disk: Option<Disk>,
+    memory_hits: AtomicU64,
+    disk_hits: AtomicU64,
+    compiled: AtomicU64,
+    rejected: AtomicU64,
+}
+
+/// The disk tier: reads happen on the loading thread, writes on the `edgefn-cache` thread.
+struct Disk {
+    dir: PathBuf,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    bytes: Arc<AtomicU64>,
+}
+
+enum Job {
+    Write(Key, Arc<[u8]>),
+    /// The entry was used: it moves to the back of the pruning order.
+    Touch(Key),
+}
+
+#[derive(Clone)]
+struct ByteWeighter;
+
+impl quick_cache::Weighter<Key, Arc<[u8]>> for ByteWeighter {
+    fn weight(&self, _key: &Key, bytecode: &Arc<[u8]>) -> u64 {
+        bytecode.len() as u64 + 64
+    }
+}
+
+/// Why a module could not be declared.
+pub(crate) enum DeclareError {
+    /// The file could not be read or transformed; the message names it.
+    Source(String),
+    /// The engine refused it; the exception is pending in the context.
+    Engine(rquickjs::Error),
+}
+
+impl ModuleCache {
+    /// A cache with the given bounds. With a directory, it is created (`0700`) when missing and
+    /// must belong to this process's user and be closed to group and others; the error says
+    /// what is wrong with it.
+    pub fn new(options: &ModuleCacheOptions) -> Result<ModuleCache, String> {
+        let disk = match &options.dir {
+            Some(dir) if options.disk_bytes > 0 => Some(Disk::open(dir, options.disk_bytes)?),
+            _ => None,
+        };
+        let memory = (options.memory_bytes > 0).then(|| {
+            quick_cache::sync::Cache::with_weighter(
+                usize::try_from(options.memory_bytes / 4096)
+                    .unwrap_or(usize::MAX)
+                    .clamp(16, 1 << 20),
+                options.memory_bytes,
+                ByteWeighter,
+            )
+        });
+        Ok(ModuleCache {
+            shared: Arc::new(Shared {
+                engine: engine_identity()?,
+                memory,
+                disk,
+                memory_hits: AtomicU64::new(0),
+                disk_hits: AtomicU64::new(0),
+                compiled: AtomicU64::new(0),
+                rejected: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// A cache that keeps nothing: every module is compiled.
+    pub fn disabled() -> ModuleCache {
+        ModuleCache::new(&ModuleCacheOptions::default())
+            .expect("a cache without a directory cannot fail")
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> ModuleCacheStats {
+        let shared = &self.shared;
+        ModuleCacheStats {
+            memory_hits: shared.memory_hits.load(Ordering::Relaxed),
+            disk_hits: shared.disk_hits.load(Ordering::Relaxed),
+            compiled: shared.compiled.load(Ordering::Relaxed),
+            rejected: shared.rejected.load(Ordering::Relaxed),
+            memory_bytes: shared.memory.as_ref().map_or(0, |m| m.weight()),
+            disk_bytes: shared
+                .disk
+                .as_ref()
+                .map_or(0, |d| d.bytes.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn enabled(&self) -> bool {
+        self.shared.memory.is_some() || self.shared.disk.is_some()
+    }
+
+    /// Declares the module file `path` (canonical, also its name) in `ctx`: from cached
+    /// bytecode when there is some for these exact bytes, else compiled from its source (and
+    /// then cached).
+    pub(crate) fn declare<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        path: &Path,
+    ) -> Result<Module<'js, Declared>, DeclareError> {
+        let name = path.to_string_lossy();
+        let bytes = fs::read(path).map_err(|error| {
+            DeclareError::Source(format!("cannot read module {}: {error}", path.display()))
+        })?;
+        let key = self.enabled().then(|| self.key(&name, &bytes));
+        if let Some(key) = &key
+            && let Some(bytecode) = self.lookup(key)
+        {
+            // SAFETY: the bytecode was written by this engine build (the key holds its
+            // identity): by this process, or read from a private directory with its checksum
+            // verified (see the module documentation).
+            match unsafe { Module::load(ctx.clone(), &bytecode) } {
+                Ok(module) => return Ok(module),
+                Err(_) => {
+                    // Unusable after all: forget it and compile.
+                    let _ = ctx.catch();
+                    self.forget(key);
+                }
+            }
+        }
+        let text = String::from_utf8(bytes).map_err(|error| {
+            DeclareError::Source(format!("cannot read module {}: {error}", path.display()))
+        })?;
+        let source = crate::modules::source_of(path, text).map_err(DeclareError::Source)?;
+        let module =
+            Module::declare(ctx.clone(), name.as_ref(), source).map_err(DeclareError::Engine)?;
+        self.shared.compiled.fetch_add(1, Ordering::Relaxed);
+        if let Some(key) = key {
+            // Functions keep their source text (`Function.prototype.toString`) and line numbers.
+            if let Ok(bytecode) = module.write(WriteOptions::default()) {
+                self.store(key, bytecode.into());
+            }
+        }
+        Ok(module)
+    }
+
+    fn key(&self, name: &str, bytes: &[u8]) -> Key {
+        let mut hash = Sha256::new();
+        hash.update(self.shared.engine);
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        hash.update(bytes);
+        hash.finalize().into()
+    }
+
+    fn lookup(&self, key: &Key) -> Option<Arc<[u8]>> {
+        let shared = &self.shared;
+        if let Some(memory) = &shared.memory
+            && let Some(bytecode) = memory.get(key)
+        {
+            shared.memory_hits.fetch_add(1, Ordering::Relaxed);
+            return Some(bytecode);
+        }
+        let disk = shared.disk.as_ref()?;
+        let bytecode: Arc<[u8]> = match disk.read(key) {
+            Read::Found(payload) => payload.into(),
+            Read::Missing => return None,
+            Read::Damaged(why) => {
+                shared.rejected.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(
+                    file = %disk.path(key).display(),
+                    "a module cache entry is damaged ({why}); it is deleted and the module compiled again"
+                );
+                disk.remove(key);
+                return None;
+            }
+        };
+        shared.disk_hits.fetch_add(1, Ordering::Relaxed);
+        disk.send(Job::Touch(*key));
+        if let Some(memory) = &shared.memory {
+            memory.insert(*key, bytecode.clone());
+        }
+        Some(bytecode)
+    }
+
+    fn store(&self, key: Key, bytecode: Arc<[u8]>) {
+        if let Some(memory) = &self.shared.memory {
+            memory.insert(key, bytecode.clone());
+        }
+        if let Some(disk) = &self.shared.disk {
+            disk.send(Job::Write(key, bytecode));
+        }
+    }
+
+    fn forget(&self, key: &Key) {
+        if let Some(memory) = &self.shared.memory {
+            memory.remove(key);
+        }
+        if let Some(disk) = &self.shared.disk {
+            disk.remove(key);
+        }
+    }
+}
+
+/// SHA-256 of the format version, the dependencies' versions and the Web layer's bytecode
+/// (which changes with the engine's opcodes and built-in atoms).
+fn engine_identity() -> Result<Key, String> {
+    let layer = bootstrap::bytecode()?;
+    let mut hash = Sha256::new();
+    hash.update(FORMAT_VERSION.to_le_bytes());
+    hash.update(env!("CARGO_PKG_VERSION"));
+    hash.update(DEPENDENCIES_HASH);
+    hash.update(std::env::consts::ARCH);
+    hash.update(layer);
+    Ok(hash.finalize().into())
+}
+
+enum Read {
+    Found(Vec<u8>),
+    Missing,
+    Damaged(&'static str),
+}
+
+impl Disk {
+    /// Opens (creating it when missing) the `bytecode` folder of `dir` and starts the writer.
+    fn open(dir: &Path, bound: u64) -> Result<Disk, String> {
+        let folder = dir.join(BYTECODE_DIR);
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&folder)
+            .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+        for path in [dir, folder.as_path()] {
+            check_private(path)?;
+        }
+        let bytes = Arc::new(AtomicU64::new(0));
+        let (jobs, inbox) = mpsc::channel();
+        let writer = Writer {
+            dir: folder.clone(),
+            bound,
+            bytes: bytes.clone(),
+            written: 0,
+        };
+        std::thread::Builder::new()
+            .name("edgefn-cache".into())
+            .spawn(move || writer.run(inbox))
+            .map_err(|error| format!("cannot start the cache writer thread: {error}"))?;
+        Ok(Disk {
+            dir: folder,
+            jobs: Mutex::new(jobs),
+            bytes,
+        })
+    }
+
+    fn path(&self, key: &Key) -> PathBuf {
+        self.dir.join(file_name(key))
+    }
+
+    fn send(&self, job: Job) {
+        // The writer only stops when every sender is gone.
+        let _ = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(job);
+    }
+
+    fn read(&self, key: &Key) -> Read {
+        match fs::read(self.path(key)) {
+            Ok(file) => match decode(file) {
+                Ok(payload) => Read::Found(payload),
+                Err(why) => Read::Damaged(why),
+            },
+            Err(_) => Read::Missing,
+        }
+    }
+
+    fn remove(&self, key: &Key) {
+        if let Ok(meta) = fs::metadata(self.path(key))
+            && fs::remove_file(self.path(key)).is_ok()
+        {
+            self.bytes.fetch_sub(
+                meta.len().min(self.bytes.load(Ordering::Relaxed)),
+                Ordering::Relaxed,
+            );
+        }
+    }
+}
+
+/// Refuses a directory that another user could write to, or that belongs to another user.
+fn check_private(path: &Path) -> Result<(), String> {
+    let meta = fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
+    if !meta.is_dir() {
+        return Err(format!("{} is not a directory", path.display()));
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() != me {
+        return Err(format!(
+            "{} belongs to user {}, not to this process's user {me}; bytecode read from it \
+             runs unchecked, so it must be private",
+            path.display(),
+            meta.uid()
+        ));
+    }
+    if meta.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} is writable by group or others (mode {:o}); bytecode read from it runs \
+             unchecked, so it must be private (chmod go-w)",
+            path.display(),
+            meta.mode() & 0o7777
+        ));
+    }
+    Ok(())
+}
+
+fn file_name(key: &Key) -> String {
+    let mut name = String::with_capacity(68);
+    for byte in key {
+        use std::fmt::Write as _;
+        let _ = write!(name, "{byte:02x}");
+    }
+    name.push_str(".qbc");
+    name
+}
+
+fn encode(payload: &[u8]) -> Vec<u8> {
+    let mut file = Vec::with_capacity(HEADER_LEN + payload.len());
+    file.extend_from_slice(MAGIC);
+    file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    file.extend_from_slice(&Sha256::digest(payload));
+    file.extend_from_slice(payload);
+    file
+}
+
+fn decode(mut file: Vec<u8>) -> Result<Vec<u8>, &'static str> {
+    if file.len() < HEADER_LEN || &file[..8] != MAGIC {
+        return Err("not an entry file");
+    }
+    if file[8..12] != FORMAT_VERSION.to_le_bytes() {
+        return Err("another format version");
+    }
+    let length = u64::from_le_bytes(file[12..20].try_into().expect("8 bytes"));
+    if length != (file.len() - HEADER_LEN) as u64 {
+        return Err("truncated");
+    }
+    let payload = file.split_off(HEADER_LEN);
+    if Sha256::digest(&payload)[..] != file[20..HEADER_LEN] {
+        return Err("checksum mismatch");
+    }
+    Ok(payload)
+}
+
+/// The `edgefn-cache` thread: writes entries (to a temporary file, then renamed, so a reader
+/// never sees half of one) and keeps the folder under its bound.
+struct Writer {
+    dir: PathBuf,
+    bound: u64,
+    bytes: Arc<AtomicU64>,
+    written: u64,
+}
+
+impl Writer {
+    fn run(mut self, inbox: mpsc::Receiver<Job>) {
+        self.prune();
+        while let Ok(job) = inbox.recv() {
+            match job {
+                Job::Write(key, payload) => self.write(&key, &payload),
+                Job::Touch(key) => {
+                    let _ = fs::File::options()
+                        .write(true)
+                        .open(self.dir.join(file_name(&key)))
+                        .and_then(|file| file.set_modified(SystemTime::now()));
+                }
+            }
+        }
+    }
+
+    fn write(&mut self, key: &Key, payload: &[u8]) {
+        let path = self.dir.join(file_name(key));
+        if path.exists() {
+            return;
+        }
+        self.written += 1;
+        let temporary = self
+            .dir
+            .join(format!(".{}.{}.tmp", std::process::id(), self.written));
+        let file = encode(payload);
+        let written = fs::File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temporary)
+            .and_then(|mut out| out.write_all(&file))
+            .and_then(|()| fs::rename(&temporary, &path));
+        match written {
+            Ok(()) => {
+                let total = self.bytes.fetch_add(file.len() as u64, Ordering::Relaxed);
+                if total + file.len() as u64 > self.bound {
+                    self.prune();
+                }
+            }
+            Err(error) => {
+                let _ = fs::remove_file(&temporary);
+                tracing::warn!(file = %path.display(), "cannot write a module cache entry: {error}");
+            }
+        }
+    }
+
+    /// Deletes the least recently used entries until the folder holds at most 90% of its
+    /// bound, and recounts its size (another process may share the folder).
+    fn prune(&mut self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
+            .flatten()
+            .filter(|entry| entry.file_name().to_string_lossy().ends_with(".qbc"))
+            .filter_map(|entry| {
+                let meta = entry.metadata().ok()?;
+                Some((meta.modified().ok()?, meta.len(), entry.path()))
+            })
+            .collect();
+        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+        if total > self.bound {
+            files.sort();
+            let target = self.bound / 10 * 9;
+            for (_, len, path) in files {
+                if total <= target {
+                    break;
+                }
+                if fs::remove_file(&path).is_ok() {
+                    total -= len;
+                }
+            }
+        }
+        self.bytes.store(total, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_file_round_trips_and_damage_is_caught() {
+        let payload = b"some bytecode".to_vec();
+        let file = encode(&payload);
+        assert_eq!(decode(file.clone()).unwrap(), payload);
+
+        let mut flipped = file.clone();
+        *flipped.last_mut().unwrap() ^= 1;
+        assert_eq!(decode(flipped), Err("checksum mismatch"));
+        assert_eq!(decode(file[..file.len() - 1].to_vec()), Err("truncated"));
+        assert_eq!(decode(b"garbage".to_vec()), Err("not an entry file"));
+        let mut other_version = file;
+        other_version[8] ^= 0xff;
+        assert_eq!(decode(other_version), Err("another format version"));
+    }
+
+    #[test]
+    fn a_directory_open_to_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
+        let error = ModuleCache::new(&ModuleCacheOptions {
+            memory_bytes: 0,
+            dir: Some(dir.path().to_owned()),
+            disk_bytes: 1 << 20,
+        })
+        .unwrap_err();
+        assert!(error.contains("writable by group or others"), "{error}");
+
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        let error = ModuleCache::new(&ModuleCacheOptions {
+            memory_bytes: 0,
+            dir: Some(file),
+            disk_bytes: 1 << 20,
+        })
+        .unwrap_err();
+        assert!(error.contains("cannot create"), "{error}");
+    }
+
+    #[test]
+    fn pruning_deletes_the_least_recently_used_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = Writer {
+            dir: dir.path().to_owned(),
+            bound: 3000,
+            bytes: Arc::new(AtomicU64::new(0)),
+            written: 0,
+        };
+        let payload = vec![7u8; 1000 - HEADER_LEN];
+        for i in 0..3u8 {
+            writer.write(&[i; 32], &payload);
+            let path = dir.path().join(file_name(&[i; 32]));
+            let file = fs::File::options().write(true).open(path).unwrap();
+            let age = std::time::Duration::from_secs(100 - u64::from(i));
+            file.set_modified(SystemTime::now() - age).unwrap();
+        }
+        assert_eq!(writer.bytes.load(Ordering::Relaxed), 3000);
+        writer.write(&[9; 32], &payload);
+        let left: Vec<bool> = [0u8, 1, 2, 9]
+            .iter()
+            .map(|i| dir.path().join(file_name(&[*i; 32])).exists())
+            .collect();
+        assert_eq!(
+            left,
+            [false, false, true, true],
+            "oldest first, down to 90%"
+        );
+        assert_eq!(writer.bytes.load(Ordering::Relaxed), 2000);
+    }
+}
