@@ -7,8 +7,10 @@
 //! simply misses. Two tiers:
 //!
 //! - **memory**: bytecode of this process, bounded in bytes (least recently used first out);
-//! - **disk**: one file per entry under `<dir>/bytecode/`, written by a background thread and
-//!   pruned, oldest first, to a bound in bytes. It survives restarts.
+//! - **disk**: one file per entry under `<dir>/bytecode/`, written by a background thread at
+//!   idle priority and pruned, oldest first, to a bound in bytes. It survives restarts. It keeps
+//!   modules of at least [`DISK_MIN_SOURCE_BYTES`]: a smaller one compiles as fast as its file
+//!   would be read.
 //!
 //! QuickJS does not check the bytecode it loads: bytecode from anywhere but this process must
 //! be trusted. So the directory must belong to the process's user and be closed to everyone
@@ -16,6 +18,7 @@
 //! payload reaches the engine (a torn or corrupted file is deleted and the module compiled
 //! again), and the engine's identity in the key keeps bytecode of another engine build out.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
@@ -43,6 +46,15 @@ const HEADER_LEN: usize = 8 + 4 + 8 + 32;
 /// A hash of the crate's `Cargo.lock` (the versions of the engine and of the TypeScript
 /// transformer), from `build.rs`.
 const DEPENDENCIES_HASH: &str = env!("EDGEFN_DEPENDENCIES_HASH");
+
+/// Smallest module file the disk tier keeps. QuickJS compiles about 25 KB of source per
+/// millisecond, and opening, reading and checking a file costs about as much as compiling
+/// half a kilobyte, so a smaller module would gain nothing from the disk, and writing it costs
+/// I/O while a burst of new functions boots.
+const DISK_MIN_SOURCE_BYTES: usize = 1024;
+
+/// Jobs that may wait for the writer thread.
+const PENDING_JOBS: usize = 4096;
 
 /// Folder of the entries under the cache directory.
 const BYTECODE_DIR: &str = "bytecode";
@@ -105,8 +117,36 @@ struct Shared {
 /// The disk tier: reads happen on the loading thread, writes on the `edgefn-cache` thread.
 struct Disk {
     dir: PathBuf,
-    jobs: Mutex<mpsc::Sender<Job>>,
-    bytes: Arc<AtomicU64>,
+    jobs: Mutex<mpsc::SyncSender<Job>>,
+    index: Arc<Mutex<Index>>,
+}
+
+/// The entries of the disk tier and their sizes, kept in memory: a loading thread opens a file
+/// only for a listed entry, so a module never seen before costs no file-system call (which
+/// could wait on the directory while the writer, at idle priority, creates a file in it).
+#[derive(Default)]
+struct Index {
+    files: HashMap<Key, u64>,
+    bytes: u64,
+}
+
+impl Index {
+    fn insert(&mut self, key: Key, len: u64) {
+        if let Some(old) = self.files.insert(key, len) {
+            self.bytes -= old;
+        }
+        self.bytes += len;
+    }
+
+    fn remove(&mut self, key: &Key) {
+        if let Some(len) = self.files.remove(key) {
+            self.bytes -= len;
+        }
+    }
+}
+
+fn lock(index: &Mutex<Index>) -> std::sync::MutexGuard<'_, Index> {
+    index.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 enum Job {
@@ -178,10 +218,7 @@ impl ModuleCache {
             compiled: shared.compiled.load(Ordering::Relaxed),
             rejected: shared.rejected.load(Ordering::Relaxed),
             memory_bytes: shared.memory.as_ref().map_or(0, |m| m.weight()),
-            disk_bytes: shared
-                .disk
-                .as_ref()
-                .map_or(0, |d| d.bytes.load(Ordering::Relaxed)),
+            disk_bytes: shared.disk.as_ref().map_or(0, |d| lock(&d.index).bytes),
         }
     }
 
@@ -202,8 +239,9 @@ impl ModuleCache {
             DeclareError::Source(format!("cannot read module {}: {error}", path.display()))
         })?;
         let key = self.enabled().then(|| self.key(&name, &bytes));
+        let on_disk = bytes.len() >= DISK_MIN_SOURCE_BYTES;
         if let Some(key) = &key
-            && let Some(bytecode) = self.lookup(key)
+            && let Some(bytecode) = self.lookup(key, on_disk)
         {
             // SAFETY: the bytecode was written by this engine build (the key holds its
             // identity): by this process, or read from a private directory with its checksum
@@ -227,7 +265,7 @@ impl ModuleCache {
         if let Some(key) = key {
             // Functions keep their source text (`Function.prototype.toString`) and line numbers.
             if let Ok(bytecode) = module.write(WriteOptions::default()) {
-                self.store(key, bytecode.into());
+                self.store(key, bytecode.into(), on_disk);
             }
         }
         Ok(module)
@@ -242,7 +280,7 @@ impl ModuleCache {
         hash.finalize().into()
     }
 
-    fn lookup(&self, key: &Key) -> Option<Arc<[u8]>> {
+    fn lookup(&self, key: &Key, on_disk: bool) -> Option<Arc<[u8]>> {
         let shared = &self.shared;
         if let Some(memory) = &shared.memory
             && let Some(bytecode) = memory.get(key)
@@ -250,7 +288,7 @@ impl ModuleCache {
             shared.memory_hits.fetch_add(1, Ordering::Relaxed);
             return Some(bytecode);
         }
-        let disk = shared.disk.as_ref()?;
+        let disk = shared.disk.as_ref().filter(|_| on_disk)?;
         let bytecode: Arc<[u8]> = match disk.read(key) {
             Read::Found(payload) => payload.into(),
             Read::Missing => return None,
@@ -272,11 +310,11 @@ impl ModuleCache {
         Some(bytecode)
     }
 
-    fn store(&self, key: Key, bytecode: Arc<[u8]>) {
+    fn store(&self, key: Key, bytecode: Arc<[u8]>, on_disk: bool) {
         if let Some(memory) = &self.shared.memory {
             memory.insert(key, bytecode.clone());
         }
-        if let Some(disk) = &self.shared.disk {
+        if let Some(disk) = self.shared.disk.as_ref().filter(|_| on_disk) {
             disk.send(Job::Write(key, bytecode));
         }
     }
@@ -322,12 +360,16 @@ impl Disk {
         for path in [dir, folder.as_path()] {
             check_private(path)?;
         }
-        let bytes = Arc::new(AtomicU64::new(0));
-        let (jobs, inbox) = mpsc::channel();
+        let mut index = Index::default();
+        for (key, len, _, _) in scan(&folder) {
+            index.insert(key, len);
+        }
+        let index = Arc::new(Mutex::new(index));
+        let (jobs, inbox) = mpsc::sync_channel(PENDING_JOBS);
         let writer = Writer {
             dir: folder.clone(),
             bound,
-            bytes: bytes.clone(),
+            index: index.clone(),
             written: 0,
         };
         std::thread::Builder::new()
@@ -337,7 +379,7 @@ impl Disk {
         Ok(Disk {
             dir: folder,
             jobs: Mutex::new(jobs),
-            bytes,
+            index,
         })
     }
 
@@ -345,16 +387,21 @@ impl Disk {
         self.dir.join(file_name(key))
     }
 
+    /// Queues a job for the writer, unless [`PENDING_JOBS`] already wait: then the entry stays
+    /// in memory only (the writer runs only when a core is idle, and a busy server must not
+    /// pile up bytecode for it).
     fn send(&self, job: Job) {
-        // The writer only stops when every sender is gone.
         let _ = self
             .jobs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .send(job);
+            .try_send(job);
     }
 
     fn read(&self, key: &Key) -> Read {
+        if !lock(&self.index).files.contains_key(key) {
+            return Read::Missing;
+        }
         match fs::read(self.path(key)) {
             Ok(file) => match decode(file) {
                 Ok(payload) => Read::Found(payload),
@@ -365,14 +412,8 @@ impl Disk {
     }
 
     fn remove(&self, key: &Key) {
-        if let Ok(meta) = fs::metadata(self.path(key))
-            && fs::remove_file(self.path(key)).is_ok()
-        {
-            self.bytes.fetch_sub(
-                meta.len().min(self.bytes.load(Ordering::Relaxed)),
-                Ordering::Relaxed,
-            );
-        }
+        lock(&self.index).remove(key);
+        let _ = fs::remove_file(self.path(key));
     }
 }
 
@@ -403,14 +444,36 @@ fn check_private(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `<64 hex digits>.qbc`.
 fn file_name(key: &Key) -> String {
-    let mut name = String::with_capacity(68);
-    for byte in key {
-        use std::fmt::Write as _;
-        let _ = write!(name, "{byte:02x}");
+    let mut hex = [0u8; 64];
+    let hex = base16ct::lower::encode_str(key, &mut hex).expect("64 bytes hold 32 in hex");
+    format!("{hex}.qbc")
+}
+
+/// The key of an entry's file name; `None` for any other file.
+fn key_of(name: &str) -> Option<Key> {
+    let hex = name.strip_suffix(".qbc")?;
+    let mut key = [0u8; 32];
+    match base16ct::lower::decode(hex, &mut key) {
+        Ok(decoded) if decoded.len() == 32 => Some(key),
+        _ => None,
     }
-    name.push_str(".qbc");
-    name
+}
+
+/// The entries in `folder`: key, size, last use and path.
+fn scan(folder: &Path) -> Vec<(Key, u64, SystemTime, PathBuf)> {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let key = key_of(entry.file_name().to_str()?)?;
+            let meta = entry.metadata().ok()?;
+            Some((key, meta.len(), meta.modified().ok()?, entry.path()))
+        })
+        .collect()
 }
 
 fn encode(payload: &[u8]) -> Vec<u8> {
@@ -446,31 +509,35 @@ fn decode(mut file: Vec<u8>) -> Result<Vec<u8>, &'static str> {
 struct Writer {
     dir: PathBuf,
     bound: u64,
-    bytes: Arc<AtomicU64>,
+    index: Arc<Mutex<Index>>,
     written: u64,
 }
 
 impl Writer {
     fn run(mut self, inbox: mpsc::Receiver<Job>) {
-        self.prune();
+        idle_priority();
+        if lock(&self.index).bytes > self.bound {
+            self.prune();
+        }
         while let Ok(job) = inbox.recv() {
             match job {
                 Job::Write(key, payload) => self.write(&key, &payload),
-                Job::Touch(key) => {
+                Job::Touch(key) if lock(&self.index).files.contains_key(&key) => {
                     let _ = fs::File::options()
                         .write(true)
                         .open(self.dir.join(file_name(&key)))
                         .and_then(|file| file.set_modified(SystemTime::now()));
                 }
+                Job::Touch(_) => {}
             }
         }
     }
 
     fn write(&mut self, key: &Key, payload: &[u8]) {
-        let path = self.dir.join(file_name(key));
-        if path.exists() {
+        if lock(&self.index).files.contains_key(key) {
             return;
         }
+        let path = self.dir.join(file_name(key));
         self.written += 1;
         let temporary = self
             .dir
@@ -485,8 +552,12 @@ impl Writer {
             .and_then(|()| fs::rename(&temporary, &path));
         match written {
             Ok(()) => {
-                let total = self.bytes.fetch_add(file.len() as u64, Ordering::Relaxed);
-                if total + file.len() as u64 > self.bound {
+                let total = {
+                    let mut index = lock(&self.index);
+                    index.insert(*key, file.len() as u64);
+                    index.bytes
+                };
+                if total > self.bound {
                     self.prune();
                 }
             }
@@ -497,34 +568,45 @@ impl Writer {
         }
     }
 
-    /// Deletes the least recently used entries until the folder holds at most 90% of its
-    /// bound, and recounts its size (another process may share the folder).
+    /// Lists the folder again (another process may share it), then deletes the least recently
+    /// used entries until it holds at most 90% of its bound.
     fn prune(&mut self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        let mut files: Vec<(SystemTime, u64, PathBuf)> = entries
-            .flatten()
-            .filter(|entry| entry.file_name().to_string_lossy().ends_with(".qbc"))
-            .filter_map(|entry| {
-                let meta = entry.metadata().ok()?;
-                Some((meta.modified().ok()?, meta.len(), entry.path()))
-            })
-            .collect();
-        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
-        if total > self.bound {
-            files.sort();
+        let mut files = scan(&self.dir);
+        let mut index = Index::default();
+        for (key, len, _, _) in &files {
+            index.insert(*key, *len);
+        }
+        if index.bytes > self.bound {
+            files.sort_by_key(|(_, _, used, _)| *used);
             let target = self.bound / 10 * 9;
-            for (_, len, path) in files {
-                if total <= target {
+            for (key, _, _, path) in files {
+                if index.bytes <= target {
                     break;
                 }
                 if fs::remove_file(&path).is_ok() {
-                    total -= len;
+                    index.remove(&key);
                 }
             }
         }
-        self.bytes.store(total, Ordering::Relaxed);
+        *lock(&self.index) = index;
+    }
+}
+
+/// Puts the calling thread in the `SCHED_IDLE` class: it runs only when a core has nothing else
+/// to do. Writing the cache saves future compiles; it must not take a core from a request, a
+/// boot or an isolate being prepared (a burst of new functions would otherwise pay for the
+/// files of its own modules).
+fn idle_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: `param` is a valid sched_param; pid 0 is the calling thread.
+        if unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } != 0 {
+            tracing::debug!(
+                "the cache writer keeps its priority: {}",
+                std::io::Error::last_os_error()
+            );
+        }
     }
 }
 
@@ -579,7 +661,7 @@ mod tests {
         let mut writer = Writer {
             dir: dir.path().to_owned(),
             bound: 3000,
-            bytes: Arc::new(AtomicU64::new(0)),
+            index: Arc::default(),
             written: 0,
         };
         let payload = vec![7u8; 1000 - HEADER_LEN];
@@ -590,7 +672,7 @@ mod tests {
             let age = std::time::Duration::from_secs(100 - u64::from(i));
             file.set_modified(SystemTime::now() - age).unwrap();
         }
-        assert_eq!(writer.bytes.load(Ordering::Relaxed), 3000);
+        assert_eq!(lock(&writer.index).bytes, 3000);
         writer.write(&[9; 32], &payload);
         let left: Vec<bool> = [0u8, 1, 2, 9]
             .iter()
@@ -601,6 +683,8 @@ mod tests {
             [false, false, true, true],
             "oldest first, down to 90%"
         );
-        assert_eq!(writer.bytes.load(Ordering::Relaxed), 2000);
+        assert_eq!(lock(&writer.index).bytes, 2000);
+        let listed = |i: u8| lock(&writer.index).files.contains_key(&[i; 32]);
+        assert!(!listed(0) && !listed(1) && listed(2) && listed(9));
     }
 }

@@ -143,12 +143,30 @@ async fn dynamic_import_inside_the_folder_works() {
     assert_eq!(srv.get_text("/f").await, (200, "loaded lazily".into()));
 }
 
-/// A function whose answer is a stack trace through an imported module, so that a test sees
-/// that bytecode from the cache keeps file names and line numbers.
+/// The entry of the `stack` function, whose answer is a stack trace through an imported
+/// module: bytecode from the cache must keep file names and line numbers.
 const STACK_ENTRY: &str = "import { where } from './lib.ts';\n\
-                           export default { fetch: () => new Response(where()) };\n";
-const STACK_LIB: &str =
-    "export function where(): string {\n  return new Error('here').stack!;\n}\n";
+                           import { SMALL } from './small.ts';\n\
+                           export default { fetch: () => new Response(where() + SMALL) };\n";
+/// Under the 1 KiB the disk tier requires.
+const SMALL: &str = "export const SMALL: string = '';\n";
+
+/// `code` with a comment that makes it over 1 KiB, the smallest module the disk tier keeps.
+fn padded(code: &str) -> String {
+    format!("{code}// {}\n", "padding ".repeat(128))
+}
+
+/// The `stack` function: `new Error` is on line 2 of its `lib.ts`.
+fn stack_function() -> TestServer {
+    TestServer::new()
+        .ts_function("stack", &padded(STACK_ENTRY))
+        .file("stack/lib.ts", &stack_lib())
+        .file("stack/small.ts", SMALL)
+}
+
+fn stack_lib() -> String {
+    padded("export function where(): string {\n  return new Error('here').stack!;\n}\n")
+}
 
 /// `edgefn_module_loads_total` by source: (memory, disk, compiled).
 async fn module_loads(srv: &support::RunningServer) -> (f64, f64, f64) {
@@ -183,9 +201,7 @@ async fn cache_entries(srv: &support::RunningServer, count: usize) -> Vec<std::p
 
 #[tokio::test]
 async fn a_module_is_compiled_once_then_loaded_from_the_cache() {
-    let srv = TestServer::new()
-        .ts_function("stack", STACK_ENTRY)
-        .file("stack/lib.ts", STACK_LIB)
+    let srv = stack_function()
         .config(|c| c.pool.policy = edgefn_runtime::Policy::Oneshot)
         .start()
         .await;
@@ -196,26 +212,27 @@ async fn a_module_is_compiled_once_then_loaded_from_the_cache() {
         // A fresh isolate per request: each loads both modules again.
         assert_eq!(srv.get_text("/stack").await, (200, first.clone()));
     }
-    assert_eq!(module_loads(&srv).await, (4.0, 0.0, 2.0));
+    assert_eq!(module_loads(&srv).await, (6.0, 0.0, 3.0));
 }
 
 #[tokio::test]
 async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
-    let srv = TestServer::new()
-        .ts_function("stack", STACK_ENTRY)
-        .file("stack/lib.ts", STACK_LIB)
-        .start()
-        .await;
+    let srv = stack_function().start().await;
     let (status, first) = srv.get_text("/stack").await;
     assert_eq!(status, 200, "{first}");
     cache_entries(&srv, 2).await;
 
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/stack").await, (200, first));
-    assert_eq!(module_loads(&srv).await, (0.0, 2.0, 0.0));
+    assert_eq!(
+        module_loads(&srv).await,
+        (0.0, 2.0, 1.0),
+        "small.ts is not kept on disk"
+    );
+    cache_entries(&srv, 2).await;
 
     let lib = srv.functions_dir().join("stack/lib.ts");
-    std::fs::write(&lib, format!("// moved down a line\n{STACK_LIB}")).unwrap();
+    std::fs::write(&lib, format!("// moved down a line\n{}", stack_lib())).unwrap();
     let srv = srv.restart().await;
     let (status, edited) = srv.get_text("/stack").await;
     assert_eq!(status, 200, "{edited}");
@@ -225,18 +242,14 @@ async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
     );
     assert_eq!(
         module_loads(&srv).await,
-        (0.0, 1.0, 1.0),
+        (0.0, 1.0, 2.0),
         "only lib.ts changed"
     );
 }
 
 #[tokio::test]
 async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
-    let srv = TestServer::new()
-        .ts_function("stack", STACK_ENTRY)
-        .file("stack/lib.ts", STACK_LIB)
-        .start()
-        .await;
+    let srv = stack_function().start().await;
     let (_, first) = srv.get_text("/stack").await;
     for entry in cache_entries(&srv, 2).await {
         let mut bytes = std::fs::read(&entry).unwrap();
@@ -247,7 +260,7 @@ async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
 
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/stack").await, (200, first.clone()));
-    assert_eq!(module_loads(&srv).await, (0.0, 0.0, 2.0));
+    assert_eq!(module_loads(&srv).await, (0.0, 0.0, 3.0));
     let metrics = support::metrics(&srv).await;
     assert_eq!(
         support::value(&metrics, "edgefn_module_cache_rejected_total"),
@@ -258,5 +271,5 @@ async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
     cache_entries(&srv, 2).await;
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/stack").await, (200, first));
-    assert_eq!(module_loads(&srv).await, (0.0, 2.0, 0.0));
+    assert_eq!(module_loads(&srv).await, (0.0, 2.0, 1.0));
 }
