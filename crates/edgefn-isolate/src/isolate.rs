@@ -424,12 +424,15 @@ impl Isolate {
         })?;
         inner.runtime.set_loader(
             modules::FolderResolver::new(root.clone()),
-            modules::FolderLoader(cache.clone()),
+            modules::FolderLoader {
+                cache: cache.clone(),
+                ahead: false,
+            },
         );
         let (done_tx, done_rx) = oneshot::channel::<Result<(), BootError>>();
         let namespace = inner
             .enter(|ctx| -> Result<Persistent<Object<'static>>, BootError> {
-                let declared = match cache.declare(&ctx, &entry) {
+                let declared = match cache.declare(&ctx, &entry, false) {
                     Ok(declared) => declared,
                     Err(DeclareError::Source(message)) => return Err(BootError::Module(message)),
                     Err(DeclareError::Engine(error)) => {

@@ -28,10 +28,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::SystemTime;
 
 use rquickjs::module::Declared;
-use rquickjs::{Ctx, Module, WriteOptions};
+use rquickjs::{Context, Ctx, Module, Runtime, WriteOptions};
 use sha2::{Digest, Sha256};
 
-use crate::bootstrap;
+use crate::{bootstrap, modules};
 
 /// Version of the file layout and of the loader's transformations (TypeScript, JSON); bumping
 /// it invalidates every entry.
@@ -52,6 +52,10 @@ const DEPENDENCIES_HASH: &str = env!("EDGEFN_DEPENDENCIES_HASH");
 /// half a kilobyte, so a smaller module would gain nothing from the disk, and writing it costs
 /// I/O while a burst of new functions boots.
 const DISK_MIN_SOURCE_BYTES: usize = 1024;
+
+/// Heap of the scratch runtime that compiles modules ahead of a boot: a module too large to
+/// compile in it is compiled by the boot instead, under the function's own limit.
+const COMPILE_AHEAD_MEMORY_BYTES: usize = 256 << 20;
 
 /// Jobs that may wait for the writer thread.
 const PENDING_JOBS: usize = 4096;
@@ -228,11 +232,13 @@ impl ModuleCache {
 
     /// Declares the module file `path` (canonical, also its name) in `ctx`: from cached
     /// bytecode when there is some for these exact bytes, else compiled from its source (and
-    /// then cached).
+    /// then cached). `ahead`: for [`ModuleCache::compile_ahead`], whose loads from the cache are
+    /// not loads into an isolate, and not counted.
     pub(crate) fn declare<'js>(
         &self,
         ctx: &Ctx<'js>,
         path: &Path,
+        ahead: bool,
     ) -> Result<Module<'js, Declared>, DeclareError> {
         let name = path.to_string_lossy();
         let bytes = fs::read(path).map_err(|error| {
@@ -241,7 +247,7 @@ impl ModuleCache {
         let key = self.enabled().then(|| self.key(&name, &bytes));
         let on_disk = bytes.len() >= DISK_MIN_SOURCE_BYTES;
         if let Some(key) = &key
-            && let Some(bytecode) = self.lookup(key, on_disk)
+            && let Some(bytecode) = self.lookup(key, on_disk, !ahead)
         {
             // SAFETY: the bytecode was written by this engine build (the key holds its
             // identity): by this process, or read from a private directory with its checksum
@@ -255,12 +261,25 @@ impl ModuleCache {
                 }
             }
         }
+        self.compile(ctx, path, bytes, key)
+    }
+
+    /// Compiles the module file `path` whose content is `bytes`, and caches its bytecode under
+    /// `key`.
+    fn compile<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        path: &Path,
+        bytes: Vec<u8>,
+        key: Option<Key>,
+    ) -> Result<Module<'js, Declared>, DeclareError> {
+        let on_disk = bytes.len() >= DISK_MIN_SOURCE_BYTES;
         let text = String::from_utf8(bytes).map_err(|error| {
             DeclareError::Source(format!("cannot read module {}: {error}", path.display()))
         })?;
-        let source = crate::modules::source_of(path, text).map_err(DeclareError::Source)?;
-        let module =
-            Module::declare(ctx.clone(), name.as_ref(), source).map_err(DeclareError::Engine)?;
+        let source = modules::source_of(path, text).map_err(DeclareError::Source)?;
+        let module = Module::declare(ctx.clone(), path.to_string_lossy().as_ref(), source)
+            .map_err(DeclareError::Engine)?;
         self.shared.compiled.fetch_add(1, Ordering::Relaxed);
         if let Some(key) = key {
             // Functions keep their source text (`Function.prototype.toString`) and line numbers.
@@ -269,6 +288,47 @@ impl ModuleCache {
             }
         }
         Ok(module)
+    }
+
+    /// Compiles the modules of the function folder `root` (its entry and what that imports,
+    /// statically) that neither tier holds yet, in a scratch runtime of the calling thread (the
+    /// compute pool's), so that the worker thread that boots the function, shared with other
+    /// tenants, only loads bytecode. Without a memory tier it only transpiles the TypeScript.
+    /// A module that does not compile is left for the boot to report.
+    pub fn compile_ahead(&self, root: &Path) {
+        let Ok(root) = fs::canonicalize(root) else {
+            return;
+        };
+        if self.shared.memory.is_none() {
+            for path in modules::typescript_files(&root) {
+                modules::pretranspile(&path);
+            }
+            return;
+        }
+        let Some(entry) = modules::find_entry(&root) else {
+            return;
+        };
+        let Ok(runtime) = Runtime::new() else {
+            return;
+        };
+        runtime.set_memory_limit(COMPILE_AHEAD_MEMORY_BYTES);
+        runtime.set_loader(
+            modules::FolderResolver::new(root),
+            modules::FolderLoader {
+                cache: self.clone(),
+                ahead: true,
+            },
+        );
+        let Ok(context) = Context::full(&runtime) else {
+            return;
+        };
+        context.with(|ctx| {
+            // Declaring the entry loads its static imports through the loader, which compiles
+            // and caches each.
+            if self.declare(&ctx, &entry, true).is_err() {
+                let _ = ctx.catch();
+            }
+        });
     }
 
     fn key(&self, name: &str, bytes: &[u8]) -> Key {
@@ -280,12 +340,14 @@ impl ModuleCache {
         hash.finalize().into()
     }
 
-    fn lookup(&self, key: &Key, on_disk: bool) -> Option<Arc<[u8]>> {
+    fn lookup(&self, key: &Key, on_disk: bool, count: bool) -> Option<Arc<[u8]>> {
         let shared = &self.shared;
         if let Some(memory) = &shared.memory
             && let Some(bytecode) = memory.get(key)
         {
-            shared.memory_hits.fetch_add(1, Ordering::Relaxed);
+            if count {
+                shared.memory_hits.fetch_add(1, Ordering::Relaxed);
+            }
             return Some(bytecode);
         }
         let disk = shared.disk.as_ref().filter(|_| on_disk)?;
@@ -302,7 +364,9 @@ impl ModuleCache {
                 return None;
             }
         };
-        shared.disk_hits.fetch_add(1, Ordering::Relaxed);
+        if count {
+            shared.disk_hits.fetch_add(1, Ordering::Relaxed);
+        }
         disk.send(Job::Touch(*key));
         if let Some(memory) = &shared.memory {
             memory.insert(*key, bytecode.clone());

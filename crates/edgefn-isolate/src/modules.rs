@@ -67,21 +67,39 @@ fn transpiled(path: &Path, text: &str) -> Result<Arc<str>, String> {
     Ok(js)
 }
 
-/// Whether a function folder may hold TypeScript: it has a TypeScript file or a sub-folder at
-/// its top level. One directory read, cheap enough for the worker thread, which then skips the
-/// hop to the compute pool for a folder of plain JavaScript files.
-pub fn may_have_typescript(root: &Path) -> bool {
+/// A module file at the top of a function folder from this size on is compiled ahead of the
+/// boot, on the compute pool (QuickJS compiles about 25 KB per millisecond).
+const COMPILE_AHEAD_MIN_BYTES: u64 = 16 * 1024;
+
+/// Whether the modules of a function folder are worth compiling ahead of its boot, on the
+/// compute pool (see [`crate::ModuleCache::compile_ahead`]): it has a TypeScript file, a large
+/// module or a sub-folder at its top level. One directory read, cheap enough for the worker
+/// thread, which skips the hop to the compute pool for a folder of small JavaScript files.
+pub fn worth_compiling_ahead(root: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(root) else {
         return false;
     };
     entries.flatten().any(|entry| {
+        let path = entry.path();
         entry.file_type().is_ok_and(|kind| kind.is_dir())
-            || typescript::is_typescript(&entry.path())
+            || typescript::is_typescript(&path)
+            || (is_module_file(&path)
+                && entry
+                    .metadata()
+                    .is_ok_and(|meta| meta.len() >= COMPILE_AHEAD_MIN_BYTES))
     })
 }
 
+fn is_module_file(path: &Path) -> bool {
+    typescript::is_typescript(path)
+        || matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("js" | "mjs")
+        )
+}
+
 /// The TypeScript files of a function folder (not following symlinks, at most 8 levels deep),
-/// for transpiling them ahead of a boot, off the worker thread.
+/// for transpiling them ahead of a boot, off the worker thread, when no bytecode is cached.
 pub fn typescript_files(root: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -195,7 +213,11 @@ impl Resolver for FolderResolver {
 }
 
 /// Loads resolved module files, stripping TypeScript on the way, through the bytecode cache.
-pub(crate) struct FolderLoader(pub(crate) ModuleCache);
+pub(crate) struct FolderLoader {
+    pub(crate) cache: ModuleCache,
+    /// Loading for [`ModuleCache::compile_ahead`], not into an isolate.
+    pub(crate) ahead: bool,
+}
 
 impl Loader for FolderLoader {
     fn load<'js>(
@@ -204,7 +226,7 @@ impl Loader for FolderLoader {
         name: &str,
         _attributes: Option<ImportAttributes<'js>>,
     ) -> rquickjs::Result<Module<'js, Declared>> {
-        match self.0.declare(ctx, Path::new(name)) {
+        match self.cache.declare(ctx, Path::new(name), self.ahead) {
             Ok(module) => Ok(module),
             Err(DeclareError::Source(message)) => Err(Exception::throw_syntax(ctx, &message)),
             Err(DeclareError::Engine(error)) => Err(error),
@@ -286,17 +308,23 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_may_have_typescript_at_its_top_or_below() {
+    fn typescript_large_modules_and_sub_folders_are_compiled_ahead() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::write(root.join("index.js"), "").unwrap();
-        std::fs::write(root.join("data.json"), "").unwrap();
-        assert!(!may_have_typescript(root), "plain JavaScript");
+        std::fs::write(root.join("data.json"), "x".repeat(100_000)).unwrap();
+        assert!(!worth_compiling_ahead(root), "small JavaScript, JSON");
         std::fs::create_dir(root.join("lib")).unwrap();
-        assert!(may_have_typescript(root), "a sub-folder may hold some");
+        assert!(
+            worth_compiling_ahead(root),
+            "a sub-folder may hold anything"
+        );
         std::fs::remove_dir(root.join("lib")).unwrap();
+        std::fs::write(root.join("vendor.mjs"), "x".repeat(16 * 1024)).unwrap();
+        assert!(worth_compiling_ahead(root), "a large module");
+        std::fs::remove_file(root.join("vendor.mjs")).unwrap();
         std::fs::write(root.join("util.mts"), "").unwrap();
-        assert!(may_have_typescript(root));
+        assert!(worth_compiling_ahead(root));
     }
 
     #[test]

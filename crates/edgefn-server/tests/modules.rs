@@ -145,27 +145,29 @@ async fn dynamic_import_inside_the_folder_works() {
 
 /// The entry of the `stack` function, whose answer is a stack trace through an imported
 /// module: bytecode from the cache must keep file names and line numbers.
-const STACK_ENTRY: &str = "import { where } from './lib.ts';\n\
-                           import { SMALL } from './small.ts';\n\
+const STACK_ENTRY: &str = "import { where } from './lib.js';\n\
+                           import { SMALL } from './small.js';\n\
                            export default { fetch: () => new Response(where() + SMALL) };\n";
 /// Under the 1 KiB the disk tier requires.
-const SMALL: &str = "export const SMALL: string = '';\n";
+const SMALL: &str = "export const SMALL = '';\n";
 
 /// `code` with a comment that makes it over 1 KiB, the smallest module the disk tier keeps.
 fn padded(code: &str) -> String {
     format!("{code}// {}\n", "padding ".repeat(128))
 }
 
-/// The `stack` function: `new Error` is on line 2 of its `lib.ts`.
+/// The `stack` function: `new Error` is on line 2 of its `lib.js`. Its files are small
+/// JavaScript at the folder's top, so the worker thread compiles them itself (nothing is
+/// compiled ahead on the compute pool).
 fn stack_function() -> TestServer {
     TestServer::new()
-        .ts_function("stack", &padded(STACK_ENTRY))
-        .file("stack/lib.ts", &stack_lib())
-        .file("stack/small.ts", SMALL)
+        .function("stack", &padded(STACK_ENTRY))
+        .file("stack/lib.js", &stack_lib())
+        .file("stack/small.js", SMALL)
 }
 
 fn stack_lib() -> String {
-    padded("export function where(): string {\n  return new Error('here').stack!;\n}\n")
+    padded("export function where() {\n  return new Error('here').stack;\n}\n")
 }
 
 /// `edgefn_module_loads_total` by source: (memory, disk, compiled).
@@ -207,7 +209,7 @@ async fn a_module_is_compiled_once_then_loaded_from_the_cache() {
         .await;
     let (status, first) = srv.get_text("/stack").await;
     assert_eq!(status, 200, "{first}");
-    assert!(first.contains("stack/lib.ts:2"), "{first}");
+    assert!(first.contains("stack/lib.js:2"), "{first}");
     for _ in 0..2 {
         // A fresh isolate per request: each loads both modules again.
         assert_eq!(srv.get_text("/stack").await, (200, first.clone()));
@@ -227,23 +229,23 @@ async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
     assert_eq!(
         module_loads(&srv).await,
         (0.0, 2.0, 1.0),
-        "small.ts is not kept on disk"
+        "small.js is not kept on disk"
     );
     cache_entries(&srv, 2).await;
 
-    let lib = srv.functions_dir().join("stack/lib.ts");
+    let lib = srv.functions_dir().join("stack/lib.js");
     std::fs::write(&lib, format!("// moved down a line\n{}", stack_lib())).unwrap();
     let srv = srv.restart().await;
     let (status, edited) = srv.get_text("/stack").await;
     assert_eq!(status, 200, "{edited}");
     assert!(
-        edited.contains("stack/lib.ts:3"),
+        edited.contains("stack/lib.js:3"),
         "the edited file runs: {edited}"
     );
     assert_eq!(
         module_loads(&srv).await,
         (0.0, 1.0, 2.0),
-        "only lib.ts changed"
+        "only lib.js changed"
     );
 }
 
@@ -272,4 +274,31 @@ async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/stack").await, (200, first));
     assert_eq!(module_loads(&srv).await, (0.0, 2.0, 1.0));
+}
+
+#[tokio::test]
+async fn typescript_and_large_modules_are_compiled_ahead_on_the_compute_pool() {
+    // A generated module of about 40 KiB, over the 16 KiB from which plain JavaScript is
+    // compiled ahead, and a TypeScript function.
+    let large: String = (0..400)
+        .map(|i| {
+            format!("export function helper{i}(x) {{ return [x, {i}, 'helper{i}'].length; }}\n")
+        })
+        .collect::<String>()
+        + "export default { fetch: () => new Response(String(helper7(1))) };\n";
+    assert!(large.len() > 16 * 1024);
+    let srv = TestServer::new()
+        .function("large", &large)
+        .ts_function(
+            "typed",
+            "import { n } from './lib/n.ts';\n\
+             export default { fetch: (): Response => new Response(String(n)) };\n",
+        )
+        .file("typed/lib/n.ts", "export const n: number = 42;\n")
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/large").await, (200, "3".into()));
+    assert_eq!(srv.get_text("/typed").await, (200, "42".into()));
+    // Every module the isolates loaded had been compiled, on the compute pool, before.
+    assert_eq!(module_loads(&srv).await, (3.0, 0.0, 3.0));
 }

@@ -47,8 +47,8 @@ pub struct PoolConfig {
     pub user_worker_defaults: FunctionSettings,
     /// The runtime that runs background chores (the idle sweeper); the current one if `None`.
     pub background: Option<tokio::runtime::Handle>,
-    /// Threads of the compute pool, `edgefn-cpu-<i>`, which transpiles a function's
-    /// TypeScript before its isolate boots.
+    /// Threads of the compute pool, `edgefn-cpu-<i>`, which compiles a function's TypeScript
+    /// and large modules before its isolate boots.
     pub compute_threads: usize,
     /// Receives measurements for metrics.
     pub observer: Option<Arc<dyn PoolObserver>>,

@@ -539,19 +539,18 @@ async fn boot(
 ) -> Result<Rc<Worker>, BootError> {
     let started = Instant::now();
     let from_prepared = prepared.is_some();
-    // Transpile the function's TypeScript on the compute pool first, so that the worker thread
-    // only loads from the cache. A folder of plain JavaScript files needs no hop.
-    if edgefn_isolate::modules::may_have_typescript(&function.root) {
-        let (done, transpiled) = oneshot::channel();
+    // Transpile and compile the function's modules on the compute pool first, so that the
+    // worker thread, shared with other tenants, only loads bytecode from the cache. A folder of
+    // small JavaScript files needs no hop.
+    if edgefn_isolate::modules::worth_compiling_ahead(&function.root) {
+        let (done, compiled) = oneshot::channel();
         let root = function.root.clone();
+        let cache = defaults.modules.clone();
         compute.spawn(move || {
-            use rayon::prelude::*;
-            edgefn_isolate::modules::typescript_files(&root)
-                .par_iter()
-                .for_each(|path| edgefn_isolate::modules::pretranspile(path));
+            cache.compile_ahead(&root);
             let _ = done.send(());
         });
-        let _ = transpiled.await;
+        let _ = compiled.await;
     }
     let limits = &function.settings.limits;
     let log = console_sink(&function.name, id, events.clone());

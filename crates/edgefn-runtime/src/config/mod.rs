@@ -155,7 +155,7 @@ pub struct RuntimeConfig {
     /// Threads of the background runtime (idle sweeping, file watching), named
     /// `edgefn-bg`. Default: `1`.
     pub background_threads: usize,
-    /// Threads of the compute pool (TypeScript transpiling ahead of boots), named
+    /// Threads of the compute pool (modules compiled ahead of boots), named
     /// `edgefn-cpu-<i>`; `0` means one per CPU core. Default: `0`.
     pub compute_threads: usize,
 }
