@@ -66,7 +66,9 @@ async fn large_boots(folder: &std::path::Path, cache: &ModuleCache, count: usize
     let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
     let mut times = Vec::with_capacity(count);
     for round in 0..=count {
-        let isolate = Isolate::prepare("edgefn", fetch.clone()).expect("an isolate");
+        let isolate = Isolate::prepare("edgefn", fetch.clone())
+            .await
+            .expect("an isolate");
         isolate.assign(tenant()).expect("assign");
         let started = Instant::now();
         isolate.boot(folder, cache).await.expect("boot");
@@ -116,7 +118,9 @@ fn main() {
         let mut prepared_heap = 0;
         for _ in 0..count {
             let started = Instant::now();
-            let isolate = Isolate::prepare("edgefn", fetch.clone()).expect("an isolate");
+            let isolate = Isolate::prepare("edgefn", fetch.clone())
+                .await
+                .expect("an isolate");
             prepare_times.push(started.elapsed());
             prepared_heap = isolate.memory_used_bytes();
             let started = Instant::now();

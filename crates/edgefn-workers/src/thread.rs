@@ -149,10 +149,9 @@ impl WorkerThread {
         }
     }
 
-    /// Tops `prepared` up to its target in the background. Before making each isolate the
-    /// thread lets the tasks already queued run, then yields its core to the OS scheduler
-    /// once: making an isolate holds the core for over a millisecond, and the server thread
-    /// just woken to write out a response may be waiting for that core.
+    /// Tops `prepared` up to its target in the background, one isolate at a time. Making one
+    /// takes over a millisecond of CPU, in steps between which the queued tasks run (see
+    /// [`Isolate::prepare`]).
     fn refill_prepared(self: &Rc<Self>) {
         if self.refilling.get()
             || self.prepare_failed.get()
@@ -164,9 +163,10 @@ impl WorkerThread {
         let thread = self.clone();
         tokio::task::spawn_local(async move {
             while thread.prepared.borrow().len() < thread.prepared_target {
-                tokio::task::yield_now().await;
-                std::thread::yield_now();
-                match Isolate::prepare(&thread.isolates.user_agent, thread.isolates.fetch.clone()) {
+                let made =
+                    Isolate::prepare(&thread.isolates.user_agent, thread.isolates.fetch.clone())
+                        .await;
+                match made {
                     Ok(isolate) => {
                         thread.prepared.borrow_mut().push(isolate);
                         if let Some(observer) = &thread.observer {
