@@ -13,10 +13,13 @@
 //!   would be read.
 //!
 //! QuickJS does not check the bytecode it loads: bytecode from anywhere but this process must
-//! be trusted. So the directory must belong to the process's user and be closed to everyone
-//! else (it is created `0700`), a file carries a SHA-256 of its payload, checked before the
-//! payload reaches the engine (a torn or corrupted file is deleted and the module compiled
-//! again), and the engine's identity in the key keeps bytecode of another engine build out.
+//! be trusted, and the disk tier trusts only what this process's user could have written. The
+//! directory must belong to that user and be closed to everyone else (it is created `0700`),
+//! and so must each folder above it (or be owned by root, or sticky like `/tmp`); an entry file
+//! is opened without following a symlink and must be a regular file of that user, closed to
+//! others. A file carries its key and a SHA-256 of its payload, checked before the payload
+//! reaches the engine: a torn, corrupted or misplaced file is deleted and the module compiled
+//! again. The engine's identity in the key keeps bytecode of another engine build out.
 
 use std::collections::HashMap;
 use std::fs;
@@ -40,8 +43,8 @@ const FORMAT_VERSION: u32 = 1;
 /// First bytes of an entry file.
 const MAGIC: &[u8; 8] = b"edgefnbc";
 
-/// Magic, format version, payload length, SHA-256 of the payload.
-const HEADER_LEN: usize = 8 + 4 + 8 + 32;
+/// Magic, format version, key, payload length, SHA-256 of the payload.
+const HEADER_LEN: usize = 8 + 4 + 32 + 8 + 32;
 
 /// A hash of the crate's `Cargo.lock` (the versions of the engine and of the TypeScript
 /// transformer), from `build.rs`.
@@ -57,8 +60,11 @@ const DISK_MIN_SOURCE_BYTES: usize = 1024;
 /// compile in it is compiled by the boot instead, under the function's own limit.
 const COMPILE_AHEAD_MEMORY_BYTES: usize = 256 << 20;
 
-/// Jobs that may wait for the writer thread.
-const PENDING_JOBS: usize = 4096;
+/// Jobs that may wait for the writer thread (each write holds a copy of its bytecode).
+const PENDING_JOBS: usize = 256;
+
+/// A temporary file older than this was left by a writer that died; pruning deletes it.
+const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Folder of the entries under the cache directory.
 const BYTECODE_DIR: &str = "bytecode";
@@ -121,7 +127,7 @@ struct Shared {
 /// The disk tier: reads happen on the loading thread, writes on the `edgefn-cache` thread.
 struct Disk {
     dir: PathBuf,
-    jobs: Mutex<mpsc::SyncSender<Job>>,
+    jobs: mpsc::SyncSender<Job>,
     index: Arc<Mutex<Index>>,
 }
 
@@ -147,6 +153,14 @@ impl Index {
             self.bytes -= len;
         }
     }
+
+    fn of(entries: &[Entry]) -> Index {
+        let mut index = Index::default();
+        for entry in entries {
+            index.insert(entry.key, entry.len);
+        }
+        index
+    }
 }
 
 fn lock(index: &Mutex<Index>) -> std::sync::MutexGuard<'_, Index> {
@@ -157,6 +171,15 @@ enum Job {
     Write(Key, Arc<[u8]>),
     /// The entry was used: it moves to the back of the pruning order.
     Touch(Key),
+    /// The entry is damaged.
+    Remove(Key),
+}
+
+/// Where a module's bytecode came from.
+#[derive(Clone, Copy)]
+enum Tier {
+    Memory,
+    Disk,
 }
 
 #[derive(Clone)]
@@ -233,7 +256,8 @@ impl ModuleCache {
     /// Declares the module file `path` (canonical, also its name) in `ctx`: from cached
     /// bytecode when there is some for these exact bytes, else compiled from its source (and
     /// then cached). `ahead`: for [`ModuleCache::compile_ahead`], whose loads from the cache are
-    /// not loads into an isolate, and not counted.
+    /// not loads into an isolate, and not counted. Declaring a module also loads what it
+    /// imports, through the runtime's loader.
     pub(crate) fn declare<'js>(
         &self,
         ctx: &Ctx<'js>,
@@ -247,19 +271,25 @@ impl ModuleCache {
         let key = self.enabled().then(|| self.key(&name, &bytes));
         let on_disk = bytes.len() >= DISK_MIN_SOURCE_BYTES;
         if let Some(key) = &key
-            && let Some(bytecode) = self.lookup(key, on_disk, !ahead)
+            && let Some((bytecode, tier)) = self.lookup(key, on_disk)
         {
             // SAFETY: the bytecode was written by this engine build (the key holds its
-            // identity): by this process, or read from a private directory with its checksum
-            // verified (see the module documentation).
-            match unsafe { Module::load(ctx.clone(), &bytecode) } {
-                Ok(module) => return Ok(module),
-                Err(_) => {
-                    // Unusable after all: forget it and compile.
-                    let _ = ctx.catch();
-                    self.forget(key);
-                }
+            // identity): by this process, or read from a private directory with its key and
+            // checksum verified (see the module documentation).
+            //
+            // Reading a module also loads its imports, through the loader: an error here is
+            // theirs (a syntax error in an imported file, the heap limit), to be reported as
+            // it is. The entry stays.
+            let module =
+                unsafe { Module::load(ctx.clone(), &bytecode) }.map_err(DeclareError::Engine)?;
+            if !ahead {
+                let counter = match tier {
+                    Tier::Memory => &self.shared.memory_hits,
+                    Tier::Disk => &self.shared.disk_hits,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
             }
+            return Ok(module);
         }
         self.compile(ctx, path, bytes, key)
     }
@@ -340,15 +370,12 @@ impl ModuleCache {
         hash.finalize().into()
     }
 
-    fn lookup(&self, key: &Key, on_disk: bool, count: bool) -> Option<Arc<[u8]>> {
+    fn lookup(&self, key: &Key, on_disk: bool) -> Option<(Arc<[u8]>, Tier)> {
         let shared = &self.shared;
         if let Some(memory) = &shared.memory
             && let Some(bytecode) = memory.get(key)
         {
-            if count {
-                shared.memory_hits.fetch_add(1, Ordering::Relaxed);
-            }
-            return Some(bytecode);
+            return Some((bytecode, Tier::Memory));
         }
         let disk = shared.disk.as_ref().filter(|_| on_disk)?;
         let bytecode: Arc<[u8]> = match disk.read(key) {
@@ -357,21 +384,19 @@ impl ModuleCache {
             Read::Damaged(why) => {
                 shared.rejected.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
-                    file = %disk.path(key).display(),
+                    file = %entry_path(&disk.dir, key).display(),
                     "a module cache entry is damaged ({why}); it is deleted and the module compiled again"
                 );
-                disk.remove(key);
+                lock(&disk.index).remove(key);
+                disk.send(Job::Remove(*key));
                 return None;
             }
         };
-        if count {
-            shared.disk_hits.fetch_add(1, Ordering::Relaxed);
-        }
         disk.send(Job::Touch(*key));
         if let Some(memory) = &shared.memory {
             memory.insert(*key, bytecode.clone());
         }
-        Some(bytecode)
+        Some((bytecode, Tier::Disk))
     }
 
     fn store(&self, key: Key, bytecode: Arc<[u8]>, on_disk: bool) {
@@ -380,15 +405,6 @@ impl ModuleCache {
         }
         if let Some(disk) = self.shared.disk.as_ref().filter(|_| on_disk) {
             disk.send(Job::Write(key, bytecode));
-        }
-    }
-
-    fn forget(&self, key: &Key) {
-        if let Some(memory) = &self.shared.memory {
-            memory.remove(key);
-        }
-        if let Some(disk) = &self.shared.disk {
-            disk.remove(key);
         }
     }
 }
@@ -421,20 +437,13 @@ impl Disk {
             .mode(0o700)
             .create(&folder)
             .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
-        for path in [dir, folder.as_path()] {
-            check_private(path)?;
-        }
-        let mut index = Index::default();
-        for (key, len, _, _) in scan(&folder) {
-            index.insert(key, len);
-        }
-        let index = Arc::new(Mutex::new(index));
+        check_private(&folder)?;
+        let index = Arc::new(Mutex::new(Index::of(&scan(&folder))));
         let (jobs, inbox) = mpsc::sync_channel(PENDING_JOBS);
         let writer = Writer {
             dir: folder.clone(),
             bound,
             index: index.clone(),
-            written: 0,
         };
         std::thread::Builder::new()
             .name("edgefn-cache".into())
@@ -442,77 +451,118 @@ impl Disk {
             .map_err(|error| format!("cannot start the cache writer thread: {error}"))?;
         Ok(Disk {
             dir: folder,
-            jobs: Mutex::new(jobs),
+            jobs,
             index,
         })
-    }
-
-    fn path(&self, key: &Key) -> PathBuf {
-        self.dir.join(file_name(key))
     }
 
     /// Queues a job for the writer, unless [`PENDING_JOBS`] already wait: then the entry stays
     /// in memory only (the writer runs only when a core is idle, and a busy server must not
     /// pile up bytecode for it).
     fn send(&self, job: Job) {
-        let _ = self
-            .jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .try_send(job);
+        let _ = self.jobs.try_send(job);
     }
 
     fn read(&self, key: &Key) -> Read {
         if !lock(&self.index).files.contains_key(key) {
             return Read::Missing;
         }
-        match fs::read(self.path(key)) {
-            Ok(file) => match decode(file) {
+        match read_private(&entry_path(&self.dir, key)) {
+            Ok(file) => match decode(file, key) {
                 Ok(payload) => Read::Found(payload),
                 Err(why) => Read::Damaged(why),
             },
-            Err(_) => Read::Missing,
+            Err(Some(why)) => Read::Damaged(why),
+            Err(None) => {
+                // Gone (another process pruned it, or someone cleaned up): the writer may
+                // write it again.
+                lock(&self.index).remove(key);
+                Read::Missing
+            }
         }
-    }
-
-    fn remove(&self, key: &Key) {
-        lock(&self.index).remove(key);
-        let _ = fs::remove_file(self.path(key));
     }
 }
 
-/// Refuses a directory that another user could write to, or that belongs to another user.
-fn check_private(path: &Path) -> Result<(), String> {
-    let meta = fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
-    if !meta.is_dir() {
-        return Err(format!("{} is not a directory", path.display()));
+/// The content of an entry file, if it is a regular file of this process's user that nobody
+/// else may write (`Err(Some(why))` if not; `Err(None)` if it cannot be opened). A symlink is
+/// not followed.
+fn read_private(path: &Path) -> Result<Vec<u8>, Option<&'static str>> {
+    use std::io::Read as _;
+    let mut file = fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|error| (error.raw_os_error() == Some(libc::ELOOP)).then_some("a symlink"))?;
+    let meta = file.metadata().map_err(|_| None)?;
+    if !meta.is_file() || meta.uid() != current_user() || meta.mode() & 0o022 != 0 {
+        return Err(Some("not a private file of this user"));
     }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.read_to_end(&mut bytes).map_err(|_| None)?;
+    Ok(bytes)
+}
+
+fn current_user() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
-        return Err(format!(
-            "{} belongs to user {}, not to this process's user {me}; bytecode read from it \
-             runs unchecked, so it must be private",
-            path.display(),
-            meta.uid()
-        ));
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "{} is writable by group or others (mode {:o}); bytecode read from it runs \
-             unchecked, so it must be private (chmod go-w)",
-            path.display(),
-            meta.mode() & 0o7777
-        ));
+    unsafe { libc::geteuid() }
+}
+
+/// Refuses a directory that another user could write to or replace: it must belong to this
+/// process's user and be closed to group and others, and each folder above it must belong to
+/// that user or to root and be closed to others unless it is sticky (as `/tmp` is).
+fn check_private(folder: &Path) -> Result<(), String> {
+    let private = |path: &Path| -> Result<(), String> {
+        let meta = fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
+        if !meta.is_dir() {
+            return Err(format!("{} is not a directory", path.display()));
+        }
+        let me = current_user();
+        if meta.uid() != me {
+            return Err(format!(
+                "{} belongs to user {}, not to this process's user {me}; bytecode read from \
+                 it runs unchecked, so it must be private",
+                path.display(),
+                meta.uid()
+            ));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!(
+                "{} is writable by group or others (mode {:o}); bytecode read from it runs \
+                 unchecked, so it must be private (chmod go-w)",
+                path.display(),
+                meta.mode() & 0o7777
+            ));
+        }
+        Ok(())
+    };
+    let folder =
+        fs::canonicalize(folder).map_err(|error| format!("{}: {error}", folder.display()))?;
+    private(&folder)?;
+    private(folder.parent().unwrap_or(&folder))?;
+    for above in folder.ancestors().skip(2) {
+        let meta = fs::metadata(above).map_err(|error| format!("{}: {error}", above.display()))?;
+        let sticky = meta.mode() & 0o1000 != 0;
+        if (meta.uid() != 0 && meta.uid() != current_user())
+            || (meta.mode() & 0o022 != 0 && !sticky)
+        {
+            return Err(format!(
+                "{} (above the cache directory) may be changed by another user (owner {}, \
+                 mode {:o}), who could replace the directory; bytecode read from it runs \
+                 unchecked",
+                above.display(),
+                meta.uid(),
+                meta.mode() & 0o7777
+            ));
+        }
     }
     Ok(())
 }
 
-/// `<64 hex digits>.qbc`.
-fn file_name(key: &Key) -> String {
+/// `<dir>/<64 hex digits>.qbc`.
+fn entry_path(dir: &Path, key: &Key) -> PathBuf {
     let mut hex = [0u8; 64];
     let hex = base16ct::lower::encode_str(key, &mut hex).expect("64 bytes hold 32 in hex");
-    format!("{hex}.qbc")
+    dir.join(format!("{hex}.qbc"))
 }
 
 /// The key of an entry's file name; `None` for any other file.
@@ -525,56 +575,82 @@ fn key_of(name: &str) -> Option<Key> {
     }
 }
 
-/// The entries in `folder`: key, size, last use and path.
-fn scan(folder: &Path) -> Vec<(Key, u64, SystemTime, PathBuf)> {
-    let Ok(entries) = fs::read_dir(folder) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| {
-            let key = key_of(entry.file_name().to_str()?)?;
-            let meta = entry.metadata().ok()?;
-            Some((key, meta.len(), meta.modified().ok()?, entry.path()))
-        })
-        .collect()
+/// An entry file found in the folder.
+struct Entry {
+    key: Key,
+    len: u64,
+    used: SystemTime,
+    path: PathBuf,
 }
 
-fn encode(payload: &[u8]) -> Vec<u8> {
+/// The entries in `folder`; temporary files older than [`STALE_TEMPORARY`] are deleted.
+fn scan(folder: &Path) -> Vec<Entry> {
+    let Ok(listing) = fs::read_dir(folder) else {
+        return Vec::new();
+    };
+    let mut entries = Vec::new();
+    for item in listing.flatten() {
+        let Ok(meta) = item.metadata() else {
+            continue;
+        };
+        let Ok(used) = meta.modified() else {
+            continue;
+        };
+        let name = item.file_name();
+        let name = name.to_string_lossy();
+        if let Some(key) = key_of(&name) {
+            entries.push(Entry {
+                key,
+                len: meta.len(),
+                used,
+                path: item.path(),
+            });
+        } else if name.ends_with(".tmp") && used.elapsed().is_ok_and(|age| age > STALE_TEMPORARY) {
+            let _ = fs::remove_file(item.path());
+        }
+    }
+    entries
+}
+
+fn encode(key: &Key, payload: &[u8]) -> Vec<u8> {
     let mut file = Vec::with_capacity(HEADER_LEN + payload.len());
     file.extend_from_slice(MAGIC);
     file.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    file.extend_from_slice(key);
     file.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     file.extend_from_slice(&Sha256::digest(payload));
     file.extend_from_slice(payload);
     file
 }
 
-fn decode(mut file: Vec<u8>) -> Result<Vec<u8>, &'static str> {
+fn decode(mut file: Vec<u8>, key: &Key) -> Result<Vec<u8>, &'static str> {
     if file.len() < HEADER_LEN || &file[..8] != MAGIC {
         return Err("not an entry file");
     }
     if file[8..12] != FORMAT_VERSION.to_le_bytes() {
         return Err("another format version");
     }
-    let length = u64::from_le_bytes(file[12..20].try_into().expect("8 bytes"));
+    if file[12..44] != key[..] {
+        return Err("another entry's file");
+    }
+    let length = u64::from_le_bytes(file[44..52].try_into().expect("8 bytes"));
     if length != (file.len() - HEADER_LEN) as u64 {
         return Err("truncated");
     }
     let payload = file.split_off(HEADER_LEN);
-    if Sha256::digest(&payload)[..] != file[20..HEADER_LEN] {
+    if Sha256::digest(&payload)[..] != file[52..HEADER_LEN] {
         return Err("checksum mismatch");
     }
     Ok(payload)
 }
 
 /// The `edgefn-cache` thread: writes entries (to a temporary file, then renamed, so a reader
-/// never sees half of one) and keeps the folder under its bound.
+/// never sees half of one), deletes damaged ones, and keeps the folder under its bound. The
+/// loading threads only read.
 struct Writer {
     dir: PathBuf,
     bound: u64,
     index: Arc<Mutex<Index>>,
-    written: u64,
 }
 
 impl Writer {
@@ -586,13 +662,17 @@ impl Writer {
         while let Ok(job) = inbox.recv() {
             match job {
                 Job::Write(key, payload) => self.write(&key, &payload),
-                Job::Touch(key) if lock(&self.index).files.contains_key(&key) => {
+                Job::Touch(key) => {
                     let _ = fs::File::options()
                         .write(true)
-                        .open(self.dir.join(file_name(&key)))
+                        .custom_flags(libc::O_NOFOLLOW)
+                        .open(entry_path(&self.dir, &key))
                         .and_then(|file| file.set_modified(SystemTime::now()));
                 }
-                Job::Touch(_) => {}
+                Job::Remove(key) => {
+                    let _ = fs::remove_file(entry_path(&self.dir, &key));
+                    lock(&self.index).remove(&key);
+                }
             }
         }
     }
@@ -601,19 +681,27 @@ impl Writer {
         if lock(&self.index).files.contains_key(key) {
             return;
         }
-        let path = self.dir.join(file_name(key));
-        self.written += 1;
+        let path = entry_path(&self.dir, key);
+        // Unique across processes (and containers, where every server may be pid 1) sharing
+        // the folder.
+        let mut nonce = [0u8; 8];
+        let _ = getrandom::fill(&mut nonce);
         let temporary = self
             .dir
-            .join(format!(".{}.{}.tmp", std::process::id(), self.written));
-        let file = encode(payload);
-        let written = fs::File::options()
+            .join(format!(".{:016x}.tmp", u64::from_le_bytes(nonce)));
+        let file = encode(key, payload);
+        let created = fs::File::options()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&temporary)
-            .and_then(|mut out| out.write_all(&file))
-            .and_then(|()| fs::rename(&temporary, &path));
+            .open(&temporary);
+        let written = created.and_then(|mut out| {
+            out.write_all(&file)
+                .and_then(|()| fs::rename(&temporary, &path))
+                .inspect_err(|_| {
+                    let _ = fs::remove_file(&temporary);
+                })
+        });
         match written {
             Ok(()) => {
                 let total = {
@@ -626,7 +714,6 @@ impl Writer {
                 }
             }
             Err(error) => {
-                let _ = fs::remove_file(&temporary);
                 tracing::warn!(file = %path.display(), "cannot write a module cache entry: {error}");
             }
         }
@@ -635,24 +722,22 @@ impl Writer {
     /// Lists the folder again (another process may share it), then deletes the least recently
     /// used entries until it holds at most 90% of its bound.
     fn prune(&mut self) {
-        let mut files = scan(&self.dir);
-        let mut index = Index::default();
-        for (key, len, _, _) in &files {
-            index.insert(*key, *len);
-        }
+        let mut entries = scan(&self.dir);
+        let mut index = Index::of(&entries);
         if index.bytes > self.bound {
-            files.sort_by_key(|(_, _, used, _)| *used);
+            entries.sort_by_key(|entry| entry.used);
             let target = self.bound / 10 * 9;
-            for (key, _, _, path) in files {
+            for entry in entries {
                 if index.bytes <= target {
                     break;
                 }
-                if fs::remove_file(&path).is_ok() {
-                    index.remove(&key);
+                if fs::remove_file(&entry.path).is_ok() {
+                    index.remove(&entry.key);
                 }
             }
         }
-        *lock(&self.index) = index;
+        let old = std::mem::replace(&mut *lock(&self.index), index);
+        drop(old);
     }
 }
 
@@ -680,43 +765,72 @@ mod tests {
 
     #[test]
     fn an_entry_file_round_trips_and_damage_is_caught() {
+        let key = [3u8; 32];
         let payload = b"some bytecode".to_vec();
-        let file = encode(&payload);
-        assert_eq!(decode(file.clone()).unwrap(), payload);
+        let file = encode(&key, &payload);
+        assert_eq!(decode(file.clone(), &key).unwrap(), payload);
 
+        assert_eq!(decode(file.clone(), &[4; 32]), Err("another entry's file"));
         let mut flipped = file.clone();
         *flipped.last_mut().unwrap() ^= 1;
-        assert_eq!(decode(flipped), Err("checksum mismatch"));
-        assert_eq!(decode(file[..file.len() - 1].to_vec()), Err("truncated"));
-        assert_eq!(decode(b"garbage".to_vec()), Err("not an entry file"));
+        assert_eq!(decode(flipped, &key), Err("checksum mismatch"));
+        assert_eq!(
+            decode(file[..file.len() - 1].to_vec(), &key),
+            Err("truncated")
+        );
+        assert_eq!(decode(b"garbage".to_vec(), &key), Err("not an entry file"));
         let mut other_version = file;
         other_version[8] ^= 0xff;
-        assert_eq!(decode(other_version), Err("another format version"));
+        assert_eq!(decode(other_version, &key), Err("another format version"));
     }
 
     #[test]
     fn a_directory_open_to_others_is_refused() {
         use std::os::unix::fs::PermissionsExt;
+        let open = |dir: PathBuf| {
+            ModuleCache::new(&ModuleCacheOptions {
+                memory_bytes: 0,
+                dir: Some(dir),
+                disk_bytes: 1 << 20,
+            })
+        };
         let dir = tempfile::tempdir().unwrap();
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o777)).unwrap();
-        let error = ModuleCache::new(&ModuleCacheOptions {
-            memory_bytes: 0,
-            dir: Some(dir.path().to_owned()),
-            disk_bytes: 1 << 20,
-        })
-        .unwrap_err();
+        let error = open(dir.path().to_owned()).unwrap_err();
         assert!(error.contains("writable by group or others"), "{error}");
 
+        // A private directory below a folder others may change.
+        let below = dir.path().join("cache");
+        fs::create_dir(&below).unwrap();
+        fs::set_permissions(&below, fs::Permissions::from_mode(0o700)).unwrap();
+        let error = open(below).unwrap_err();
+        assert!(error.contains("may be changed by another user"), "{error}");
+
         fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(open(dir.path().join("cache")).is_ok());
         let file = dir.path().join("file");
         fs::write(&file, "").unwrap();
-        let error = ModuleCache::new(&ModuleCacheOptions {
-            memory_bytes: 0,
-            dir: Some(file),
-            disk_bytes: 1 << 20,
-        })
-        .unwrap_err();
+        let error = open(file).unwrap_err();
         assert!(error.contains("cannot create"), "{error}");
+    }
+
+    #[test]
+    fn an_entry_that_is_a_symlink_or_open_to_others_is_damaged() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, "x").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(read_private(&link), Err(Some("a symlink")));
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(
+            read_private(&real),
+            Err(Some("not a private file of this user"))
+        );
+        fs::set_permissions(&real, fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_private(&real), Ok(b"x".to_vec()));
+        assert_eq!(read_private(&dir.path().join("missing")), Err(None));
     }
 
     #[test]
@@ -726,13 +840,14 @@ mod tests {
             dir: dir.path().to_owned(),
             bound: 3000,
             index: Arc::default(),
-            written: 0,
         };
         let payload = vec![7u8; 1000 - HEADER_LEN];
         for i in 0..3u8 {
             writer.write(&[i; 32], &payload);
-            let path = dir.path().join(file_name(&[i; 32]));
-            let file = fs::File::options().write(true).open(path).unwrap();
+            let file = fs::File::options()
+                .write(true)
+                .open(entry_path(dir.path(), &[i; 32]))
+                .unwrap();
             let age = std::time::Duration::from_secs(100 - u64::from(i));
             file.set_modified(SystemTime::now() - age).unwrap();
         }
@@ -740,7 +855,7 @@ mod tests {
         writer.write(&[9; 32], &payload);
         let left: Vec<bool> = [0u8, 1, 2, 9]
             .iter()
-            .map(|i| dir.path().join(file_name(&[*i; 32])).exists())
+            .map(|i| entry_path(dir.path(), &[*i; 32]).exists())
             .collect();
         assert_eq!(
             left,

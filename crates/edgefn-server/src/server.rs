@@ -305,7 +305,14 @@ fn module_cache(config: &CacheConfig) -> Result<ModuleCache, ServerError> {
         dir: None,
         disk_bytes: mib(config.disk_mb),
     };
-    let Some((dir, configured)) = config.effective_dir().filter(|_| config.disk_mb > 0) else {
+    if config.disk_mb == 0 {
+        return ModuleCache::new(&options).map_err(ServerError::CacheDir);
+    }
+    let Some((dir, configured)) = config.effective_dir() else {
+        tracing::warn!(
+            "the module cache stays in memory: neither cache.dir nor $XDG_CACHE_HOME or $HOME \
+             names a directory"
+        );
         return ModuleCache::new(&options).map_err(ServerError::CacheDir);
     };
     options.dir = Some(dir);

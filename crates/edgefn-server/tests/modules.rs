@@ -231,7 +231,6 @@ async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
         (0.0, 2.0, 1.0),
         "small.js is not kept on disk"
     );
-    cache_entries(&srv, 2).await;
 
     let lib = srv.functions_dir().join("stack/lib.js");
     std::fs::write(&lib, format!("// moved down a line\n{}", stack_lib())).unwrap();
@@ -274,6 +273,49 @@ async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/stack").await, (200, first));
     assert_eq!(module_loads(&srv).await, (0.0, 2.0, 1.0));
+}
+
+#[tokio::test]
+async fn entries_deleted_by_someone_else_are_written_again() {
+    // No memory tier: every boot of this oneshot function looks on disk.
+    let srv = stack_function()
+        .config(|c| {
+            c.pool.policy = edgefn_runtime::Policy::Oneshot;
+            c.cache.memory_mb = 0;
+        })
+        .start()
+        .await;
+    let (_, first) = srv.get_text("/stack").await;
+    for entry in cache_entries(&srv, 2).await {
+        std::fs::remove_file(entry).unwrap();
+    }
+    assert_eq!(srv.get_text("/stack").await, (200, first.clone()));
+    cache_entries(&srv, 2).await;
+    assert_eq!(srv.get_text("/stack").await, (200, first));
+    // small.js is compiled on every request; the others twice, then read from disk.
+    assert_eq!(module_loads(&srv).await, (0.0, 2.0, 7.0));
+}
+
+#[tokio::test]
+async fn a_broken_import_of_a_cached_module_is_reported_and_the_module_stays_cached() {
+    let srv = stack_function()
+        .config(|c| c.pool.policy = edgefn_runtime::Policy::Oneshot)
+        .start()
+        .await;
+    let (status, first) = srv.get_text("/stack").await;
+    assert_eq!(status, 200, "{first}");
+    let lib = srv.functions_dir().join("stack/lib.js");
+    std::fs::write(&lib, "export function where() {\n  return ;;; )\n}\n").unwrap();
+    let (status, body) = srv.get_json("/stack").await;
+    assert_eq!(status, 500, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("stack/lib.js:2"), "{message}");
+
+    std::fs::write(&lib, stack_lib()).unwrap();
+    assert_eq!(srv.get_text("/stack").await, (200, first));
+    // index.js was compiled once: its entry survived the failed load of its import. (The
+    // failed load counts for nothing; the last request loaded all three from memory.)
+    assert_eq!(module_loads(&srv).await, (3.0, 0.0, 3.0));
 }
 
 #[tokio::test]

@@ -121,10 +121,14 @@ impl CacheConfig {
         if let Some(dir) = &self.dir {
             return Some((dir.clone(), true));
         }
-        let nonempty = |name| std::env::var_os(name).filter(|v| !v.is_empty());
-        nonempty("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| nonempty("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        // As the XDG base directory specification says, a relative path is ignored.
+        let absolute = |name| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|path| path.is_absolute())
+        };
+        absolute("XDG_CACHE_HOME")
+            .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
             .map(|base| (base.join("edgefn"), false))
     }
 }
