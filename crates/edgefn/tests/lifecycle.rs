@@ -18,6 +18,8 @@ struct Process {
     addr: String,
     /// The line announcing the address.
     listening: String,
+    /// The lines written before it.
+    before_listening: Vec<String>,
     stdout: Receiver<String>,
     _dir: tempfile::TempDir,
 }
@@ -33,6 +35,19 @@ impl Process {
     /// Starts `edgefn start` on `functions` (name, index.js source) with `config` as its TOML.
     fn start(functions: &[(&str, &str)], config: &str, args: &[&str]) -> Process {
         let dir = tempfile::tempdir().unwrap();
+        // The module cache's default directory, kept inside the test's folder.
+        let cache = dir.path().join("cache");
+        Process::start_in(dir, functions, config, args, &cache)
+    }
+
+    /// As [`Process::start`], in `dir`, with `$XDG_CACHE_HOME` set to `cache_home`.
+    fn start_in(
+        dir: tempfile::TempDir,
+        functions: &[(&str, &str)],
+        config: &str,
+        args: &[&str],
+        cache_home: &std::path::Path,
+    ) -> Process {
         for (name, source) in functions {
             std::fs::create_dir_all(dir.path().join(name)).unwrap();
             std::fs::write(dir.path().join(name).join("index.js"), source).unwrap();
@@ -45,8 +60,7 @@ impl Process {
             .arg("--config")
             .arg(&config_path)
             .args(args)
-            // The module cache's default directory, kept inside the test's folder.
-            .env("XDG_CACHE_HOME", dir.path().join("cache"))
+            .env("XDG_CACHE_HOME", cache_home)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -62,10 +76,17 @@ impl Process {
             child,
             addr: String::new(),
             listening: String::new(),
+            before_listening: Vec::new(),
             stdout,
             _dir: dir,
         };
-        let line = process.wait_for_line(|l| l.contains("listening on http://"));
+        let line = loop {
+            let line = process.wait_for_line(|_| true);
+            if line.contains("listening on http://") {
+                break line;
+            }
+            process.before_listening.push(line);
+        };
         process.addr = line
             .split("listening on http://")
             .nth(1)
@@ -336,4 +357,54 @@ fn edgefn_config_prints_every_value_with_its_source() {
     assert!(line("limits.memory_mb").ends_with(&format!("# file {}", file.display())));
     assert!(line("server.host").ends_with("# command line"));
     assert!(line("pool.policy").ends_with("# default"));
+}
+
+#[tokio::test]
+async fn an_unusable_default_cache_directory_leaves_the_cache_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another user could replace anything below a folder open to all, without the sticky bit.
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let large = format!(
+        "export default {{ fetch: () => new Response('ok') }};\n// {}\n",
+        "padding ".repeat(256)
+    );
+    let process = Process::start_in(dir, &[("f", &large)], "", &[], &open);
+    assert!(
+        process
+            .before_listening
+            .iter()
+            .any(|line| line.contains("the module cache stays in memory")
+                && line.contains("may be changed by another user")),
+        "{:?}",
+        process.before_listening
+    );
+    let response = reqwest::get(process.url("/f")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let metrics = reqwest::get(process.url("/_edgefn/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("edgefn_module_loads_total{source=\"compiled\"} 1"),
+        "{metrics}"
+    );
+    let written = walk_files(&open);
+    assert!(written.is_empty(), "nothing is written there: {written:?}");
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk_files(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
