@@ -308,10 +308,15 @@ impl ModuleCache {
             DeclareError::Source(format!("cannot read module {}: {error}", path.display()))
         })?;
         let source = modules::source_of(path, text).map_err(DeclareError::Source)?;
+        // QuickJS's bytecode does not keep import attributes, and a module is one instance per
+        // name and attributes: if `import d from './d.json' with { type: 'json' }` came from
+        // bytecode in one importer and from source in another, each would get its own `d`. So
+        // a module that imports with attributes is always compiled.
+        let cacheable = !modules::has_import_attributes(&source);
         let module = Module::declare(ctx.clone(), path.to_string_lossy().as_ref(), source)
             .map_err(DeclareError::Engine)?;
         self.shared.compiled.fetch_add(1, Ordering::Relaxed);
-        if let Some(key) = key {
+        if let Some(key) = key.filter(|_| cacheable) {
             // Functions keep their source text (`Function.prototype.toString`) and line numbers.
             if let Ok(bytecode) = module.write(WriteOptions::default()) {
                 self.store(key, bytecode.into(), on_disk);

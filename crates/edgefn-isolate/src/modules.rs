@@ -154,6 +154,26 @@ pub fn source_of(path: &Path, text: String) -> Result<String, String> {
     Ok(text)
 }
 
+/// Whether a module's source may import with attributes (`from './d.json' with { ... }`, or
+/// the older `assert { ... }`): a string literal's closing quote, `with` or `assert`, then `{`,
+/// with only white space between. It may say yes for a string that only looks like one.
+pub fn has_import_attributes(source: &str) -> bool {
+    let bytes = source.as_bytes();
+    let skip_space = |mut i: usize| {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        i
+    };
+    ["with", "assert"].iter().any(|keyword| {
+        source.match_indices(keyword).any(|(at, _)| {
+            let before = source[..at].trim_end();
+            let after = skip_space(at + keyword.len());
+            before.ends_with(['\'', '"']) && at > before.len() && bytes.get(after) == Some(&b'{')
+        })
+    })
+}
+
 /// Resolves import specifiers against the importing module, confined to one folder.
 pub struct FolderResolver {
     root: PathBuf,
@@ -325,6 +345,24 @@ mod tests {
         std::fs::remove_file(root.join("vendor.mjs")).unwrap();
         std::fs::write(root.join("util.mts"), "").unwrap();
         assert!(worth_compiling_ahead(root));
+    }
+
+    #[test]
+    fn import_attributes_are_recognised() {
+        for yes in [
+            "import d from './d.json' with { type: 'json' };",
+            "import d from \"./d.json\"\n  with\n{ type: \"json\" }",
+            "export { default } from './d.json' assert {type:'json'}",
+        ] {
+            assert!(has_import_attributes(yes), "{yes}");
+        }
+        for no in [
+            "import d from './d.js';",
+            "const with_ = 1; const s = 'with'; ({ with: { a: 1 } });",
+            "const x = 'a'+'with {';",
+        ] {
+            assert!(!has_import_attributes(no), "{no}");
+        }
     }
 
     #[test]

@@ -344,3 +344,29 @@ async fn typescript_and_large_modules_are_compiled_ahead_on_the_compute_pool() {
     // Every module the isolates loaded had been compiled, on the compute pool, before.
     assert_eq!(module_loads(&srv).await, (3.0, 0.0, 3.0));
 }
+
+#[tokio::test]
+async fn a_json_module_is_one_instance_for_importers_from_bytecode_and_from_source() {
+    // QuickJS's bytecode drops import attributes: had index.js come from the disk tier after
+    // the restart and small.js (under 1 KiB) been compiled, each would get its own data.json.
+    let srv = TestServer::new()
+        .function(
+            "json",
+            &padded(
+                "import data from './data.json' with { type: 'json' };\n\
+                 import { same } from './small.js';\n\
+                 export default { fetch: () => new Response(String(same(data))) };\n",
+            ),
+        )
+        .file(
+            "json/small.js",
+            "import data from './data.json' with { type: 'json' };\n\
+             export const same = (other) => other === data;\n",
+        )
+        .file("json/data.json", r#"{ "a": 1 }"#)
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/json").await, (200, "true".into()));
+    let srv = srv.restart().await;
+    assert_eq!(srv.get_text("/json").await, (200, "true".into()));
+}
