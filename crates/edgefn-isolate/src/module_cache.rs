@@ -38,7 +38,7 @@ use crate::{bootstrap, modules};
 
 /// Version of the file layout and of the loader's transformations (TypeScript, JSON); bumping
 /// it invalidates every entry.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// First bytes of an entry file.
 const MAGIC: &[u8; 8] = b"edgefnbc";
@@ -59,6 +59,9 @@ const DISK_MIN_SOURCE_BYTES: usize = 1024;
 /// Heap of the scratch runtime that compiles modules ahead of a boot: a module too large to
 /// compile in it is compiled by the boot instead, under the function's own limit.
 const COMPILE_AHEAD_MEMORY_BYTES: usize = 256 << 20;
+
+/// Shards of the memory tier.
+const MEMORY_SHARDS: usize = 4;
 
 /// Jobs that may wait for the writer thread (each write holds a copy of its bytecode).
 const PENDING_JOBS: usize = 256;
@@ -208,15 +211,29 @@ impl ModuleCache {
             Some(dir) if options.disk_bytes > 0 => Some(Disk::open(dir, options.disk_bytes)?),
             _ => None,
         };
-        let memory = (options.memory_bytes > 0).then(|| {
-            quick_cache::sync::Cache::with_weighter(
-                usize::try_from(options.memory_bytes / 4096)
-                    .unwrap_or(usize::MAX)
-                    .clamp(16, 1 << 20),
-                options.memory_bytes,
-                ByteWeighter,
-            )
-        });
+        let memory = match options.memory_bytes {
+            0 => None,
+            bytes => {
+                // Few shards: an entry may weigh at most one shard's share of the bound, and a
+                // large module's bytecode (the one most worth caching) is a few MiB.
+                let tier = quick_cache::OptionsBuilder::new()
+                    .shards(MEMORY_SHARDS)
+                    .estimated_items_capacity(
+                        usize::try_from(bytes / 4096)
+                            .unwrap_or(usize::MAX)
+                            .clamp(16, 1 << 20),
+                    )
+                    .weight_capacity(bytes)
+                    .build()
+                    .map_err(|error| format!("the module cache's memory tier: {error:?}"))?;
+                Some(quick_cache::sync::Cache::with_options(
+                    tier,
+                    ByteWeighter,
+                    Default::default(),
+                    Default::default(),
+                ))
+            }
+        };
         Ok(ModuleCache {
             shared: Arc::new(Shared {
                 engine: engine_identity()?,
@@ -329,8 +346,12 @@ impl ModuleCache {
     /// statically) that neither tier holds yet, in a scratch runtime of the calling thread (the
     /// compute pool's), so that the worker thread that boots the function, shared with other
     /// tenants, only loads bytecode. Without a memory tier it only transpiles the TypeScript.
-    /// A module that does not compile is left for the boot to report.
-    pub fn compile_ahead(&self, root: &Path) {
+    /// A module that does not compile is left for the boot to report. The scratch runtime's
+    /// heap limit is `memory_limit` (the function's), at most 256 MiB.
+    ///
+    /// When the entry module is already in memory, nothing is done: its imports most likely
+    /// are too, and the boot compiles one that changed.
+    pub fn compile_ahead(&self, root: &Path, memory_limit: usize) {
         let Ok(root) = fs::canonicalize(root) else {
             return;
         };
@@ -343,10 +364,18 @@ impl ModuleCache {
         let Some(entry) = modules::find_entry(&root) else {
             return;
         };
+        if let Some(memory) = &self.shared.memory
+            && let Ok(bytes) = fs::read(&entry)
+            && memory
+                .peek(&self.key(&entry.to_string_lossy(), &bytes))
+                .is_some()
+        {
+            return;
+        }
         let Ok(runtime) = Runtime::new() else {
             return;
         };
-        runtime.set_memory_limit(COMPILE_AHEAD_MEMORY_BYTES);
+        runtime.set_memory_limit(COMPILE_AHEAD_MEMORY_BYTES.min(memory_limit.max(1 << 20)));
         runtime.set_loader(
             modules::FolderResolver::new(root),
             modules::FolderLoader {
@@ -442,6 +471,9 @@ impl Disk {
             .mode(0o700)
             .create(&folder)
             .map_err(|error| format!("cannot create {}: {error}", folder.display()))?;
+        // The path checked is the path used: no symlink on the way is followed again later.
+        let folder =
+            fs::canonicalize(&folder).map_err(|error| format!("{}: {error}", folder.display()))?;
         check_private(&folder)?;
         let index = Arc::new(Mutex::new(Index::of(&scan(&folder))));
         let (jobs, inbox) = mpsc::sync_channel(PENDING_JOBS);
@@ -477,33 +509,50 @@ impl Disk {
                 Ok(payload) => Read::Found(payload),
                 Err(why) => Read::Damaged(why),
             },
-            Err(Some(why)) => Read::Damaged(why),
-            Err(None) => {
-                // Gone (another process pruned it, or someone cleaned up): the writer may
-                // write it again.
+            Err(Unreadable::Refused(why)) => Read::Damaged(why),
+            Err(Unreadable::Gone) => {
+                // Another process pruned it, or someone cleaned up: the writer may write it
+                // again.
                 lock(&self.index).remove(key);
                 Read::Missing
             }
+            // Out of file descriptors, say: the entry stays for later.
+            Err(Unreadable::Failed) => Read::Missing,
         }
     }
 }
 
+/// Why an entry file was not read.
+#[derive(Debug, PartialEq)]
+enum Unreadable {
+    /// It is not a regular file of this process's user closed to others (or a symlink).
+    Refused(&'static str),
+    /// It does not exist.
+    Gone,
+    /// Something else went wrong.
+    Failed,
+}
+
 /// The content of an entry file, if it is a regular file of this process's user that nobody
-/// else may write (`Err(Some(why))` if not; `Err(None)` if it cannot be opened). A symlink is
-/// not followed.
-fn read_private(path: &Path) -> Result<Vec<u8>, Option<&'static str>> {
+/// else may write. A symlink is not followed, and a FIFO does not block.
+fn read_private(path: &Path) -> Result<Vec<u8>, Unreadable> {
     use std::io::Read as _;
     let mut file = fs::File::options()
         .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-        .map_err(|error| (error.raw_os_error() == Some(libc::ELOOP)).then_some("a symlink"))?;
-    let meta = file.metadata().map_err(|_| None)?;
+        .map_err(|error| match error.raw_os_error() {
+            Some(libc::ELOOP) => Unreadable::Refused("a symlink"),
+            Some(libc::ENOENT) => Unreadable::Gone,
+            _ => Unreadable::Failed,
+        })?;
+    let meta = file.metadata().map_err(|_| Unreadable::Failed)?;
     if !meta.is_file() || meta.uid() != current_user() || meta.mode() & 0o022 != 0 {
-        return Err(Some("not a private file of this user"));
+        return Err(Unreadable::Refused("not a private file of this user"));
     }
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.read_to_end(&mut bytes).map_err(|_| None)?;
+    file.read_to_end(&mut bytes)
+        .map_err(|_| Unreadable::Failed)?;
     Ok(bytes)
 }
 
@@ -827,15 +876,18 @@ mod tests {
         fs::write(&real, "x").unwrap();
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert_eq!(read_private(&link), Err(Some("a symlink")));
+        assert_eq!(read_private(&link), Err(Unreadable::Refused("a symlink")));
         fs::set_permissions(&real, fs::Permissions::from_mode(0o666)).unwrap();
         assert_eq!(
             read_private(&real),
-            Err(Some("not a private file of this user"))
+            Err(Unreadable::Refused("not a private file of this user"))
         );
         fs::set_permissions(&real, fs::Permissions::from_mode(0o600)).unwrap();
         assert_eq!(read_private(&real), Ok(b"x".to_vec()));
-        assert_eq!(read_private(&dir.path().join("missing")), Err(None));
+        assert_eq!(
+            read_private(&dir.path().join("missing")),
+            Err(Unreadable::Gone)
+        );
     }
 
     #[test]

@@ -156,7 +156,8 @@ pub fn source_of(path: &Path, text: String) -> Result<String, String> {
 
 /// Whether a module's source may import with attributes (`from './d.json' with { ... }`, or
 /// the older `assert { ... }`): a string literal's closing quote, `with` or `assert`, then `{`,
-/// with only white space between. It may say yes for a string that only looks like one.
+/// with only white space (or nothing) between. It may say yes for a string that only looks
+/// like one (the module is then not cached), and misses a comment between them.
 pub fn has_import_attributes(source: &str) -> bool {
     let bytes = source.as_bytes();
     let skip_space = |mut i: usize| {
@@ -169,7 +170,7 @@ pub fn has_import_attributes(source: &str) -> bool {
         source.match_indices(keyword).any(|(at, _)| {
             let before = source[..at].trim_end();
             let after = skip_space(at + keyword.len());
-            before.ends_with(['\'', '"']) && at > before.len() && bytes.get(after) == Some(&b'{')
+            before.ends_with(['\'', '"']) && bytes.get(after) == Some(&b'{')
         })
     })
 }
@@ -353,13 +354,13 @@ mod tests {
             "import d from './d.json' with { type: 'json' };",
             "import d from \"./d.json\"\n  with\n{ type: \"json\" }",
             "export { default } from './d.json' assert {type:'json'}",
+            "import d from './d.json'with{type:'json'}",
         ] {
             assert!(has_import_attributes(yes), "{yes}");
         }
         for no in [
             "import d from './d.js';",
             "const with_ = 1; const s = 'with'; ({ with: { a: 1 } });",
-            "const x = 'a'+'with {';",
         ] {
             assert!(!has_import_attributes(no), "{no}");
         }

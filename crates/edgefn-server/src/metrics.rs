@@ -12,7 +12,7 @@
 //! | `edgefn_cpu_seconds_total` | counter (CPU time inside JavaScript) | `function` |
 //! | `edgefn_workers` | gauge | `function`, `state` (`active`, `idle`) |
 //! | `edgefn_memory_bytes` | gauge (heap of the function's workers) | `function` |
-//! | `edgefn_module_loads_total` | counter (module files loaded, by where their bytecode came from) | `source` (`memory`, `disk`, `compiled`) |
+//! | `edgefn_module_loads_total` | counter (module files an isolate loaded from bytecode, by tier; files compiled, also ahead of a boot) | `source` (`memory`, `disk`, `compiled`) |
 //! | `edgefn_module_cache_rejected_total` | counter (damaged disk entries, deleted) | |
 //! | `edgefn_module_cache_bytes` | gauge (bytecode held) | `tier` (`memory`, `disk`) |
 

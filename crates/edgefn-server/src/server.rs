@@ -89,7 +89,7 @@ pub enum ServerError {
 pub struct ServerRuntimes {
     /// Runs background chores (idle sweeping, file watching).
     pub background: tokio::runtime::Handle,
-    /// Threads of the compute pool (TypeScript transpiling ahead of boots).
+    /// Threads of the compute pool (modules compiled ahead of boots).
     pub compute_threads: usize,
 }
 

@@ -355,7 +355,8 @@ async fn a_json_module_is_one_instance_for_importers_from_bytecode_and_from_sour
             &padded(
                 "import data from './data.json' with { type: 'json' };\n\
                  import { same } from './small.js';\n\
-                 export default { fetch: () => new Response(String(same(data))) };\n",
+                 import { PLAIN } from './plain.js';\n\
+                 export default { fetch: () => new Response(String(same(data)) + PLAIN) };\n",
             ),
         )
         .file(
@@ -363,10 +364,18 @@ async fn a_json_module_is_one_instance_for_importers_from_bytecode_and_from_sour
             "import data from './data.json' with { type: 'json' };\n\
              export const same = (other) => other === data;\n",
         )
+        .file("json/plain.js", &padded("export const PLAIN = '';\n"))
         .file("json/data.json", r#"{ "a": 1 }"#)
         .start()
         .await;
     assert_eq!(srv.get_text("/json").await, (200, "true".into()));
+    // Only plain.js is written: index.js imports with attributes.
+    cache_entries(&srv, 1).await;
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/json").await, (200, "true".into()));
+    assert_eq!(
+        module_loads(&srv).await,
+        (0.0, 1.0, 3.0),
+        "plain.js from disk; index.js, small.js and data.json compiled"
+    );
 }

@@ -542,12 +542,17 @@ async fn boot(
     // Transpile and compile the function's modules on the compute pool first, so that the
     // worker thread, shared with other tenants, only loads bytecode from the cache. A folder of
     // small JavaScript files needs no hop.
-    if edgefn_isolate::modules::worth_compiling_ahead(&function.root) {
+    if matches!(
+        function.settings.runtime,
+        Runtime::Isolate | Runtime::FromFolder
+    ) && edgefn_isolate::modules::worth_compiling_ahead(&function.root)
+    {
         let (done, compiled) = oneshot::channel();
         let root = function.root.clone();
         let cache = defaults.modules.clone();
+        let memory_limit = function.settings.limits.memory_bytes;
         compute.spawn(move || {
-            cache.compile_ahead(&root);
+            cache.compile_ahead(&root, memory_limit);
             let _ = done.send(());
         });
         let _ = compiled.await;
