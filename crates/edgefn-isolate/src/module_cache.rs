@@ -561,9 +561,10 @@ fn current_user() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// Refuses a directory that another user could write to or replace: it must belong to this
-/// process's user and be closed to group and others, and each folder above it must belong to
-/// that user or to root and be closed to others unless it is sticky (as `/tmp` is).
+/// Refuses a directory (canonical) that another user could write to or replace: it and its
+/// parent must belong to this process's user and be closed to group and others, and each
+/// folder above must belong to that user or to root and be closed to others unless it is
+/// sticky (as `/tmp` is).
 fn check_private(folder: &Path) -> Result<(), String> {
     let private = |path: &Path| -> Result<(), String> {
         let meta = fs::metadata(path).map_err(|error| format!("{}: {error}", path.display()))?;
@@ -589,10 +590,8 @@ fn check_private(folder: &Path) -> Result<(), String> {
         }
         Ok(())
     };
-    let folder =
-        fs::canonicalize(folder).map_err(|error| format!("{}: {error}", folder.display()))?;
-    private(&folder)?;
-    private(folder.parent().unwrap_or(&folder))?;
+    private(folder)?;
+    private(folder.parent().unwrap_or(folder))?;
     for above in folder.ancestors().skip(2) {
         let meta = fs::metadata(above).map_err(|error| format!("{}: {error}", above.display()))?;
         let sticky = meta.mode() & 0o1000 != 0;

@@ -305,26 +305,24 @@ fn module_cache(config: &CacheConfig) -> Result<ModuleCache, ServerError> {
         dir: None,
         disk_bytes: mib(config.disk_mb),
     };
-    if config.disk_mb == 0 {
-        return ModuleCache::new(&options).map_err(ServerError::CacheDir);
-    }
-    let Some((dir, configured)) = config.effective_dir() else {
-        tracing::warn!(
+    match config.effective_dir().filter(|_| config.disk_mb > 0) {
+        Some((dir, configured)) => {
+            options.dir = Some(dir);
+            match ModuleCache::new(&options) {
+                Err(reason) if !configured => {
+                    tracing::warn!("the module cache stays in memory: {reason}");
+                    options.dir = None;
+                }
+                made => return made.map_err(ServerError::CacheDir),
+            }
+        }
+        None if config.disk_mb > 0 => tracing::warn!(
             "the module cache stays in memory: neither cache.dir nor $XDG_CACHE_HOME or $HOME \
              names a directory"
-        );
-        return ModuleCache::new(&options).map_err(ServerError::CacheDir);
-    };
-    options.dir = Some(dir);
-    match ModuleCache::new(&options) {
-        Ok(cache) => Ok(cache),
-        Err(reason) if configured => Err(ServerError::CacheDir(reason)),
-        Err(reason) => {
-            tracing::warn!("the module cache stays in memory: {reason}");
-            options.dir = None;
-            ModuleCache::new(&options).map_err(ServerError::CacheDir)
-        }
+        ),
+        None => {}
     }
+    ModuleCache::new(&options).map_err(ServerError::CacheDir)
 }
 
 fn pool_config(

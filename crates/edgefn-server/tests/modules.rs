@@ -166,6 +166,13 @@ fn stack_function() -> TestServer {
         .file("stack/small.js", SMALL)
 }
 
+/// The `stack` function's answer (a stack trace), which must be a 200.
+async fn stack_answer(srv: &support::RunningServer) -> String {
+    let (status, body) = srv.get_text("/stack").await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 fn stack_lib() -> String {
     padded("export function where() {\n  return new Error('here').stack;\n}\n")
 }
@@ -207,8 +214,7 @@ async fn a_module_is_compiled_once_then_loaded_from_the_cache() {
         .config(|c| c.pool.policy = edgefn_runtime::Policy::Oneshot)
         .start()
         .await;
-    let (status, first) = srv.get_text("/stack").await;
-    assert_eq!(status, 200, "{first}");
+    let first = stack_answer(&srv).await;
     assert!(first.contains("stack/lib.js:2"), "{first}");
     for _ in 0..2 {
         // A fresh isolate per request: each loads both modules again.
@@ -220,8 +226,7 @@ async fn a_module_is_compiled_once_then_loaded_from_the_cache() {
 #[tokio::test]
 async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
     let srv = stack_function().start().await;
-    let (status, first) = srv.get_text("/stack").await;
-    assert_eq!(status, 200, "{first}");
+    let first = stack_answer(&srv).await;
     cache_entries(&srv, 2).await;
 
     let srv = srv.restart().await;
@@ -251,7 +256,7 @@ async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
 #[tokio::test]
 async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
     let srv = stack_function().start().await;
-    let (_, first) = srv.get_text("/stack").await;
+    let first = stack_answer(&srv).await;
     for entry in cache_entries(&srv, 2).await {
         let mut bytes = std::fs::read(&entry).unwrap();
         let last = bytes.len() - 1;
@@ -285,7 +290,7 @@ async fn entries_deleted_by_someone_else_are_written_again() {
         })
         .start()
         .await;
-    let (_, first) = srv.get_text("/stack").await;
+    let first = stack_answer(&srv).await;
     for entry in cache_entries(&srv, 2).await {
         std::fs::remove_file(entry).unwrap();
     }
@@ -302,8 +307,7 @@ async fn a_broken_import_of_a_cached_module_is_reported_and_the_module_stays_cac
         .config(|c| c.pool.policy = edgefn_runtime::Policy::Oneshot)
         .start()
         .await;
-    let (status, first) = srv.get_text("/stack").await;
-    assert_eq!(status, 200, "{first}");
+    let first = stack_answer(&srv).await;
     let lib = srv.functions_dir().join("stack/lib.js");
     std::fs::write(&lib, "export function where() {\n  return ;;; )\n}\n").unwrap();
     let (status, body) = srv.get_json("/stack").await;

@@ -216,11 +216,7 @@ impl RunningServer {
     /// Stops the server and starts a new process-like one on the same folders and
     /// configuration (on a new port): nothing but the files on disk carries over.
     pub async fn restart(mut self) -> RunningServer {
-        if let Some(server) = self.server.take() {
-            server
-                .shutdown(std::time::Duration::from_secs(5), std::future::pending())
-                .await;
-        }
+        self.shut_down().await;
         let server = Server::bind(&self.config)
             .await
             .expect("server starts again");
@@ -230,6 +226,10 @@ impl RunningServer {
     }
 
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    async fn shut_down(&mut self) {
         if let Some(server) = self.server.take() {
             server
                 .shutdown(std::time::Duration::from_secs(5), std::future::pending())
