@@ -219,13 +219,11 @@ impl HostState {
     }
 }
 
-/// With `pause`, lets the tasks already queued on this thread run, then yields the core to the
-/// OS scheduler once (the server thread just woken to write a response may be waiting for it).
-async fn pause(pause: bool) {
-    if pause {
-        tokio::task::yield_now().await;
-        std::thread::yield_now();
-    }
+/// Lets the tasks already queued on this thread run, then yields the core to the OS scheduler
+/// once (the server thread just woken to write a response may be waiting for it).
+async fn pause() {
+    tokio::task::yield_now().await;
+    std::thread::yield_now();
 }
 
 // === impl Isolate ===
@@ -263,9 +261,13 @@ impl Isolate {
     ///
     /// Must be called inside a tokio `LocalSet`.
     pub async fn prepare(user_agent: &str, fetch: FetchClient) -> Result<Isolate, BootError> {
-        pause(true).await;
-        let isolate = Isolate::build(user_agent, fetch, None, None, true).await?;
-        pause(true).await;
+        pause().await;
+        let building = Building::start(fetch, None, None)?;
+        pause().await;
+        let layer = building.load_layer()?;
+        pause().await;
+        let isolate = building.finish(layer, user_agent)?;
+        pause().await;
         let inner = &isolate.inner;
         inner
             .enter(|ctx| -> rquickjs::Result<()> {
@@ -308,21 +310,29 @@ impl Isolate {
         inbox: Option<mpsc::Receiver<String>>,
         user_workers: Option<Rc<dyn UserWorkers>>,
     ) -> Result<Isolate, BootError> {
-        use futures_util::FutureExt as _;
-        Isolate::build(user_agent, fetch, inbox, user_workers, false)
-            .now_or_never()
-            .expect("a build without pauses never waits")
+        let building = Building::start(fetch, inbox, user_workers)?;
+        let layer = building.load_layer()?;
+        building.finish(layer, user_agent)
     }
+}
 
-    /// Creates the runtime and the context, loads the layer's bytecode and runs its `init`;
-    /// with `pauses`, it [`pause`]s between these steps.
-    async fn build(
-        user_agent: &str,
+/// An isolate being made, in three steps (a prepared one pauses between them).
+struct Building {
+    inner: Rc<Inner>,
+    has_inbox: bool,
+}
+
+/// The layer's `init` and the host object, between [`Building::load_layer`] and
+/// [`Building::finish`].
+type Layer = (Persistent<Function<'static>>, Persistent<Object<'static>>);
+
+impl Building {
+    /// Step 1: the runtime, the context and the isolate's state.
+    fn start(
         fetch: FetchClient,
         inbox: Option<mpsc::Receiver<String>>,
         user_workers: Option<Rc<dyn UserWorkers>>,
-        pauses: bool,
-    ) -> Result<Isolate, BootError> {
+    ) -> Result<Building, BootError> {
         let engine = |e: rquickjs::Error| BootError::Engine(e.to_string());
         let meter = Rc::new(Meter::default());
         let runtime =
@@ -330,8 +340,6 @@ impl Isolate {
         runtime.set_max_stack_size(STACK_LIMIT_BYTES);
         runtime.set_interrupt_handler(Some(Meter::interrupt_handler(&meter)));
         let context = Context::full(&runtime).map_err(engine)?;
-        let bytecode = bootstrap::bytecode().map_err(BootError::Engine)?;
-
         panic_guard::install();
         let silent: LogSink = Rc::new(|_, _| {});
         let inner = Rc::new(Inner {
@@ -357,11 +365,16 @@ impl Isolate {
         });
         let has_inbox = inbox.is_some();
         *inner.inbox.borrow_mut() = inbox;
-        let weak = Rc::downgrade(&inner);
-        inner.install_rejection_tracker(weak.clone());
-        pause(pauses).await;
-        type Loaded = (Persistent<Function<'static>>, Persistent<Object<'static>>);
-        let (init, host) = inner.context.with(|ctx| -> Result<Loaded, BootError> {
+        inner.install_rejection_tracker(Rc::downgrade(&inner));
+        Ok(Building { inner, has_inbox })
+    }
+
+    /// Step 2: loads the layer's bytecode and the host object; returns the layer's `init` and
+    /// the host object.
+    fn load_layer(&self) -> Result<Layer, BootError> {
+        let bytecode = bootstrap::bytecode().map_err(BootError::Engine)?;
+        let weak = Rc::downgrade(&self.inner);
+        self.inner.context.with(|ctx| -> Result<Layer, BootError> {
             let caught = |e: CaughtError<'_>| BootError::Engine(e.to_string());
             // SAFETY: the bytecode was written by `bootstrap::compile` with this same engine
             // build, in this process, from a module that compiled without error.
@@ -372,8 +385,13 @@ impl Isolate {
             let init: Function = module.get("default").catch(&ctx).map_err(caught)?;
             let host = host::install(&ctx, weak).catch(&ctx).map_err(caught)?;
             Ok((Persistent::save(&ctx, init), Persistent::save(&ctx, host)))
-        })?;
-        pause(pauses).await;
+        })
+    }
+
+    /// Step 3: runs the layer's `init` and keeps the hooks it returns.
+    fn finish(self, (init, host): Layer, user_agent: &str) -> Result<Isolate, BootError> {
+        let engine = |e: rquickjs::Error| BootError::Engine(e.to_string());
+        let Building { inner, has_inbox } = self;
         let hooks = inner.context.with(|ctx| -> Result<Hooks, BootError> {
             let caught = |e: CaughtError<'_>| BootError::Engine(e.to_string());
             let init = init.restore(&ctx).map_err(engine)?;
@@ -409,7 +427,9 @@ impl Isolate {
         inner.drain_jobs();
         Ok(Isolate { inner })
     }
+}
 
+impl Isolate {
     /// Loads the function in `root` (its `index.ts`, `index.js` or `index.mjs` and what that
     /// imports), waits for top-level await, and finds the request handler.
     /// Modules come from `cache` when it holds their bytecode, and go into it once compiled.
