@@ -234,9 +234,14 @@ impl ModuleCache {
                 ))
             }
         };
+        // Only a key needs the engine's identity (it hashes the layer's bytecode).
+        let engine = match (&memory, &disk) {
+            (None, None) => Key::default(),
+            _ => engine_identity()?,
+        };
         Ok(ModuleCache {
             shared: Arc::new(Shared {
-                engine: engine_identity()?,
+                engine,
                 memory,
                 disk,
                 memory_hits: AtomicU64::new(0),
