@@ -257,11 +257,13 @@ async fn the_cache_survives_a_restart_and_an_edited_module_is_compiled_again() {
 async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
     let srv = stack_function().start().await;
     let first = stack_answer(&srv).await;
+    let mut damaged = Vec::new();
     for entry in cache_entries(&srv, 2).await {
         let mut bytes = std::fs::read(&entry).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x55;
-        std::fs::write(&entry, bytes).unwrap();
+        std::fs::write(&entry, &bytes).unwrap();
+        damaged.push((entry, bytes));
     }
 
     let srv = srv.restart().await;
@@ -273,8 +275,14 @@ async fn a_damaged_cache_entry_is_deleted_and_the_module_compiled_again() {
         2.0
     );
 
-    // Compiled again, the modules were written again.
-    cache_entries(&srv, 2).await;
+    // Compiled again, the modules were written again (the damaged files are only replaced once
+    // the cache's writer gets to them).
+    let rewritten = || async {
+        damaged
+            .iter()
+            .all(|(entry, bytes)| std::fs::read(entry).is_ok_and(|now| now != *bytes))
+    };
+    assert!(support::eventually(rewritten, |done| *done).await);
     let srv = srv.restart().await;
     assert_eq!(srv.get_text("/stack").await, (200, first));
     assert_eq!(module_loads(&srv).await, (0.0, 2.0, 1.0));
