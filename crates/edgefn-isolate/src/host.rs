@@ -47,10 +47,15 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
     )?;
 
     // loadChunk(name) -> extend(scope): a chunk of the Web layer (js/29_extension.js).
+    let w = weak.clone();
     set(
         "loadChunk",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
-            crate::bootstrap::load_chunk(&ctx, &name)
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| {
+            let extend = crate::bootstrap::load_chunk(&ctx, &name)?;
+            if let Some(inner) = w.upgrade() {
+                inner.layer_chunks.borrow_mut().push(name);
+            }
+            Ok::<_, rquickjs::Error>(extend)
         })?,
     )?;
 

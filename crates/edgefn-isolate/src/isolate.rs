@@ -128,6 +128,8 @@ pub(crate) struct Inner {
     pub(crate) user_workers: Option<Rc<dyn UserWorkers>>,
     pub(crate) allowed_hosts: RefCell<Option<Vec<String>>>,
     pub(crate) fetch: FetchClient,
+    /// The chunks of the Web layer loaded into this isolate, in load order.
+    pub(crate) layer_chunks: RefCell<Vec<String>>,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -362,6 +364,7 @@ impl Building {
             user_workers,
             allowed_hosts: RefCell::new(None),
             fetch,
+            layer_chunks: RefCell::default(),
         });
         let has_inbox = inbox.is_some();
         *inner.inbox.borrow_mut() = inbox;
@@ -590,6 +593,12 @@ impl Isolate {
     /// and it accepts no new ones.
     pub fn stop(&self, stop: Stop, detail: &str) {
         self.inner.stop(stop, detail);
+    }
+
+    /// The chunks of the Web layer (`events`, `extension`, `url`, ...) loaded into this isolate
+    /// so far, in load order: each is loaded on the first use of one of its names.
+    pub fn layer_chunks(&self) -> Vec<String> {
+        self.inner.layer_chunks.borrow().clone()
     }
 
     /// Bytes the runtime's allocator currently holds for this isolate (a counter, cheap).

@@ -1,4 +1,4 @@
-// 15_events.js
+// js/events/15_events.js
 //
 // DOM §2 events: Event, CustomEvent and EventTarget (subclassable, with the
 // `signal` listener option), HTML §8.1.8 event handler attributes (onabort,
@@ -8,6 +8,9 @@
 // `unhandledrejection` for rejections the host reports and
 // `rejectionhandled` when one of those gets a handler later; the host also
 // dispatches `beforeunload` on it.
+//
+// A chunk loaded on first use: the core's 15_events.js installs the global
+// names and answers for it until then.
 
 const eventInternals = new WeakMapCtor(); // Event -> its record
 // EventTarget -> Map(type -> listener[]), or null while it has none. Being
@@ -15,18 +18,6 @@ const eventInternals = new WeakMapCtor(); // Event -> its record
 const targetListeners = new WeakMapCtor();
 // EventTarget -> null-prototype object: event handler name -> record.
 const targetEventHandlers = new WeakMapCtor();
-
-function weakGet(map, key) {
-  return ReflectApply(WeakMapPrototypeGet, map, [key]);
-}
-
-function weakSet(map, key, value) {
-  ReflectApply(WeakMapPrototypeSet, map, [key, value]);
-}
-
-function weakHas(map, key) {
-  return ReflectApply(WeakMapPrototypeHas, map, [key]);
-}
 
 // DOM §2.2 an event's flags and attributes.
 function newEventRecord(type, bubbles, cancelable, composed, trusted) {
@@ -587,24 +578,6 @@ function defineEventHandler(proto, type, onSet) {
 // The global object as an event target, and its error events
 
 registerEventTarget(globalObject);
-exposeLazyInterface("Event", eventClass);
-exposeLazyInterface("CustomEvent", customEventClass);
-exposeLazyInterface("EventTarget", eventTargetClass);
-exposeLazyInterface("ErrorEvent", errorEventClass);
-exposeLazyInterface("PromiseRejectionEvent", promiseRejectionEventClass);
-// The global object is an event target (HTML §7.2: WindowOrWorkerGlobalScope).
-exposeOperation("addEventListener", function addEventListener(type, callback, options) {
-  return ReflectApply(eventTargetMethods.addEventListener, globalObject, arguments);
-});
-exposeOperation("removeEventListener", function removeEventListener(type, callback, options) {
-  return ReflectApply(eventTargetMethods.removeEventListener, globalObject, arguments);
-});
-exposeOperation("dispatchEvent", function dispatchEvent(event) {
-  return ReflectApply(eventTargetMethods.dispatchEvent, globalObject, arguments);
-});
-defineEventHandler(globalObject, "error");
-defineEventHandler(globalObject, "unhandledrejection");
-defineEventHandler(globalObject, "rejectionhandled");
 
 // Dispatches a plain event of `type` on the global object (used by the host).
 function dispatchGlobalEvent(type) {
@@ -652,10 +625,6 @@ function errorLocation(error) {
   }
   return ["", 0, 0];
 }
-
-// HTML's outstanding rejected promises weak set: reported rejections that
-// are still unhandled, each with its reason.
-const outstandingRejections = new WeakMapCtor();
 
 // HostPromiseRejectionTracker "handle", for a promise the host saw get a
 // handler after its rejection was reported: fires `rejectionhandled` (not
