@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a module
 /// `edgefn:<name>` that sees only the core (a name of another chunk through the core's stub).
-const CHUNKS: [(&str, &str); 6] = [
+const CHUNKS: [(&str, &str); 8] = [
+    ("encoding", "encoding"),
+    ("crypto", "crypto"),
     ("events", "events"),
     ("ext", "extension"),
     ("inspect", "inspect"),

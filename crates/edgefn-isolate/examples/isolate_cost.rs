@@ -159,6 +159,7 @@ fn main() {
         report("first request", &mut first_times, Some(heap));
         report("second request", &mut second_times, Some(heap));
         println!("{}", isolates[0].heap_report());
+        println!("layer chunks loaded: {:?}", isolates[0].layer_chunks());
         drop(isolates);
 
         let large = tempfile::tempdir().expect("a temporary folder");

@@ -10,8 +10,10 @@
 //   FormData, structuredClone, MessageChannel, crypto.subtle, URLPattern);
 // - inspect (js/inspect): how console.log and uncaught errors print a value
 //   that is not a string, and console.table;
-// - timing (js/timing): the performance entry buffer and User Timing's
-//   mark() and measure(), with their PerformanceEntry classes;
+// - timing (js/timing): Performance, the performance entry buffer and User
+//   Timing's mark() and measure(), with their PerformanceEntry classes;
+// - crypto (js/crypto): Crypto's getRandomValues() and randomUUID();
+// - encoding (js/encoding): TextEncoder, TextDecoder, atob and btoa;
 // - url (js/url): the URL and URLSearchParams classes;
 // - services (js/services): EventManager and EdgeRuntime.userWorkers, loaded
 //   at start-up by a service isolate only (99_internal.js).

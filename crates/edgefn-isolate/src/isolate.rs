@@ -278,6 +278,13 @@ impl Isolate {
             })
             .map_err(|stopped| BootError::Engine(stopped.to_string()))?
             .map_err(|e| BootError::Engine(e.to_string()))?;
+        // Collect what building left behind now, ahead of the function, and count the next
+        // collection from what is live: the threshold the build left is otherwise often
+        // crossed by the first request, which then pays for a collection of the whole heap.
+        pause().await;
+        inner.runtime.run_gc();
+        let live = inner.meter.memory_used.get();
+        inner.runtime.set_gc_threshold(live + live / 2);
         Ok(isolate)
     }
 

@@ -126,3 +126,33 @@ fn a_request_signal_and_an_abort_controller_load_the_events_chunk() {
     assert_eq!(body(&response), "false stop true");
     assert_eq!(isolate.layer_chunks(), vec!["events".to_owned()]);
 }
+
+#[test]
+fn each_global_loads_only_the_chunks_it_needs() {
+    let cases = [
+        ("btoa(atob('aGk='))", "aGk=", &["encoding"][..]),
+        (
+            "new TextDecoder().decode(new TextEncoder().encode('é'))",
+            "é",
+            &["encoding"],
+        ),
+        (
+            "typeof crypto.randomUUID() + crypto.getRandomValues(new Uint8Array(2)).length",
+            "string2",
+            &["crypto"],
+        ),
+        (
+            "typeof performance.now() + (performance instanceof EventTarget)",
+            "numbertrue",
+            &["timing", "events"],
+        ),
+        ("typeof Response.json", "function", &[]),
+    ];
+    for (expression, answer, chunks) in cases {
+        let (isolate, response, lines) = serve(&format!(
+            "export default {{ fetch: () => new Response(String({expression})) }};"
+        ));
+        assert_eq!(body(&response), answer, "{expression}: {lines:?}");
+        assert_eq!(isolate.layer_chunks(), chunks, "{expression}");
+    }
+}
