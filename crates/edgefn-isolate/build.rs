@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a module
 /// `edgefn:<name>` that sees only the core (a name of another chunk through the core's stub).
-const CHUNKS: [(&str, &str); 8] = [
+const CHUNKS: [(&str, &str); 10] = [
+    ("fetch", "fetch"),
+    ("console", "console"),
     ("encoding", "encoding"),
     ("crypto", "crypto"),
     ("events", "events"),

@@ -14,6 +14,8 @@
 //   Timing's mark() and measure(), with their PerformanceEntry classes;
 // - crypto (js/crypto): Crypto's getRandomValues() and randomUUID();
 // - encoding (js/encoding): TextEncoder, TextDecoder, atob and btoa;
+// - console (js/console): the console namespace;
+// - fetch (js/fetch): fetch();
 // - url (js/url): the URL and URLSearchParams classes;
 // - services (js/services): EventManager and EdgeRuntime.userWorkers, loaded
 //   at start-up by a service isolate only (99_internal.js).

@@ -146,6 +146,21 @@ fn each_global_loads_only_the_chunks_it_needs() {
             "numbertrue",
             &["timing", "events"],
         ),
+        (
+            "(console.log('a line'), typeof console.table)",
+            "function",
+            &["console"],
+        ),
+        (
+            "(console.log({ an: 'object' }), 'logged')",
+            "logged",
+            &["console", "inspect"],
+        ),
+        (
+            "typeof fetch + fetch('not a URL').catch(() => 1).constructor.name",
+            "functionPromise",
+            &["fetch"],
+        ),
         ("typeof Response.json", "function", &[]),
     ];
     for (expression, answer, chunks) in cases {
