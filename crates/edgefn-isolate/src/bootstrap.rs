@@ -26,10 +26,28 @@ static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 static CHUNK_BYTECODE: [OnceLock<Result<Vec<u8>, String>>; CHUNKS.len()] =
     [const { OnceLock::new() }; CHUNKS.len()];
 
-/// The core module as bytecode, compiled on first use.
+/// The core module as bytecode, compiled on first use. The chunks are then compiled by a
+/// thread of their own, so that a tenant's first use of one does not wait for (or pay the CPU
+/// time of) its compilation, unless it comes first.
 pub fn bytecode() -> Result<&'static [u8], String> {
     BYTECODE
-        .get_or_init(|| compile(MODULE_NAME, SOURCE))
+        .get_or_init(|| {
+            let core = compile(MODULE_NAME, SOURCE);
+            let compile_chunks = || {
+                for (module, _) in CHUNKS {
+                    let name = module.strip_prefix("edgefn:").unwrap_or(module);
+                    let _ = chunk_bytecode(name);
+                }
+            };
+            if let Err(error) = std::thread::Builder::new()
+                .name("edgefn-layer".into())
+                .spawn(compile_chunks)
+            {
+                // They are compiled on first use instead.
+                tracing::debug!(%error, "cannot start the thread compiling the layer's chunks");
+            }
+            core
+        })
         .as_deref()
         .map_err(Clone::clone)
 }

@@ -53,7 +53,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| {
             let extend = crate::bootstrap::load_chunk(&ctx, &name)?;
             if let Some(inner) = w.upgrade() {
-                inner.layer_chunks.borrow_mut().push(name);
+                let mut loaded = inner.layer_chunks.borrow_mut();
+                // Loaded again only when its first `extend` threw.
+                if !loaded.contains(&name) {
+                    loaded.push(name);
+                }
             }
             Ok::<_, rquickjs::Error>(extend)
         })?,

@@ -257,9 +257,10 @@ impl Isolate {
     /// function's own. A worker thread keeps a few of these ready, so that a new function
     /// does not wait for the layer to load.
     ///
-    /// It takes over a millisecond of CPU, in four steps of at most about 0.6 ms: before each,
-    /// the thread runs the tasks already queued on it and yields its core to the OS scheduler
-    /// once, so that a request waiting on the same thread waits for one step, not for all.
+    /// It takes over a millisecond of CPU, in five steps of at most about 0.6 ms (the last a
+    /// garbage collection): before each, the thread runs the tasks already queued on it and
+    /// yields its core to the OS scheduler once, so that a request waiting on the same thread
+    /// waits for one step, not for all.
     ///
     /// Must be called inside a tokio `LocalSet`.
     pub async fn prepare(user_agent: &str, fetch: FetchClient) -> Result<Isolate, BootError> {
@@ -602,8 +603,9 @@ impl Isolate {
         self.inner.stop(stop, detail);
     }
 
-    /// The chunks of the Web layer (`events`, `extension`, `url`, ...) loaded into this isolate
-    /// so far, in load order: each is loaded on the first use of one of its names.
+    /// The chunks of the Web layer (`events`, `extension`, `url`, ...) whose code was loaded
+    /// into this isolate so far, in load order: each is loaded on the first use of one of its
+    /// names.
     pub fn layer_chunks(&self) -> Vec<String> {
         self.inner.layer_chunks.borrow().clone()
     }

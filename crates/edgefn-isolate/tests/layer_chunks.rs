@@ -14,6 +14,12 @@ use edgefn_isolate::{
 /// isolate, the response and the lines the function logged (the rejections the request left
 /// unhandled are reported when its entry into JavaScript ends).
 fn serve(source: &str) -> (Isolate, OutgoingResponse, Vec<String>) {
+    let (isolate, mut responses, lines) = serve_n(source, 1);
+    (isolate, responses.remove(0), lines)
+}
+
+/// [`serve`] with `count` GETs, one after the other.
+fn serve_n(source: &str, count: usize) -> (Isolate, Vec<OutgoingResponse>, Vec<String>) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(folder.path().join("index.js"), source).expect("a writable folder");
     let lines = Rc::new(RefCell::new(Vec::new()));
@@ -26,7 +32,7 @@ fn serve(source: &str) -> (Isolate, OutgoingResponse, Vec<String>) {
         .build()
         .expect("a tokio runtime");
     let local = tokio::task::LocalSet::new();
-    let (isolate, response) = local.block_on(&runtime, async {
+    let (isolate, responses) = local.block_on(&runtime, async {
         let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
         let isolate = Isolate::prepare("edgefn", fetch).await.expect("an isolate");
         isolate
@@ -42,22 +48,26 @@ fn serve(source: &str) -> (Isolate, OutgoingResponse, Vec<String>) {
             .boot(folder.path(), &ModuleCache::disabled())
             .await
             .expect("the function boots");
-        let response = isolate
-            .dispatch(IncomingRequest {
-                method: http::Method::GET,
-                url: "http://localhost/".into(),
-                headers: http::HeaderMap::new(),
-                body: None,
-                remote_addr: None,
-                client: None,
-            })
-            .await
-            .expect("an answer")
-            .expect("a response");
-        (isolate, response)
+        let mut responses = Vec::new();
+        for _ in 0..count {
+            let response = isolate
+                .dispatch(IncomingRequest {
+                    method: http::Method::GET,
+                    url: "http://localhost/".into(),
+                    headers: http::HeaderMap::new(),
+                    body: None,
+                    remote_addr: None,
+                    client: None,
+                })
+                .await
+                .expect("an answer")
+                .expect("a response");
+            responses.push(response);
+        }
+        (isolate, responses)
     });
     let lines = lines.borrow().clone();
-    (isolate, response, lines)
+    (isolate, responses, lines)
 }
 
 fn body(response: &OutgoingResponse) -> String {
@@ -74,13 +84,22 @@ fn a_plain_function_loads_no_chunk() {
         "export default { fetch(request) {
            reportError(new Error('reported'));
            Promise.reject(new Error('unhandled'));
+           const onerror = Object.getOwnPropertyDescriptor(globalThis, 'onerror');
            return new Response([
-             String(globalThis.onerror), String(globalThis.onunhandledrejection),
-             typeof addEventListener, typeof dispatchEvent, request.method,
-           ].join(' '));
+             globalThis.onerror, globalThis.onunhandledrejection, globalThis.onrejectionhandled,
+             onerror.get.name, onerror.set.name, onerror.enumerable, onerror.configurable,
+             addEventListener.length, removeEventListener.length, dispatchEvent.length,
+             atob.name, atob.length, btoa.length, fetch.length,
+             Object.getOwnPropertyDescriptor(globalThis, 'console').enumerable,
+             Object.getOwnPropertyDescriptor(globalThis, 'AbortController').enumerable,
+             request.method,
+           ].join());
          } };",
     );
-    assert_eq!(body(&response), "null null function function GET");
+    assert_eq!(
+        body(&response),
+        ",,,onerror,onerror,true,true,3,3,1,atob,1,1,1,false,false,GET"
+    );
     assert!(
         lines.iter().any(|l| l.contains("Uncaught Error: reported")),
         "{lines:?}"
@@ -95,21 +114,63 @@ fn a_plain_function_loads_no_chunk() {
 }
 
 #[test]
-fn a_listener_loads_the_events_chunk_and_sees_the_runtime_events() {
-    let (isolate, response, lines) = serve(
+fn listeners_load_the_events_chunk_and_see_the_runtime_events() {
+    let (isolate, responses, lines) = serve_n(
         "const seen = [];
          addEventListener('error', (event) => { seen.push(event.message); event.preventDefault(); });
-         globalThis.onunhandledrejection = (event) => { seen.push(String(event.reason)); };
+         globalThis.onunhandledrejection = (event) => {
+           seen.push(`unhandled ${event.reason.message}`);
+           event.preventDefault();
+         };
+         let calls = 0;
          export default { fetch() {
-           reportError(new Error('reported'));
+           if (calls++ === 0) {
+             reportError(new Error('reported'));
+             Promise.reject(new Error('rejected'));
+           }
            return new Response(seen.join('; '));
          } };",
+        2,
     );
-    assert_eq!(body(&response), "Uncaught Error: reported");
+    assert_eq!(body(&responses[0]), "Uncaught Error: reported");
+    assert_eq!(
+        body(&responses[1]),
+        "Uncaught Error: reported; unhandled rejected"
+    );
     assert!(
-        !lines.iter().any(|l| l.contains("reported")),
-        "a canceled error event is not logged: {lines:?}"
+        !lines
+            .iter()
+            .any(|l| l.contains("reported") || l.contains("rejected")),
+        "canceled events are not logged: {lines:?}"
     );
+    assert_eq!(isolate.layer_chunks(), vec!["events".to_owned()]);
+}
+
+#[test]
+fn a_rejection_reported_before_the_events_chunk_loads_can_still_be_handled_later() {
+    // The rejection is reported while no listener can exist; the listener added later (which
+    // loads the chunk) still hears that it was handled.
+    let (isolate, responses, lines) = serve_n(
+        "const seen = [];
+         let calls = 0, rejected;
+         export default { fetch() {
+           calls++;
+           if (calls === 1) rejected = Promise.reject(new Error('early'));
+           if (calls === 2) {
+             addEventListener('rejectionhandled', (event) => seen.push(event.reason.message));
+             rejected.catch(() => {});
+           }
+           return new Response(`${calls}: ${seen.join()}`);
+         } };",
+        3,
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Uncaught (in promise) Error: early")),
+        "{lines:?}"
+    );
+    assert_eq!(body(&responses[2]), "3: early");
     assert_eq!(isolate.layer_chunks(), vec!["events".to_owned()]);
 }
 
@@ -157,15 +218,15 @@ fn each_global_loads_only_the_chunks_it_needs() {
             &["console", "inspect"],
         ),
         (
-            "typeof fetch + fetch('not a URL').catch(() => 1).constructor.name",
-            "functionPromise",
+            "fetch('not a URL').catch((error) => error.constructor.name)",
+            "TypeError",
             &["fetch"],
         ),
-        ("typeof Response.json", "function", &[]),
+        ("Response.json({ a: 1 }).text()", "{\"a\":1}", &[]),
     ];
     for (expression, answer, chunks) in cases {
         let (isolate, response, lines) = serve(&format!(
-            "export default {{ fetch: () => new Response(String({expression})) }};"
+            "export default {{ async fetch() {{ return new Response(String(await ({expression}))); }} }};"
         ));
         assert_eq!(body(&response), answer, "{expression}: {lines:?}");
         assert_eq!(isolate.layer_chunks(), chunks, "{expression}");
