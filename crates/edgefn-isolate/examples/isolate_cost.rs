@@ -3,7 +3,8 @@
 //! (`Isolate::assign` and `boot`), and its first and second request (dispatch to the answer),
 //! each over `COUNT` isolates kept alive (default 200). Then the boot of a large module (about
 //! 200 KiB of JavaScript), compiled from source, and from the module cache's memory and disk
-//! tiers.
+//! tiers; and the first request of a function that uses a chunk of the Web layer (which loads
+//! it), with the heap after it.
 //!
 //! ```sh
 //! cargo run --release -p edgefn-isolate --example isolate_cost
@@ -199,5 +200,39 @@ fn main() {
             disk.stats().disk_bytes / 1024,
             disk.stats().disk_hits
         );
+
+        println!(
+            "\nfirst request that uses a chunk of the Web layer (loads it), {rounds} isolates each"
+        );
+        for (chunk, expression) in [
+            ("none", "0"),
+            ("console", "console.log('a line')"),
+            ("events", "new AbortController()"),
+            ("encoding", "new TextEncoder()"),
+            ("url", "new URL('http://a/')"),
+            ("fetch", "fetch('not a URL').catch(() => {})"),
+            ("extension", "new ReadableStream()"),
+        ] {
+            let folder = tempfile::tempdir().expect("a temporary folder");
+            std::fs::write(
+                folder.path().join("index.js"),
+                format!(
+                    "export default {{ fetch() {{ {expression}; return new Response('ok'); }} }};\n"
+                ),
+            )
+            .expect("writable temporary folder");
+            let mut first = Vec::with_capacity(rounds);
+            let mut heap = 0;
+            for _ in 0..rounds {
+                let isolate = Isolate::prepare("edgefn", fetch.clone())
+                    .await
+                    .expect("an isolate");
+                isolate.assign(tenant()).expect("assign");
+                isolate.boot(folder.path(), &no_cache).await.expect("boot");
+                first.push(request(&isolate).await);
+                heap = isolate.memory_used_bytes();
+            }
+            report(chunk, &mut first, Some(heap));
+        }
     });
 }
