@@ -252,37 +252,40 @@ function once(factory) {
 }
 
 // An interface object (or namespace) on the global object, created on first
-// access. The accessor replaces itself by the usual data property
-// {writable, non-enumerable, configurable} at the first get or set.
+// access by getValue(name). The accessor replaces itself by the usual data
+// property {writable, non-enumerable, configurable} at the first get or set.
 function exposeLazyInterface(name, getValue) {
-  const define = (value) => {
-    try {
-      ObjectDefineProperty(globalObject, name, {
-        value,
-        writable: true,
-        enumerable: false,
-        configurable: true,
-      });
-    } catch {
-      // The global object was frozen: keep answering through the getter.
-    }
-  };
   ObjectDefineProperty(globalObject, name, {
     get: {
       [name]() {
-        const value = getValue();
-        define(value);
+        const value = getValue(name);
+        defineInterfaceValue(name, value);
         return value;
       },
     }[name],
     set: {
       [name](value) {
-        define(value);
+        defineInterfaceValue(name, value);
       },
     }[name],
     enumerable: false,
     configurable: true,
   });
+}
+
+// The data property an exposeLazyInterface() accessor becomes (one function
+// for all of them, not a closure each: there are some fifty).
+function defineInterfaceValue(name, value) {
+  try {
+    ObjectDefineProperty(globalObject, name, {
+      value,
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  } catch {
+    // The global object was frozen: keep answering through the getter.
+  }
 }
 
 // ---------------------------------------------------------------------------

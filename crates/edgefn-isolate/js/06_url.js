@@ -59,5 +59,9 @@ const urlClasses = once(() => {
   return { URL: made.URL, URLSearchParams: made.URLSearchParams };
 });
 
-exposeLazyInterface("URL", () => urlClasses().URL);
-exposeLazyInterface("URLSearchParams", () => urlClasses().URLSearchParams);
+function urlInterface(name) {
+  return urlClasses()[name];
+}
+
+exposeLazyInterface("URL", urlInterface);
+exposeLazyInterface("URLSearchParams", urlInterface);

@@ -118,49 +118,38 @@ exposeOperation("structuredClone", structuredClone);
 const streamClasses = forwardToExtension("streamClasses");
 const hostStreamPumpClass = forwardToExtension("hostStreamPumpClass");
 
-for (const [name, getValue] of [
-  ["ReadableStream", () => streamClasses().ReadableStream],
-  ["ReadableStreamDefaultReader", () => streamClasses().ReadableStreamDefaultReader],
-  ["ReadableStreamDefaultController", () => streamClasses().ReadableStreamDefaultController],
-  ["Blob", () => blobClasses().Blob],
-  ["File", () => blobClasses().File],
-  ["FormData", () => formDataOps().formDataClass()],
-  ["ReadableByteStreamController", () => byteStreamOps().byteStreamClasses().ReadableByteStreamController],
-  ["ReadableStreamBYOBRequest", () => byteStreamOps().byteStreamClasses().ReadableStreamBYOBRequest],
-  ["ReadableStreamBYOBReader", () => byteStreamOps().byteStreamClasses().ReadableStreamBYOBReader],
-  ["MessageChannel", () => extension().messagingOps().messagingClasses().MessageChannel],
-  ["MessagePort", () => extension().messagingOps().messagingClasses().MessagePort],
-  ["MessageEvent", () => extension().messagingOps().messageEventClass()],
-  ["WritableStream", () => extension().writableStreamOps().writableStreamClasses().WritableStream],
-  [
-    "WritableStreamDefaultWriter",
-    () => extension().writableStreamOps().writableStreamClasses().WritableStreamDefaultWriter,
-  ],
-  [
-    "WritableStreamDefaultController",
-    () => extension().writableStreamOps().writableStreamClasses().WritableStreamDefaultController,
-  ],
-  [
-    "TransformStream",
-    () => extension().transformStreamOps().transformStreamClasses().TransformStream,
-  ],
-  [
-    "TransformStreamDefaultController",
-    () =>
-      extension().transformStreamOps().transformStreamClasses().TransformStreamDefaultController,
-  ],
-  [
-    "ByteLengthQueuingStrategy",
-    () => extension().queuingStrategyClasses().ByteLengthQueuingStrategy,
-  ],
-  ["CountQueuingStrategy", () => extension().queuingStrategyClasses().CountQueuingStrategy],
-  ["TextEncoderStream", () => extension().encodingStreamClasses().TextEncoderStream],
-  ["TextDecoderStream", () => extension().encodingStreamClasses().TextDecoderStream],
-  ["URLPattern", () => extension().urlPatternClass()],
-  ["CompressionStream", () => extension().compressionStreamClasses().CompressionStream],
-  ["DecompressionStream", () => extension().compressionStreamClasses().DecompressionStream],
-  ["CryptoKey", () => extension().cryptoKeyClass()],
-  ["SubtleCrypto", () => extension().subtleCryptoClass()],
+// The extension's interface objects, each made by the chunk on first access.
+function extensionInterface(name) {
+  return extension().interfaceNamed(name);
+}
+
+for (const name of [
+  "ReadableStream",
+  "ReadableStreamDefaultReader",
+  "ReadableStreamDefaultController",
+  "Blob",
+  "File",
+  "FormData",
+  "ReadableByteStreamController",
+  "ReadableStreamBYOBRequest",
+  "ReadableStreamBYOBReader",
+  "MessageChannel",
+  "MessagePort",
+  "MessageEvent",
+  "WritableStream",
+  "WritableStreamDefaultWriter",
+  "WritableStreamDefaultController",
+  "TransformStream",
+  "TransformStreamDefaultController",
+  "ByteLengthQueuingStrategy",
+  "CountQueuingStrategy",
+  "TextEncoderStream",
+  "TextDecoderStream",
+  "URLPattern",
+  "CompressionStream",
+  "DecompressionStream",
+  "CryptoKey",
+  "SubtleCrypto",
 ]) {
-  exposeLazyInterface(name, getValue);
+  exposeLazyInterface(name, extensionInterface);
 }

@@ -222,6 +222,16 @@ fn each_global_loads_only_the_chunks_it_needs() {
             "TypeError",
             &["fetch"],
         ),
+        (
+            "new Blob(['ab']).size + ReadableStream.name + typeof TransformStream",
+            "2ReadableStreamfunction",
+            &["extension"],
+        ),
+        (
+            "new URL('http://a/b').pathname + URLSearchParams.name",
+            "/bURLSearchParams",
+            &["url"],
+        ),
         ("Response.json({ a: 1 }).text()", "{\"a\":1}", &[]),
     ];
     for (expression, answer, chunks) in cases {
