@@ -26,8 +26,8 @@ use tokio::task::AbortHandle;
 use crate::host_fetch::FetchClient;
 use crate::meter::{CountingAllocator, Meter, Stop};
 use crate::module_cache::{DeclareError, ModuleCache};
-use crate::types::OutgoingResponse;
 use crate::types::{BodyError, BodyStream, BootError, ClientGone, HandlerError, IncomingRequest};
+use crate::types::{OutgoingResponse, ResponseBody};
 use crate::user_workers::UserWorkers;
 use crate::{bootstrap, host, modules, panic_guard};
 
@@ -108,8 +108,8 @@ pub(crate) struct Inner {
     /// Rejected promises that got a handler after their rejection left `rejections` (for
     /// HTML's `rejectionhandled`; the Web layer knows which of them it reported).
     handled_later: RefCell<Vec<Persistent<Value<'static>>>>,
-    /// The internal record of each request whose client may still go away, by request id.
-    watched: RefCell<HashMap<u32, Persistent<Value<'static>>>>,
+    /// The requests whose client may still go away, by request id.
+    watched: RefCell<HashMap<u32, Watched>>,
     context: Context,
     runtime: Runtime,
     pub(crate) state: RefCell<HostState>,
@@ -130,6 +130,14 @@ pub(crate) struct Inner {
     pub(crate) fetch: FetchClient,
     /// The chunks of the Web layer loaded into this isolate, in load order.
     pub(crate) layer_chunks: RefCell<Vec<String>>,
+}
+
+/// A request whose client is watched (see [`Inner::watch_client`]).
+struct Watched {
+    /// The request's internal record in the Web layer, once `dispatch` returned it.
+    record: Option<Persistent<Value<'static>>>,
+    /// The task waiting for the client's end.
+    task: tokio::task::AbortHandle,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -552,7 +560,12 @@ impl Isolate {
             .remote_addr
             .map(|addr| (addr.ip().to_string(), addr.port()))
             .unwrap_or_default();
-        let client = request.client;
+        // Watched from before the handler runs, which may answer at once (see `answer`).
+        if let Some(client) = request.client {
+            let task = inner.watch_client(request_id, client);
+            let watched = Watched { record: None, task };
+            inner.watched.borrow_mut().insert(request_id, watched);
+        }
         let entered = inner.enter(|ctx| -> rquickjs::Result<()> {
             let dispatch = inner.hook(|h| &h.dispatch).restore(&ctx)?;
             let record: Value = dispatch.call((
@@ -564,12 +577,8 @@ impl Isolate {
                 remote_host,
                 remote_port,
             ))?;
-            if let Some(client) = client {
-                inner
-                    .watched
-                    .borrow_mut()
-                    .insert(request_id, Persistent::save(&ctx, record));
-                inner.watch_client(request_id, client);
+            if let Some(watched) = inner.watched.borrow_mut().get_mut(&request_id) {
+                watched.record = Some(Persistent::save(&ctx, record));
             }
             Ok(())
         });
@@ -887,14 +896,22 @@ impl Inner {
 
     /// Aborts the signal of request `request_id` if its client goes away before the response
     /// is complete.
-    fn watch_client(self: &Rc<Self>, request_id: u32, client: ClientGone) {
+    fn watch_client(
+        self: &Rc<Self>,
+        request_id: u32,
+        client: ClientGone,
+    ) -> tokio::task::AbortHandle {
         let weak = Rc::downgrade(self);
-        tokio::task::spawn_local(async move {
+        let watch = tokio::task::spawn_local(async move {
             let gone = client.await.is_err();
             let Some(inner) = weak.upgrade() else {
                 return;
             };
-            let Some(record) = inner.watched.borrow_mut().remove(&request_id) else {
+            let Some(Watched {
+                record: Some(record),
+                ..
+            }) = inner.watched.borrow_mut().remove(&request_id)
+            else {
                 return;
             };
             if gone {
@@ -904,11 +921,20 @@ impl Inner {
                 });
             }
         });
+        watch.abort_handle()
     }
 
     /// Answers a dispatched request, if it is still waiting. Unless a streamed response took
     /// over the request body (see `respond`), the request body is dropped here.
     pub(crate) fn answer(&self, request_id: u32, result: Result<OutgoingResponse, HandlerError>) {
+        // A response whose body is known in full is complete once it leaves the isolate: stop
+        // watching its client now, on this thread. Otherwise the server's "complete" signal
+        // would wake this thread only to end the watch.
+        if matches!(&result, Ok(response) if !matches!(response.body, ResponseBody::Stream(_)))
+            && let Some(watched) = self.watched.borrow_mut().remove(&request_id)
+        {
+            watched.task.abort();
+        }
         let sender = {
             let mut state = self.state.borrow_mut();
             if let Some(body) = state.request_bodies.remove(&request_id) {
