@@ -137,7 +137,7 @@ struct Watched {
     /// The request's internal record in the Web layer, once `dispatch` returned it.
     record: Option<Persistent<Value<'static>>>,
     /// The task waiting for the client's end.
-    task: tokio::task::AbortHandle,
+    task: AbortHandle,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -896,11 +896,7 @@ impl Inner {
 
     /// Aborts the signal of request `request_id` if its client goes away before the response
     /// is complete.
-    fn watch_client(
-        self: &Rc<Self>,
-        request_id: u32,
-        client: ClientGone,
-    ) -> tokio::task::AbortHandle {
+    fn watch_client(self: &Rc<Self>, request_id: u32, client: ClientGone) -> AbortHandle {
         let weak = Rc::downgrade(self);
         let watch = tokio::task::spawn_local(async move {
             let gone = client.await.is_err();
@@ -927,12 +923,17 @@ impl Inner {
     /// Answers a dispatched request, if it is still waiting. Unless a streamed response took
     /// over the request body (see `respond`), the request body is dropped here.
     pub(crate) fn answer(&self, request_id: u32, result: Result<OutgoingResponse, HandlerError>) {
-        // A response whose body is known in full is complete once it leaves the isolate: stop
-        // watching its client now, on this thread. Otherwise the server's "complete" signal
-        // would wake this thread only to end the watch.
-        if matches!(&result, Ok(response) if !matches!(response.body, ResponseBody::Stream(_)))
-            && let Some(watched) = self.watched.borrow_mut().remove(&request_id)
-        {
+        // A response whose body is known in full (or a failure, which the server answers at
+        // once) is complete once it leaves the isolate: stop watching its client now, on this
+        // thread. Otherwise the server's "complete" signal would wake this thread only to end
+        // the watch. A client that left just before, whose departure the watch has not run for
+        // yet, is then not reported; nothing was left to abort but `waitUntil` work.
+        let complete =
+            !matches!(&result, Ok(response) if matches!(response.body, ResponseBody::Stream(_)));
+        let watched = complete
+            .then(|| self.watched.borrow_mut().remove(&request_id))
+            .flatten();
+        if let Some(watched) = watched {
             watched.task.abort();
         }
         let sender = {

@@ -38,12 +38,15 @@ pub struct IncomingRequest {
 }
 
 /// The sender's half of [`client_watch`]: dropped before [`ClientGuard::finish`], it tells the
-/// function that its client went away before the response was complete.
+/// function that its client went away before the response was complete. A response whose body
+/// is known in full, and a failure, are complete when they leave the isolate, which then stops
+/// listening; only a streamed body needs its guard until its last chunk.
 #[derive(Debug)]
 pub struct ClientGuard(oneshot::Sender<()>);
 
 /// The function's half of [`client_watch`], carried by an [`IncomingRequest`]: resolves with
-/// `Ok` when the response was complete, with `Err` when the client went away first.
+/// `Ok` when the response was complete, with `Err` when the client went away first (the
+/// isolate drops it once its response is complete, see [`ClientGuard`]).
 pub type ClientGone = oneshot::Receiver<()>;
 
 /// A guard for the server to hold while the client waits for the response, and its watch for

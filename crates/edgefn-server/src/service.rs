@@ -144,7 +144,8 @@ impl App {
             Box::pin(stream) as edgefn_isolate::BodyStream
         });
         // Dropped with this future when the client goes away, the guard aborts the request's
-        // signal; a streamed response keeps it until its last chunk.
+        // signal while the response is not complete; a streamed response keeps it until its
+        // last chunk (a full one is complete when it leaves the isolate).
         let (guard, client) = edgefn_isolate::client_watch();
         let incoming = IncomingRequest {
             method: parts.method,
