@@ -136,8 +136,10 @@ pub(crate) struct Inner {
 struct Watched {
     /// The request's internal record in the Web layer, once `dispatch` returned it.
     record: Option<Persistent<Value<'static>>>,
-    /// The task waiting for the client's end.
-    task: AbortHandle,
+    /// The client's end, until `dispatch` returns with the request still unanswered.
+    client: Option<ClientGone>,
+    /// Then the task waiting for it.
+    task: Option<AbortHandle>,
 }
 
 /// The functions of the Web platform layer the host calls (see `js/99_internal.js`).
@@ -560,10 +562,14 @@ impl Isolate {
             .remote_addr
             .map(|addr| (addr.ip().to_string(), addr.port()))
             .unwrap_or_default();
-        // Watched from before the handler runs, which may answer at once (see `answer`).
+        // Kept from before the handler runs, which may answer at once (see `answer`); watched
+        // only if it did not.
         if let Some(client) = request.client {
-            let task = inner.watch_client(request_id, client);
-            let watched = Watched { record: None, task };
+            let watched = Watched {
+                record: None,
+                client: Some(client),
+                task: None,
+            };
             inner.watched.borrow_mut().insert(request_id, watched);
         }
         let entered = inner.enter(|ctx| -> rquickjs::Result<()> {
@@ -582,6 +588,7 @@ impl Isolate {
             }
             Ok(())
         });
+        inner.watch_client(request_id);
         // `dispatch` never throws by contract; if it did, the request must still be answered.
         if let Ok(Err(error)) = entered {
             inner.answer(
@@ -895,8 +902,16 @@ impl Inner {
     }
 
     /// Aborts the signal of request `request_id` if its client goes away before the response
-    /// is complete.
-    fn watch_client(self: &Rc<Self>, request_id: u32, client: ClientGone) -> AbortHandle {
+    /// is complete, unless the request was answered already or has no client to watch.
+    fn watch_client(self: &Rc<Self>, request_id: u32) {
+        let Some(client) = self
+            .watched
+            .borrow_mut()
+            .get_mut(&request_id)
+            .and_then(|watched| watched.client.take())
+        else {
+            return;
+        };
         let weak = Rc::downgrade(self);
         let watch = tokio::task::spawn_local(async move {
             let gone = client.await.is_err();
@@ -917,7 +932,9 @@ impl Inner {
                 });
             }
         });
-        watch.abort_handle()
+        if let Some(watched) = self.watched.borrow_mut().get_mut(&request_id) {
+            watched.task = Some(watch.abort_handle());
+        }
     }
 
     /// Answers a dispatched request, if it is still waiting. Unless a streamed response took
@@ -933,8 +950,9 @@ impl Inner {
         let watched = complete
             .then(|| self.watched.borrow_mut().remove(&request_id))
             .flatten();
-        if let Some(watched) = watched {
-            watched.task.abort();
+        // A client not watched yet (an answer inside `dispatch`) is simply dropped.
+        if let Some(task) = watched.and_then(|watched| watched.task) {
+            task.abort();
         }
         let sender = {
             let mut state = self.state.borrow_mut();
