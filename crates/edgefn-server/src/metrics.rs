@@ -10,6 +10,7 @@
 //! | `edgefn_boot_duration_seconds` | histogram | `function` |
 //! | `edgefn_worker_terminations_total` | counter | `function`, `reason` |
 //! | `edgefn_cpu_seconds_total` | counter (CPU time inside JavaScript) | `function` |
+//! | `edgefn_dispatches_total` | counter (requests handed to a worker: on the thread serving their connection, or across threads) | `thread_hop` (`false`, `true`) |
 //! | `edgefn_workers` | gauge | `function`, `state` (`active`, `idle`) |
 //! | `edgefn_memory_bytes` | gauge (heap of the function's workers) | `function` |
 //! | `edgefn_module_loads_total` | counter (module files an isolate loaded from bytecode, by tier; files compiled, also ahead of a boot) | `source` (`memory`, `disk`, `compiled`) |
@@ -56,6 +57,11 @@ struct StateLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabel {
     source: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HopLabel {
+    thread_hop: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -124,6 +130,8 @@ pub(crate) struct Metrics {
     cpu_seconds: Family<FunctionLabel, Counter<f64>>,
     workers: Family<StateLabels, Gauge>,
     memory: Family<FunctionLabel, Gauge>,
+    /// `edgefn_dispatches_total` without and with a thread hop.
+    dispatches: [Counter; 2],
     /// Serialises scrapes (the gauges are refreshed from a snapshot first).
     scrape: Mutex<()>,
 }
@@ -186,8 +194,20 @@ impl Metrics {
             "Heap bytes held by the function's workers",
             memory.clone(),
         );
+        let dispatch_family = Family::<HopLabel, Counter>::default();
+        registry.register(
+            "dispatches",
+            "Requests handed to a worker, on the thread serving their connection or across threads",
+            dispatch_family.clone(),
+        );
+        let dispatches = ["false", "true"].map(|thread_hop| {
+            dispatch_family
+                .get_or_create(&HopLabel { thread_hop })
+                .clone()
+        });
         Metrics {
             registry,
+            dispatches,
             requests,
             request_duration,
             cold_starts,
@@ -269,6 +289,10 @@ impl PoolObserver for Metrics {
                 reason: reason.as_str(),
             })
             .inc();
+    }
+
+    fn dispatched(&self, thread_hop: bool) {
+        self.dispatches[usize::from(thread_hop)].inc();
     }
 
     fn cpu_used(&self, function: &str, cpu: Duration) {

@@ -17,7 +17,6 @@ use edgefn_workers::{Function, FunctionSettings, Functions, PoolConfig, WorkerPo
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -206,6 +205,7 @@ impl Server {
             ingress.clone(),
             kill.clone(),
             main_role,
+            config.workers.serve_connections,
         ));
         // The admin listener stays open until the end, so readiness can answer 503 while
         // the main listener is closed and work drains.
@@ -216,6 +216,7 @@ impl Server {
                 kill.clone(),
                 kill.clone(),
                 Role::Admin,
+                false,
             ))
         });
         Ok(Server {
@@ -367,16 +368,19 @@ fn pool_config(
 /// Accepts connections until `ingress` is cancelled, then lets each connection finish the
 /// requests it is serving (hyper's graceful shutdown) and returns once all are closed; `kill`
 /// drops the ones that remain. `role` says what the listener serves.
+///
+/// With `on_workers`, each connection is served on a user-worker thread (round-robin), where a
+/// request finds a worker of its function without a thread hop; otherwise on this runtime.
 async fn accept_loop(
     listener: TcpListener,
     app: Arc<App>,
     ingress: CancellationToken,
     kill: CancellationToken,
     role: Role,
+    on_workers: bool,
 ) {
-    let builder = auto::Builder::new(TokioExecutor::new());
-    let graceful = GracefulShutdown::new();
     let connections = TaskTracker::new();
+    let mut next_thread = 0usize;
     loop {
         let (stream, remote_addr) = tokio::select! {
             () = ingress.cancelled() => break,
@@ -390,29 +394,87 @@ async fn accept_loop(
             },
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = service_fn(move |request| app.clone().handle(request, remote_addr, role));
-        let connection = builder
-            .serve_connection(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
-        let kill = kill.clone();
-        connections.spawn(async move {
-            tokio::select! {
-                result = connection => {
-                    if let Err(error) = result {
-                        tracing::debug!(%remote_addr, %error, "connection ended with an error");
-                    }
-                }
-                () = kill.cancelled() => {}
+        let connection = Connection {
+            app: app.clone(),
+            remote_addr,
+            role,
+            ingress: ingress.clone(),
+            kill: kill.clone(),
+        };
+        if !on_workers {
+            connections.spawn(connection.serve(stream));
+            continue;
+        }
+        // The stream leaves this runtime's reactor and joins the worker thread's.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(error) => {
+                tracing::debug!(%remote_addr, %error, "cannot move the connection to a worker thread");
+                continue;
             }
-        });
+        };
+        let tracked = connections.token();
+        let thread = next_thread;
+        next_thread = next_thread.wrapping_add(1);
+        let pool_open = app.pool.spawn_on(
+            thread,
+            Box::new(move || {
+                Box::pin(async move {
+                    match tokio::net::TcpStream::from_std(stream) {
+                        Ok(stream) => connection.serve(stream).await,
+                        Err(error) => tracing::debug!(%remote_addr, %error, "connection lost"),
+                    }
+                    // The tracker learns the connection is over once its `App` is released.
+                    drop(tracked);
+                })
+            }),
+        );
+        if !pool_open {
+            break;
+        }
     }
     drop(listener);
     connections.close();
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = kill.cancelled() => {}
-    }
     connections.wait().await;
+}
+
+/// One accepted connection and what serving it needs.
+struct Connection {
+    app: Arc<App>,
+    remote_addr: SocketAddr,
+    role: Role,
+    ingress: CancellationToken,
+    kill: CancellationToken,
+}
+
+impl Connection {
+    /// Serves HTTP/1.1 or HTTP/2 until the client closes; once `ingress` is cancelled, finishes
+    /// the requests in progress and closes (hyper's graceful shutdown); `kill` drops it.
+    async fn serve(self, stream: tokio::net::TcpStream) {
+        let Connection {
+            app,
+            remote_addr,
+            role,
+            ingress,
+            kill,
+        } = self;
+        let service = service_fn(move |request| app.clone().handle(request, remote_addr, role));
+        let builder = auto::Builder::new(TokioExecutor::new());
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let mut connection = std::pin::pin!(connection);
+        let result = tokio::select! {
+            result = connection.as_mut() => result,
+            () = ingress.cancelled() => {
+                connection.as_mut().graceful_shutdown();
+                tokio::select! {
+                    result = connection => result,
+                    () = kill.cancelled() => Ok(()),
+                }
+            }
+            () = kill.cancelled() => Ok(()),
+        };
+        if let Err(error) = result {
+            tracing::debug!(%remote_addr, %error, "connection ended with an error");
+        }
+    }
 }

@@ -32,3 +32,4 @@ pub use observer::{FunctionSnapshot, PoolObserver};
 pub use pool::{PoolConfig, Served, WorkerPool};
 pub use scheduler::Lease;
 pub use settings::{FunctionSettings, Limits, Policy, Runtime};
+pub use thread::LocalTask;

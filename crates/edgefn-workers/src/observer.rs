@@ -15,6 +15,9 @@ pub trait PoolObserver: Send + Sync {
     fn worker_ended(&self, function: &str, reason: TerminationReason);
     /// A request of `function` used `cpu` of CPU time inside JavaScript.
     fn cpu_used(&self, function: &str, cpu: Duration);
+    /// A request was handed to a worker: on the thread that serves its connection, or
+    /// (`thread_hop`) on another thread.
+    fn dispatched(&self, thread_hop: bool);
 }
 
 /// The workers of one function at one moment.

@@ -15,7 +15,7 @@ use crate::main_service::UserWorkerHub;
 use crate::observer::{FunctionSnapshot, PoolObserver};
 use crate::scheduler::{Lease, Scheduler, SchedulerConfig};
 use crate::settings::FunctionSettings;
-use crate::thread::{Command, ThreadStart};
+use crate::thread::{Command, LocalTask, ThreadStart};
 
 /// Native stack of a user-worker thread, in bytes: the engine's own limit plus room for the
 /// host code around it.
@@ -108,6 +108,7 @@ impl WorkerPool {
                 max_warm_memory_bytes: config.max_warm_memory_bytes,
             },
             senders,
+            config.observer.clone(),
         );
         let mut sinks: Vec<Arc<dyn EventSink>> = Vec::new();
         if config.events_to_stdout {
@@ -171,6 +172,14 @@ impl WorkerPool {
     /// Number of threads in the pool.
     pub fn threads(&self) -> usize {
         self.handles.len()
+    }
+
+    /// Runs `task` on thread `thread` (modulo the number of threads), as a task of that thread;
+    /// `false` when the pool is shutting down. A request dispatched from there prefers a
+    /// worker on the same thread, and then needs no thread hop.
+    pub fn spawn_on(&self, thread: usize, task: LocalTask) -> bool {
+        self.scheduler
+            .send(thread % self.threads().max(1), Command::Spawn(task))
     }
 
     /// The workers of every function right now.
@@ -238,6 +247,9 @@ pub(crate) async fn dispatch(
     request: IncomingRequest,
 ) -> Result<Served, WorkerError> {
     let lease = scheduler.acquire(function).await?;
+    if let Some(observer) = &scheduler.observer {
+        observer.dispatched(crate::thread::current_index(scheduler) != Some(lease.thread));
+    }
     let (reply, response) = oneshot::channel();
     let gone = || WorkerError::Terminated {
         reason: TerminationReason::Shutdown,
@@ -263,8 +275,13 @@ impl Drop for WorkerPool {
     /// Closes every thread's inbox and waits for the threads to drop their isolates.
     fn drop(&mut self) {
         self.scheduler.close();
+        let here = std::thread::current().id();
         for handle in self.handles.drain(..) {
-            let _ = handle.join();
+            // A connection served on a worker thread may hold the last reference to the pool;
+            // that thread ends by itself once its inbox is closed.
+            if handle.thread().id() != here {
+                let _ = handle.join();
+            }
         }
     }
 }

@@ -16,7 +16,13 @@
 //!
 //! A new worker goes to the thread that hosts none of the function's workers and serves the
 //! fewest requests, so one function cannot pile up on a thread while another is free, and a
-//! busy function occupies at most `max_parallelism` threads. A request waits at most
+//! busy function occupies at most `max_parallelism` threads.
+//!
+//! A request that arrives on a user-worker thread (its connection is served there) prefers that
+//! thread: between workers as busy, the one on it; for a new worker, that thread unless it
+//! already hosts one of the function's. The request then runs without a thread hop (see
+//! [`crate::thread::run_here`]); a hot function gets a replica on each thread it is served on,
+//! within `max_parallelism`. A request waits at most
 //! `request_wait_timeout`; then it is refused with 503.
 
 use std::collections::HashMap;
@@ -27,6 +33,7 @@ use tokio::sync::{Notify, mpsc};
 
 use crate::error::{TerminationReason, WorkerError};
 use crate::functions::Function;
+use crate::observer::PoolObserver;
 use crate::settings::Policy;
 use crate::thread::Command;
 
@@ -49,6 +56,7 @@ pub(crate) struct Scheduler {
     /// Woken whenever a worker goes away anywhere: room under the process cap.
     capacity: Notify,
     threads: Mutex<Vec<mpsc::UnboundedSender<Command>>>,
+    pub(crate) observer: Option<Arc<dyn PoolObserver>>,
 }
 
 #[derive(Default)]
@@ -118,6 +126,7 @@ impl Scheduler {
     pub(crate) fn new(
         config: SchedulerConfig,
         threads: Vec<mpsc::UnboundedSender<Command>>,
+        observer: Option<Arc<dyn PoolObserver>>,
     ) -> Arc<Scheduler> {
         let books = Books {
             thread_workers: vec![0; threads.len()],
@@ -129,6 +138,7 @@ impl Scheduler {
             books: Mutex::new(books),
             capacity: Notify::new(),
             threads: Mutex::new(threads),
+            observer,
         })
     }
 
@@ -138,8 +148,12 @@ impl Scheduler {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Sends a command to a thread; `false` when the pool is shutting down.
+    /// Sends a command to a thread; `false` when the pool is shutting down. On that thread
+    /// itself, the command runs as a task of it directly.
     pub(crate) fn send(&self, thread: usize, command: Command) -> bool {
+        let Some(command) = crate::thread::run_here(self, thread, command) else {
+            return true;
+        };
         let threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
         threads
             .get(thread)
@@ -200,13 +214,35 @@ impl Scheduler {
         let settings = &function.settings;
         let workers = books.functions.entry(function.name.clone()).or_default();
         let live = workers.workers.iter().filter(|w| !w.retired).count();
-        let room = live < settings.max_parallelism;
+        let room = live < self.max_parallelism(function);
+        // Between workers as busy, one on the caller's own thread saves the thread hop.
+        let here = crate::thread::current_index(self);
         let least_busy = workers
             .workers
             .iter()
             .filter(|w| !w.retired)
-            .min_by_key(|w| (w.inflight, std::cmp::Reverse(w.last_used)))
+            .min_by_key(|w| {
+                (
+                    w.inflight,
+                    Some(w.thread) != here,
+                    std::cmp::Reverse(w.last_used),
+                )
+            })
             .map(|w| (w.id, w.inflight));
+        // Under `per_worker`, a worker on the caller's own thread takes the request even when
+        // busy: its requests share that thread anyway, and a hop would cost more.
+        let local = here
+            .filter(|_| settings.policy == Policy::PerWorker)
+            .and_then(|here| {
+                workers
+                    .workers
+                    .iter()
+                    .find(|w| !w.retired && w.thread == here)
+                    .map(|w| w.id)
+            });
+        if let Some(id) = local {
+            return self.take(books, &function.name, id);
+        }
         let reuse = match (settings.policy, least_busy) {
             (Policy::Oneshot, _) | (_, None) => None,
             (_, Some((id, 0))) => Some(id),
@@ -243,7 +279,7 @@ impl Scheduler {
             .functions
             .get(&function.name)
             .map_or(0, |f| f.workers.len());
-        let count = count.min(function.settings.max_parallelism.saturating_sub(existing));
+        let count = count.min(self.max_parallelism(function).saturating_sub(existing));
         let mut reserved = Vec::new();
         for _ in 0..count {
             if books.total >= self.config.max_isolates {
@@ -261,6 +297,14 @@ impl Scheduler {
         reserved
     }
 
+    /// The function's `max_parallelism`, where `0` means one per thread.
+    fn max_parallelism(&self, function: &Function) -> usize {
+        match function.settings.max_parallelism {
+            0 => self.config.threads,
+            n => n,
+        }
+    }
+
     fn create(&self, books: &mut Books, function: &str) -> Choice {
         books.next_id += 1;
         let id = books.next_id;
@@ -269,10 +313,12 @@ impl Scheduler {
             .get(function)
             .map(|f| f.workers.iter().map(|w| w.thread).collect())
             .unwrap_or_default();
+        let here = crate::thread::current_index(self);
         let thread = (0..self.config.threads)
             .min_by_key(|&t| {
                 (
                     hosting.contains(&t),
+                    Some(t) != here,
                     books.thread_inflight[t],
                     books.thread_workers[t],
                 )

@@ -41,7 +41,7 @@ pub struct FunctionSettings {
     pub env: BTreeMap<String, String>,
     /// How its isolates are created and reused.
     pub policy: Policy,
-    /// Most isolates of this function at once.
+    /// Most isolates of this function at once; `0` means one per user-worker thread.
     pub max_parallelism: usize,
     /// Resource limits of each of its isolates.
     pub limits: Limits,

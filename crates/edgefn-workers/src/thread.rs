@@ -65,6 +65,45 @@ pub(crate) enum Command {
         root: std::path::PathBuf,
         inbox: mpsc::Receiver<String>,
     },
+    /// Run a task on the thread (an HTTP connection served there): the closure makes it on
+    /// the thread, so the task need not be `Send`.
+    Spawn(LocalTask),
+}
+
+/// A task made on the thread that runs it; see [`Command::Spawn`].
+pub type LocalTask = Box<dyn FnOnce() -> LocalBoxFuture<'static, ()> + Send>;
+
+thread_local! {
+    /// The user-worker thread this OS thread runs, with the `LocalSet` its tasks run in.
+    static CURRENT: RefCell<Option<(Rc<WorkerThread>, Rc<tokio::task::LocalSet>)>> =
+        const { RefCell::new(None) };
+}
+
+/// The index of the user-worker thread of `scheduler` the caller runs on, if any.
+pub(crate) fn current_index(scheduler: &Scheduler) -> Option<usize> {
+    CURRENT.with(|current| {
+        current
+            .borrow()
+            .as_ref()
+            .filter(|(thread, _)| std::ptr::eq(Arc::as_ptr(&thread.scheduler), scheduler))
+            .map(|(thread, _)| thread.index)
+    })
+}
+
+/// Runs `command` as a task of this OS thread when it is thread `index` of `scheduler`: no
+/// channel and no wake-up of another thread. Gives the command back otherwise.
+pub(crate) fn run_here(scheduler: &Scheduler, index: usize, command: Command) -> Option<Command> {
+    CURRENT.with(|current| match current.borrow().as_ref() {
+        Some((thread, tasks))
+            if thread.index == index && std::ptr::eq(Arc::as_ptr(&thread.scheduler), scheduler) =>
+        {
+            // The `LocalSet`'s own spawn works from any task of the thread (a connection's
+            // HTTP/2 stream runs as a task of the runtime, outside the set).
+            tasks.spawn_local(thread.clone().handle(command));
+            None
+        }
+        _ => Some(command),
+    })
 }
 
 type BootFuture = Shared<LocalBoxFuture<'static, Result<Rc<Worker>, BootError>>>;
@@ -145,6 +184,9 @@ impl WorkerThread {
                     worker.instance.background_settled().await;
                 }
                 let _ = reply.send(());
+            }
+            Command::Spawn(task) => {
+                tokio::task::spawn_local(task());
             }
         }
     }
@@ -462,7 +504,8 @@ impl ThreadStart {
             refilling: Cell::new(false),
             prepare_failed: Cell::new(false),
         });
-        let local = tokio::task::LocalSet::new();
+        let local = Rc::new(tokio::task::LocalSet::new());
+        CURRENT.with(|current| *current.borrow_mut() = Some((thread.clone(), local.clone())));
         local.block_on(&runtime, async {
             thread.refill_prepared();
             while let Some(command) = inbox.recv().await {
@@ -470,6 +513,7 @@ impl ThreadStart {
                 tokio::task::spawn_local(thread.handle(command));
             }
         });
+        CURRENT.with(|current| current.borrow_mut().take());
         let slots: Vec<Slot> = thread.slots.borrow_mut().drain().map(|(_, s)| s).collect();
         for slot in slots {
             if let Slot::Ready(worker) = slot {

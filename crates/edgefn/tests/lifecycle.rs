@@ -303,8 +303,8 @@ fn bad_configuration_exits_2_naming_the_key_and_its_source() {
         ),
         (
             "",
-            vec![("EDGEFN_POOL__MAX_PARALLELISM", "0")],
-            vec!["pool.max_parallelism", "EDGEFN_POOL__MAX_PARALLELISM"],
+            vec![("EDGEFN_POOL__MAX_ISOLATES", "0")],
+            vec!["pool.max_isolates", "EDGEFN_POOL__MAX_ISOLATES"],
         ),
         (
             "[fetch]\nca_files = [\"/nonexistent/ca.pem\"]\n",

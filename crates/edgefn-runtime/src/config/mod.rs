@@ -190,6 +190,10 @@ pub struct WorkersConfig {
     pub threads: usize,
     /// Pin each user-worker thread to a CPU core. Default: `true`.
     pub pin_threads: bool,
+    /// Serve each HTTP connection of the main listener on a user-worker thread (round-robin),
+    /// so that a request whose function has a worker there runs without a thread hop;
+    /// `false` serves connections on the main runtime. Default: `true`.
+    pub serve_connections: bool,
 }
 
 /// `[pool]`: how many isolates each function gets and when they come and go.
@@ -200,7 +204,8 @@ pub struct PoolConfig {
     /// once), `per_request` (an isolate serves one request at a time, then the next), or
     /// `oneshot` (a fresh isolate per request). Default: `per_worker`.
     pub policy: Policy,
-    /// Default number of isolates a function may have at once. Default: `1`.
+    /// Default number of isolates a function may have at once; `0` means one per user-worker
+    /// thread. Default: `0`.
     pub max_parallelism: usize,
     /// How long a request may wait for a free isolate before it is answered 503, in ms.
     /// Default: `10000`.
@@ -272,7 +277,8 @@ pub struct FunctionConfig {
     pub env: BTreeMap<String, String>,
     /// The function's pool policy. Default: `pool.policy`.
     pub policy: Option<Policy>,
-    /// The function's isolates at once. Default: `pool.max_parallelism`.
+    /// The function's isolates at once (`0`: one per user-worker thread). Default:
+    /// `pool.max_parallelism`.
     pub max_parallelism: Option<usize>,
     /// The function's limits. Default: `[limits]`.
     pub limits: LimitsOverride,
@@ -369,6 +375,7 @@ impl Default for WorkersConfig {
         WorkersConfig {
             threads: 0,
             pin_threads: true,
+            serve_connections: true,
         }
     }
 }
@@ -377,7 +384,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             policy: Policy::PerWorker,
-            max_parallelism: 1,
+            max_parallelism: 0,
             request_wait_timeout_ms: 10_000,
             max_isolates: 20_000,
             idle_timeout_ms: 300_000,
@@ -422,9 +429,6 @@ impl Config {
                 .unwrap_or_default();
             Err(ConfigError::Invalid(format!("{key}: {reason}{source}")))
         };
-        if self.pool.max_parallelism == 0 {
-            return invalid("pool.max_parallelism", "must be at least 1");
-        }
         if self.pool.max_isolates == 0 {
             return invalid("pool.max_isolates", "must be at least 1");
         }
@@ -449,12 +453,6 @@ impl Config {
         }
         let mut all = vec![("limits".to_owned(), self.limits.clone())];
         for (name, function) in &self.functions {
-            if function.max_parallelism == Some(0) {
-                return invalid(
-                    &format!("functions.{name}.max_parallelism"),
-                    "must be at least 1",
-                );
-            }
             all.push((
                 format!("functions.{name}.limits"),
                 self.limits.with(&function.limits),

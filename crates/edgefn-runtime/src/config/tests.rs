@@ -83,7 +83,7 @@ fn function_sections_override_pool_and_limits() {
 #[test]
 fn out_of_range_values_name_the_key() {
     for (text, key) in [
-        ("[pool]\nmax_parallelism = 0\n", "pool.max_parallelism"),
+        ("[pool]\nmax_isolates = 0\n", "pool.max_isolates"),
         (
             "[pool]\nprepared_isolates = 65\n",
             "pool.prepared_isolates: must be at most 64",
