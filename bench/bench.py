@@ -354,12 +354,23 @@ def deno_process_start(runs=10):
 # --- scenarios ---------------------------------------------------------------------------------
 
 
-def throughput(binary, function, script=None):
-    """edgefn, deno and workerd under the same load on the same handler."""
+# edgefn without the thread hop: connections served on the user-worker threads, and a function
+# called from several of them gets an isolate on each (see README, "How requests are scheduled").
+NO_HOP_NAME = "edgefn, no hop"
+NO_HOP_CONFIG = "[workers]\nserve_connections = true\n[pool]\nmax_parallelism = 0\n"
+NO_HOP_KEYS = "workers.serve_connections = true, pool.max_parallelism = 0"
+
+
+def throughput(binary, function, script=None, no_hop=None):
+    """edgefn, deno and workerd under the same load on the same handler; with `no_hop` (a
+    config file), edgefn once more with that configuration."""
     results = {}
-    with edgefn_server(binary, FUNCTIONS, PORT) as _:
-        get_status(f"http://127.0.0.1:{PORT}/{function}")  # boot it before measuring
-        results["edgefn"] = wrk(f"http://127.0.0.1:{PORT}/{function}", script=script)
+    for name, config in [("edgefn", None), (NO_HOP_NAME, no_hop)]:
+        if name != "edgefn" and config is None:
+            continue
+        with edgefn_server(binary, FUNCTIONS, PORT, config) as _:
+            get_status(f"http://127.0.0.1:{PORT}/{function}")  # boot it before measuring
+            results[name] = wrk(f"http://127.0.0.1:{PORT}/{function}", script=script)
     with deno_server(function, PORT):
         results["deno"] = wrk(f"http://127.0.0.1:{PORT}/", script=script)
     with tempfile.TemporaryDirectory() as directory:
@@ -392,7 +403,9 @@ def throughput_table(title, results, note):
     lines = [f"## {title}", "", note, "",
              "| server | req/s | p50 ms | p99 ms | p99 / p50 | req/s vs deno | req/s vs workerd |",
              "|---|---:|---:|---:|---:|---:|---:|"]
-    for name in ["edgefn", "deno", "workerd"]:
+    for name in ["edgefn", NO_HOP_NAME, "deno", "workerd"]:
+        if name not in results:
+            continue
         r = results[name]
         lines.append(
             f"| {name} | {r['rps']:.0f} | {r['p50']:.3f} | {r['p99']:.3f} | "
@@ -401,26 +414,34 @@ def throughput_table(title, results, note):
     return lines
 
 
-def noisy(binary):
-    with edgefn_server(binary, FUNCTIONS, PORT):
-        url = f"http://127.0.0.1:{PORT}"
-        get_status(f"{url}/burner")
-        alone = wrk(f"{url}/healthy", connections=16)
-        burner = subprocess.Popen(
-            ["wrk", "-t1", "-c4", f"-d{DURATION}", f"{url}/burner"],
-            stdout=subprocess.PIPE, text=True)
-        beside = wrk(f"{url}/healthy", connections=16)
-        burner_rps = re.search(r"Requests/sec:\s+([\d.]+)", burner.communicate()[0]).group(1)
+def noisy(binary, no_hop):
+    rows = []
+    for name, config in [("edgefn", None), (NO_HOP_NAME, no_hop)]:
+        with edgefn_server(binary, FUNCTIONS, PORT, config):
+            url = f"http://127.0.0.1:{PORT}"
+            get_status(f"{url}/burner")
+            alone = wrk(f"{url}/healthy", connections=16)
+            burner = subprocess.Popen(
+                ["wrk", "-t1", "-c4", f"-d{DURATION}", f"{url}/burner"],
+                stdout=subprocess.PIPE, text=True)
+            beside = wrk(f"{url}/healthy", connections=16)
+            burner_rps = float(re.search(r"Requests/sec:\s+([\d.]+)",
+                                         burner.communicate()[0]).group(1))
+        rows += [
+            f"| {name} | alone | {alone['rps']:.0f} | {alone['p50']:.3f} | "
+            f"{alone['p99']:.3f} | |",
+            f"| {name} | next to the CPU burner | {beside['rps']:.0f} | {beside['p50']:.3f} | "
+            f"{beside['p99']:.3f} | {burner_rps:.1f} |",
+        ]
     return [
         "## Noisy neighbour (edgefn)", "",
         f"The healthy function (`bench/functions/healthy`) under wrk -t1 -c16 -d{DURATION}, "
-        f"alone and then next to `bench/functions/burner` (wrk -t1 -c4, ~20 ms of CPU per "
-        f"request, {float(burner_rps):.1f} req/s) in the same process.", "",
-        "| healthy function | req/s | p50 ms | p99 ms |", "|---|---:|---:|---:|",
-        f"| alone | {alone['rps']:.0f} | {alone['p50']:.3f} | {alone['p99']:.3f} |",
-        f"| next to the CPU burner | {beside['rps']:.0f} | {beside['p50']:.3f} | "
-        f"{beside['p99']:.3f} |",
-    ]
+        "alone and then next to `bench/functions/burner` (wrk -t1 -c4, ~20 ms of CPU per "
+        "request) in the same process; with the default configuration and without the "
+        f"thread hop (`{NO_HOP_KEYS}`).", "",
+        "| edgefn | healthy function | req/s | p50 ms | p99 ms | burner req/s |",
+        "|---|---|---:|---:|---:|---:|",
+    ] + rows
 
 
 def verdict(ok):
@@ -456,11 +477,16 @@ def main():
            f"(compatibility date {COMPATIBILITY_DATE}).",
            f"- Load: wrk -t1 -c{CONNECTIONS} -d{DURATION}; handlers in `bench/functions`.", ""]
     targets = []
+    no_hop = work / "no-hop.toml"
+    no_hop.write_text(NO_HOP_CONFIG)
 
     if "hello" in chosen:
         log("scenario hello")
-        r = throughput(binary, "hello")
-        out += throughput_table("1. Warm hello-world", r, "`bench/functions/hello`.") + [""]
+        r = throughput(binary, "hello", no_hop=no_hop)
+        out += throughput_table(
+            "1. Warm hello-world", r,
+            f"`bench/functions/hello`. `{NO_HOP_NAME}`: `{NO_HOP_KEYS}` (not the "
+            "default: see the noisy-neighbour scenario).") + [""]
         e = r["edgefn"]
         targets += [
             ("hello-world throughput ≥ 1.0× deno", f"{e['rps'] / r['deno']['rps']:.2f}×",
@@ -559,7 +585,7 @@ def main():
 
     if "noisy" in chosen:
         log("scenario noisy")
-        out += noisy(binary) + [""]
+        out += noisy(binary, no_hop) + [""]
 
     if targets:
         out += ["## Targets", "", "| target | measured | |", "|---|---:|---|"]

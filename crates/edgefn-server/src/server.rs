@@ -15,7 +15,7 @@ use edgefn_isolate::{ModuleCache, ModuleCacheOptions};
 use edgefn_runtime::{CacheConfig, Config};
 use edgefn_workers::{Function, FunctionSettings, Functions, PoolConfig, WorkerPool};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -400,6 +400,7 @@ async fn accept_loop(
             role,
             ingress: ingress.clone(),
             kill: kill.clone(),
+            tasks: connections.clone(),
         };
         if !on_workers {
             connections.spawn(connection.serve(stream));
@@ -424,7 +425,8 @@ async fn accept_loop(
                         Ok(stream) => connection.serve(stream).await,
                         Err(error) => tracing::debug!(%remote_addr, %error, "connection lost"),
                     }
-                    // The tracker learns the connection is over once its `App` is released.
+                    // The tracker learns the connection is over once its `App` is released (its
+                    // HTTP/2 streams are tracked tasks of their own).
                     drop(tracked);
                 })
             }),
@@ -445,6 +447,23 @@ struct Connection {
     role: Role,
     ingress: CancellationToken,
     kill: CancellationToken,
+    /// The listener's connections; hyper's own tasks (HTTP/2 streams) join them.
+    tasks: TaskTracker,
+}
+
+/// Runs hyper's background tasks (an HTTP/2 connection's streams) as tracked tasks, so that the
+/// listener's shutdown waits for them too.
+#[derive(Clone)]
+struct TrackedExecutor(TaskTracker);
+
+impl<F> hyper::rt::Executor<F> for TrackedExecutor
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, future: F) {
+        self.0.spawn(future);
+    }
 }
 
 impl Connection {
@@ -457,12 +476,15 @@ impl Connection {
             role,
             ingress,
             kill,
+            tasks,
         } = self;
         let service = service_fn(move |request| app.clone().handle(request, remote_addr, role));
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let builder = auto::Builder::new(TrackedExecutor(tasks));
         let connection = builder.serve_connection(TokioIo::new(stream), service);
         let mut connection = std::pin::pin!(connection);
         let result = tokio::select! {
+            // What the client already sent is read before a shutdown can close the connection.
+            biased;
             result = connection.as_mut() => result,
             () = ingress.cancelled() => {
                 connection.as_mut().graceful_shutdown();

@@ -8,10 +8,7 @@ use support::TestServer;
 async fn many_functions_serve_concurrently_each_with_its_own_state() {
     const FUNCTIONS: usize = 40;
     const REQUESTS_EACH: usize = 5;
-    // One isolate per function, so that its count is the function's own.
-    let mut builder = TestServer::new()
-        .threads(2)
-        .config(|c| c.pool.max_parallelism = 1);
+    let mut builder = TestServer::new().threads(2);
     for i in 0..FUNCTIONS {
         builder = builder.function(
             &format!("fn{i}"),

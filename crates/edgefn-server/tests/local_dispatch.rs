@@ -1,7 +1,8 @@
-//! Connections are served on the user-worker threads (`workers.serve_connections`): a request
-//! runs on the thread that read it when its function has a worker there, and a function called
-//! at once from connections on two threads gets a worker on each. The metric
-//! `edgefn_dispatches_total{thread_hop}` tells the two paths apart.
+//! With `workers.serve_connections`, connections are served on the user-worker threads: a
+//! request runs on the thread that read it when its function has a worker there, and a function
+//! called at once from connections on two threads gets a worker on each (`max_parallelism = 0`).
+//! By default, requests are read on the main runtime and every one crosses to a worker thread.
+//! The metric `edgefn_dispatches_total{thread_hop}` tells the two paths apart.
 
 mod support;
 
@@ -24,6 +25,26 @@ export default {
 const LOCAL: &str = "edgefn_dispatches_total{thread_hop=\"false\"}";
 const HOP: &str = "edgefn_dispatches_total{thread_hop=\"true\"}";
 
+/// A server serving connections on its two worker threads, with `max_parallelism`.
+fn no_hop(max_parallelism: usize) -> TestServer {
+    TestServer::new().threads(2).config(|c| {
+        c.workers.serve_connections = true;
+        c.pool.max_parallelism = max_parallelism;
+    })
+}
+
+/// Opens and uses one connection first, so that the connections of the test start on thread 1:
+/// a new worker then lands on thread 1 only because the request came from there (thread 0 is
+/// where it would go otherwise, all threads being equal).
+async fn skip_thread_0(srv: &RunningServer) {
+    let response = connection()
+        .get(srv.url("/_edgefn/health"))
+        .send()
+        .await
+        .expect("a response");
+    assert_eq!(response.status(), 200);
+}
+
 /// A client of its own: one connection, so one thread of the server.
 fn connection() -> reqwest::Client {
     reqwest::Client::builder()
@@ -45,13 +66,11 @@ async fn isolate_of(
 
 #[tokio::test]
 async fn requests_of_one_connection_run_on_its_thread() {
-    let srv = TestServer::new()
-        .threads(2)
-        .function("f", HOLD)
-        .start()
-        .await;
+    let srv = no_hop(1).function("f", HOLD).start().await;
+    skip_thread_0(&srv).await;
     let client = connection();
-    let (first, _) = isolate_of(&client, &srv, "/f").await;
+    let (first, response) = isolate_of(&client, &srv, "/f").await;
+    assert_eq!(response.text().await.unwrap(), "done");
     for _ in 0..9 {
         let (id, response) = isolate_of(&client, &srv, "/f").await;
         assert_eq!(id, first);
@@ -64,12 +83,9 @@ async fn requests_of_one_connection_run_on_its_thread() {
 
 #[tokio::test]
 async fn a_function_busy_on_one_thread_gets_a_worker_on_the_other() {
-    let srv = TestServer::new()
-        .threads(2)
-        .function("f", HOLD)
-        .start()
-        .await;
-    // Two connections accepted one after the other go to the two threads.
+    let srv = no_hop(0).function("f", HOLD).start().await;
+    skip_thread_0(&srv).await;
+    // Two connections accepted one after the other go to the two threads (1, then 0).
     let (a, b) = (connection(), connection());
     let (held_id, held) = isolate_of(&a, &srv, "/f?hold").await;
     let (other_id, response) = isolate_of(&b, &srv, "/f").await;
@@ -86,12 +102,7 @@ async fn a_function_busy_on_one_thread_gets_a_worker_on_the_other() {
 
 #[tokio::test]
 async fn with_max_parallelism_1_the_other_thread_hands_requests_over() {
-    let srv = TestServer::new()
-        .threads(2)
-        .config(|c| c.pool.max_parallelism = 1)
-        .function("f", HOLD)
-        .start()
-        .await;
+    let srv = no_hop(1).function("f", HOLD).start().await;
     let (a, b) = (connection(), connection());
     let (held_id, held) = isolate_of(&a, &srv, "/f?hold").await;
     let (other_id, response) = isolate_of(&b, &srv, "/f").await;
@@ -104,10 +115,9 @@ async fn with_max_parallelism_1_the_other_thread_hands_requests_over() {
 }
 
 #[tokio::test]
-async fn with_serve_connections_off_every_request_crosses_threads() {
+async fn by_default_every_request_crosses_threads() {
     let srv = TestServer::new()
         .threads(2)
-        .config(|c| c.workers.serve_connections = false)
         .function("f", HOLD)
         .start()
         .await;

@@ -8,18 +8,11 @@ use bytes::Bytes;
 use support::TestServer;
 use tokio::sync::mpsc;
 
-/// A server whose functions keep one isolate each: these tests steer a request in progress
-/// through a second request to the same function, which must reach the same module state (a
-/// second connection may be served on another thread, which would get its own isolate).
-fn one_isolate_each() -> TestServer {
-    TestServer::new().config(|c| c.pool.max_parallelism = 1)
-}
-
 #[tokio::test]
 async fn response_streams_chunk_by_chunk() {
     // The stream's second chunk is only produced after the client, having received the first,
     // asks the function (through a second request) to continue.
-    let srv = one_isolate_each()
+    let srv = TestServer::new()
         .function(
             "f",
             r#"let next;
@@ -53,7 +46,7 @@ async fn response_streams_chunk_by_chunk() {
 #[tokio::test]
 async fn request_body_streams_into_the_handler_and_back_out() {
     // An echo: the client sends one chunk, reads its echo, and only then sends the next.
-    let srv = one_isolate_each()
+    let srv = TestServer::new()
         .function("echo", "Deno.serve((req) => new Response(req.body));")
         .start()
         .await;
@@ -77,7 +70,7 @@ async fn request_body_streams_into_the_handler_and_back_out() {
 
 #[tokio::test]
 async fn request_body_reader_sees_every_chunk_of_a_large_body() {
-    let srv = one_isolate_each()
+    let srv = TestServer::new()
         .function(
             "count",
             r#"Deno.serve(async (req) => {
@@ -108,7 +101,7 @@ async fn request_body_reader_sees_every_chunk_of_a_large_body() {
 
 #[tokio::test]
 async fn client_going_away_cancels_the_response_stream() {
-    let srv = one_isolate_each()
+    let srv = TestServer::new()
         .function(
             "f",
             r#"let cancelled = 'no';
@@ -140,7 +133,7 @@ async fn request_signal_aborts_when_the_client_goes_away() {
     // The function keeps each request's signal: one answered in full, two the client abandons
     // while the handler is still working (HTTP/1.1 and HTTP/2), one abandoned in the middle of
     // its streamed response.
-    let srv = one_isolate_each()
+    let srv = TestServer::new()
         .function(
             "watch",
             r#"const seen = {};

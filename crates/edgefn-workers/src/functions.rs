@@ -132,7 +132,7 @@ mod tests {
             FunctionSettings::from_config(&config, name)
         });
         let a = functions.lookup("a").unwrap().unwrap();
-        assert_eq!(a.settings.max_parallelism, 0);
+        assert_eq!(a.settings.max_parallelism, 1);
         assert!(Arc::ptr_eq(&a, &functions.lookup("a").unwrap().unwrap()));
         assert!(functions.lookup("missing").unwrap().is_none());
     }

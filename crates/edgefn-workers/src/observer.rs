@@ -17,7 +17,9 @@ pub trait PoolObserver: Send + Sync {
     fn cpu_used(&self, function: &str, cpu: Duration);
     /// A request was handed to a worker: on the thread that serves its connection, or
     /// (`thread_hop`) on another thread.
-    fn dispatched(&self, thread_hop: bool);
+    fn dispatched(&self, thread_hop: bool) {
+        let _ = thread_hop;
+    }
 }
 
 /// The workers of one function at one moment.

@@ -236,17 +236,20 @@ impl WorkerPool {
         function: &Arc<Function>,
         request: IncomingRequest,
     ) -> Result<Served, WorkerError> {
-        dispatch(&self.scheduler, function, request).await
+        let here = crate::thread::current_index(&self.scheduler);
+        dispatch(&self.scheduler, function, request, here).await
     }
 }
 
-/// See [`WorkerPool::dispatch`].
+/// See [`WorkerPool::dispatch`]; `here` is the pool thread the request was read on, which the
+/// scheduler prefers.
 pub(crate) async fn dispatch(
     scheduler: &Arc<Scheduler>,
     function: &Arc<Function>,
     request: IncomingRequest,
+    here: Option<usize>,
 ) -> Result<Served, WorkerError> {
-    let lease = scheduler.acquire(function).await?;
+    let lease = scheduler.acquire(function, here).await?;
     if let Some(observer) = &scheduler.observer {
         observer.dispatched(crate::thread::current_index(scheduler) != Some(lease.thread));
     }

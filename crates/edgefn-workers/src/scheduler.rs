@@ -18,11 +18,13 @@
 //! fewest requests, so one function cannot pile up on a thread while another is free, and a
 //! busy function occupies at most `max_parallelism` threads.
 //!
-//! A request that arrives on a user-worker thread (its connection is served there) prefers that
-//! thread: between workers as busy, the one on it; for a new worker, that thread unless it
-//! already hosts one of the function's. The request then runs without a thread hop (see
-//! [`crate::thread::run_here`]); a hot function gets a replica on each thread it is served on,
-//! within `max_parallelism`. A request waits at most
+//! A request whose connection is served on a user-worker thread (`workers.serve_connections`)
+//! prefers that thread: between workers as busy, the one on it; a new worker goes there unless
+//! it already hosts one of the function's live workers; and once `max_parallelism` is reached
+//! under `per_worker`, an isolate on that thread takes it even when busy. It then runs without a
+//! thread hop (see [`crate::thread::run_here`]), and a function called concurrently from several
+//! threads gets a worker on each, within `max_parallelism`. Requests from the main service to
+//! its user workers are placed by load alone. A request waits at most
 //! `request_wait_timeout`; then it is refused with 503.
 
 use std::collections::HashMap;
@@ -34,7 +36,7 @@ use tokio::sync::{Notify, mpsc};
 use crate::error::{TerminationReason, WorkerError};
 use crate::functions::Function;
 use crate::observer::PoolObserver;
-use crate::settings::Policy;
+use crate::settings::{Policy, Runtime};
 use crate::thread::Command;
 
 /// Process-unique id of a worker.
@@ -149,10 +151,17 @@ impl Scheduler {
     }
 
     /// Sends a command to a thread; `false` when the pool is shutting down. On that thread
-    /// itself, the command runs as a task of it directly.
+    /// itself, a request or a connection runs as a task of it directly. The other commands
+    /// keep their order in the channel (a `Destroy` must not overtake its worker's `Boot`).
     pub(crate) fn send(&self, thread: usize, command: Command) -> bool {
-        let Some(command) = crate::thread::run_here(self, thread, command) else {
-            return true;
+        let command = match command {
+            Command::Dispatch { .. } | Command::Spawn(_) => {
+                match crate::thread::run_here(self, thread, command) {
+                    None => return true,
+                    Some(command) => command,
+                }
+            }
+            command => command,
         };
         let threads = self.threads.lock().unwrap_or_else(|p| p.into_inner());
         threads
@@ -169,9 +178,11 @@ impl Scheduler {
     }
 
     /// A lease on a worker for one request of `function`, waiting (bounded) when none is free.
+    /// `here`: the thread serving the request's connection, if it is one of the pool's.
     pub(crate) async fn acquire(
         self: &Arc<Self>,
         function: &Function,
+        here: Option<usize>,
     ) -> Result<Lease, WorkerError> {
         let started = Instant::now();
         let deadline = tokio::time::Instant::now() + self.config.request_wait_timeout;
@@ -181,7 +192,7 @@ impl Scheduler {
             let mut capacity = std::pin::pin!(self.capacity.notified());
             {
                 let mut books = self.books();
-                match self.choose(&mut books, function) {
+                match self.choose(&mut books, function, here) {
                     Choice::Use { id, thread } => {
                         return Ok(Lease {
                             scheduler: self.clone(),
@@ -210,13 +221,13 @@ impl Scheduler {
         }
     }
 
-    fn choose(&self, books: &mut Books, function: &Function) -> Choice {
+    /// `here`: the thread serving the request's connection, which it prefers.
+    fn choose(&self, books: &mut Books, function: &Function, here: Option<usize>) -> Choice {
         let settings = &function.settings;
         let workers = books.functions.entry(function.name.clone()).or_default();
         let live = workers.workers.iter().filter(|w| !w.retired).count();
         let room = live < self.max_parallelism(function);
         // Between workers as busy, one on the caller's own thread saves the thread hop.
-        let here = crate::thread::current_index(self);
         let least_busy = workers
             .workers
             .iter()
@@ -229,10 +240,15 @@ impl Scheduler {
                 )
             })
             .map(|w| (w.id, w.inflight));
-        // Under `per_worker`, a worker on the caller's own thread takes the request even when
-        // busy: its requests share that thread anyway, and a hop would cost more.
+        // When no worker can be added under `per_worker`, an isolate on the caller's own
+        // thread takes the request even when busy: its requests share that thread anyway, and a
+        // hop would cost more. (Not a process, which serves one invocation at a time.)
         let local = here
-            .filter(|_| settings.policy == Policy::PerWorker)
+            .filter(|_| {
+                !room
+                    && settings.policy == Policy::PerWorker
+                    && matches!(settings.runtime, Runtime::Isolate)
+            })
             .and_then(|here| {
                 workers
                     .workers
@@ -258,7 +274,7 @@ impl Scheduler {
         if books.total >= self.config.max_isolates && !self.evict_one(books, &function.name) {
             return Choice::Wait(workers_notify(books, &function.name));
         }
-        self.create(books, &function.name)
+        self.create(books, &function.name, here)
     }
 
     fn take(&self, books: &mut Books, function: &str, id: WorkerId) -> Choice {
@@ -285,7 +301,7 @@ impl Scheduler {
             if books.total >= self.config.max_isolates {
                 break;
             }
-            if let Choice::Use { id, thread } = self.create(&mut books, &function.name) {
+            if let Choice::Use { id, thread } = self.create(&mut books, &function.name, None) {
                 // Created idle: nothing is in flight on it yet.
                 books.thread_inflight[thread] -= 1;
                 if let Some(entry) = books.worker_mut(&function.name, id) {
@@ -305,15 +321,22 @@ impl Scheduler {
         }
     }
 
-    fn create(&self, books: &mut Books, function: &str) -> Choice {
+    /// A new worker on the thread that hosts none of the function's live workers: `here` if it
+    /// qualifies, otherwise the one with the fewest requests in flight.
+    fn create(&self, books: &mut Books, function: &str, here: Option<usize>) -> Choice {
         books.next_id += 1;
         let id = books.next_id;
         let hosting: Vec<usize> = books
             .functions
             .get(function)
-            .map(|f| f.workers.iter().map(|w| w.thread).collect())
+            .map(|f| {
+                f.workers
+                    .iter()
+                    .filter(|w| !w.retired)
+                    .map(|w| w.thread)
+                    .collect()
+            })
             .unwrap_or_default();
-        let here = crate::thread::current_index(self);
         let thread = (0..self.config.threads)
             .min_by_key(|&t| {
                 (

@@ -191,8 +191,9 @@ pub struct WorkersConfig {
     /// Pin each user-worker thread to a CPU core. Default: `true`.
     pub pin_threads: bool,
     /// Serve each HTTP connection of the main listener on a user-worker thread (round-robin),
-    /// so that a request whose function has a worker there runs without a thread hop;
-    /// `false` serves connections on the main runtime. Default: `true`.
+    /// so that a request whose function has a worker there runs without a thread hop. Faster,
+    /// but a request then also waits while its connection's thread runs another function's
+    /// JavaScript; `false` reads requests on the main runtime. Default: `false`.
     pub serve_connections: bool,
 }
 
@@ -205,7 +206,7 @@ pub struct PoolConfig {
     /// `oneshot` (a fresh isolate per request). Default: `per_worker`.
     pub policy: Policy,
     /// Default number of isolates a function may have at once; `0` means one per user-worker
-    /// thread. Default: `0`.
+    /// thread. Default: `1`.
     pub max_parallelism: usize,
     /// How long a request may wait for a free isolate before it is answered 503, in ms.
     /// Default: `10000`.
@@ -375,7 +376,7 @@ impl Default for WorkersConfig {
         WorkersConfig {
             threads: 0,
             pin_threads: true,
-            serve_connections: true,
+            serve_connections: false,
         }
     }
 }
@@ -384,7 +385,7 @@ impl Default for PoolConfig {
     fn default() -> Self {
         PoolConfig {
             policy: Policy::PerWorker,
-            max_parallelism: 0,
+            max_parallelism: 1,
             request_wait_timeout_ms: 10_000,
             max_isolates: 20_000,
             idle_timeout_ms: 300_000,
