@@ -147,9 +147,21 @@ Deno.serve(() => new Response(new ReadableStream({
 })));
 "#;
 
+/// Connections served on the user-worker threads instead of the main runtime.
+const ON_WORKERS: &str = "[workers]\nserve_connections = true\n";
+
 #[tokio::test]
 async fn sigterm_lets_in_flight_requests_finish_refuses_new_ones_and_exits_0() {
-    let mut process = Process::start(&[("slow", SLOW)], "", &[]);
+    in_flight_requests_finish_and_exit_0("").await;
+}
+
+#[tokio::test]
+async fn in_flight_requests_finish_with_connections_on_the_worker_threads() {
+    in_flight_requests_finish_and_exit_0(ON_WORKERS).await;
+}
+
+async fn in_flight_requests_finish_and_exit_0(config: &str) {
+    let mut process = Process::start(&[("slow", SLOW)], config, &[]);
     let client = reqwest::Client::new();
     let mut responses = Vec::new();
     for _ in 0..6 {
@@ -190,9 +202,18 @@ Deno.serve(async () => {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_outliving_the_deadline_gets_503_and_the_exit_code_says_forced() {
+    work_outliving_the_deadline_gets_503("").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_outliving_the_deadline_gets_503_with_connections_on_the_worker_threads() {
+    work_outliving_the_deadline_gets_503(ON_WORKERS).await;
+}
+
+async fn work_outliving_the_deadline_gets_503(config: &str) {
     let mut process = Process::start(
         &[("hang", HANGING)],
-        "[server]\ngraceful_exit_timeout_s = 1\n",
+        &format!("[server]\ngraceful_exit_timeout_s = 1\n{config}"),
         &[],
     );
     let request = tokio::spawn(reqwest::get(process.url("/hang")));
