@@ -1,11 +1,13 @@
-//! Assembles the Web platform layer into ES modules in `$OUT_DIR`:
+//! Assembles the Web platform layer into scripts in `$OUT_DIR`, each a single function
+//! expression (its value), which the host calls once and then drops, so that the function's
+//! own bytecode is freed (a module's would live as long as the isolate):
 //!
 //! - `bootstrap.js`, the core every isolate loads:
-//!   `export default function init(host, config) { <js/*.js, in name order> }`. The files share
-//!   one scope; the last one returns the hooks the host calls.
-//! - one module per chunk of [`CHUNKS`] (listed for the crate in `chunks.rs`), loaded into an isolate on first use (see
-//!   `js/29_extension.js`): `export default function extend(scope) { const { <core names> } =
-//!   scope; <js/<folder>/*.js>; return { <getters for its own names> } }`.
+//!   `(function init(host, config) { <js/*.js, in name order> })`. The files share one scope;
+//!   the last one returns the hooks the host calls.
+//! - one script per chunk of [`CHUNKS`] (listed for the crate in `chunks.rs`), loaded into an
+//!   isolate on first use (see `js/29_extension.js`): `(function extend(scope) { const { <core
+//!   names> } = scope; <js/<folder>/*.js>; return { <getters for its own names> } })`.
 //!
 //! The names the core and a chunk exchange are found here, by a scan for the top-level
 //! declarations of each side (`function`, `const`, `let`, `class` at the start of a line) and
@@ -16,8 +18,8 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a module
-/// `edgefn:<name>` that sees only the core (a name of another chunk through the core's stub).
+/// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a script
+/// `edgefn:<name>` (its file name in stack traces) that sees only the core (a name of another chunk through the core's stub).
 const CHUNKS: [(&str, &str); 10] = [
     ("fetch", "fetch"),
     ("console", "console"),
@@ -41,8 +43,7 @@ fn main() {
     let core_lets: BTreeSet<&str> = core.iter().flat_map(|(_, t)| lets(t)).collect();
     let core_used: BTreeSet<&str> = core.iter().flat_map(|(_, t)| references(t)).collect();
 
-    let mut bootstrap =
-        String::from("export default function init(host, config) {\n\"use strict\";\n");
+    let mut bootstrap = String::from("(function init(host, config) {\n\"use strict\";\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let mut chunks_rs = format!("const CHUNKS: [(&str, &str); {}] = [\n", CHUNKS.len());
     let chunks: Vec<(&str, Vec<(String, String)>)> = CHUNKS
@@ -90,15 +91,15 @@ fn main() {
     for (name, text) in &core {
         writeln!(bootstrap, "// ---- {name}\n{text}").unwrap();
     }
-    bootstrap.push_str("}\n");
+    bootstrap.push_str("})\n");
     std::fs::write(out.join("bootstrap.js"), bootstrap).expect("writable OUT_DIR");
     chunks_rs.push_str("];\n");
     std::fs::write(out.join("chunks.rs"), chunks_rs).expect("writable OUT_DIR");
 }
 
-/// A chunk's module, `export default function extend(scope) { const { <core names> } = scope;
-/// <files>; return { <getters for its own names> } }`, and the object literal the core passes
-/// as `scope`.
+/// A chunk's script, `(function extend(scope) { const { <core names> } = scope; <files>;
+/// return { <getters for its own names> } })`, and the object literal the core passes as
+/// `scope`.
 fn assemble_chunk(
     files: &[(String, String)],
     core_names: &BTreeSet<&str>,
@@ -129,7 +130,7 @@ fn assemble_chunk(
         .collect::<Vec<_>>()
         .join(", ");
 
-    let mut module = String::from("export default function extend(scope) {\n\"use strict\";\n");
+    let mut module = String::from("(function extend(scope) {\n\"use strict\";\n");
     writeln!(module, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
     for name in &live {
         writeln!(
@@ -145,7 +146,7 @@ fn assemble_chunk(
         .iter()
         .map(|name| format!("  get {name}() {{ return {name}; }},"))
         .collect();
-    writeln!(module, "return {{\n{}\n}};\n}}", getters.join("\n")).unwrap();
+    writeln!(module, "return {{\n{}\n}};\n}})", getters.join("\n")).unwrap();
     (literal, module)
 }
 

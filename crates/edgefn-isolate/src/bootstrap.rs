@@ -10,29 +10,29 @@
 
 use std::sync::OnceLock;
 
-use rquickjs::{Context, Ctx, Function, Module, Runtime, Value, WriteOptions};
+use rquickjs::{Context, Ctx, Function, Runtime, Value};
 
 /// The assembled core; see `build.rs`.
 pub const SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/bootstrap.js"));
 
-// The chunks loaded on first use, assembled by `build.rs`: `CHUNKS`, their module names (as
+// The chunks loaded on first use, assembled by `build.rs`: `CHUNKS`, their file names (as
 // they appear in stack traces) and sources.
 include!(concat!(env!("OUT_DIR"), "/chunks.rs"));
 
-/// Module name of the core, as it appears in stack traces of the Web platform layer.
+/// File name of the core, as it appears in stack traces of the Web platform layer.
 pub const MODULE_NAME: &str = "edgefn:runtime";
 
 static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 static CHUNK_BYTECODE: [OnceLock<Result<Vec<u8>, String>>; CHUNKS.len()] =
     [const { OnceLock::new() }; CHUNKS.len()];
 
-/// The core module as bytecode, compiled on first use. The chunks are then compiled by a
+/// The core as bytecode, compiled on first use. The chunks are then compiled by a
 /// thread of their own, so that a tenant's first use of one does not wait for (or pay the CPU
 /// time of) its compilation, unless it comes first.
 pub fn bytecode() -> Result<&'static [u8], String> {
     BYTECODE
         .get_or_init(|| {
-            let core = compile(MODULE_NAME, SOURCE);
+            let core = compile_script(MODULE_NAME, SOURCE);
             let compile_chunks = || {
                 for (module, _) in CHUNKS {
                     let name = module.strip_prefix("edgefn:").unwrap_or(module);
@@ -60,41 +60,88 @@ fn chunk_bytecode(name: &str) -> Result<&'static [u8], String> {
         .ok_or_else(|| format!("no chunk of the Web layer is called {name}"))?;
     let (module, source) = CHUNKS[index];
     CHUNK_BYTECODE[index]
-        .get_or_init(|| compile(module, source))
+        .get_or_init(|| compile_script(module, source))
         .as_deref()
         .map_err(Clone::clone)
 }
 
-fn compile(name: &str, source: &str) -> Result<Vec<u8>, String> {
+/// Compiles a script whose value is a function (the layer's `init`, a chunk's `extend`), without
+/// the functions' source text: it is only needed to print a built-in function, and costs about
+/// 1 MB of heap in every isolate and a slower load. Once called and dropped, the function's
+/// own bytecode is freed, where a module's would live as long as the isolate.
+fn compile_script(name: &str, source: &str) -> Result<Vec<u8>, String> {
+    use rquickjs::qjs;
+    let script = std::ffi::CString::new(source).map_err(|e| e.to_string())?;
+    let file = std::ffi::CString::new(name).map_err(|e| e.to_string())?;
     let runtime = Runtime::new().map_err(|e| e.to_string())?;
     let context = Context::full(&runtime).map_err(|e| e.to_string())?;
     context.with(|ctx| {
-        let module = Module::declare(ctx.clone(), name, source).map_err(|error| {
-            let thrown = ctx.catch();
-            format!("the built-in module {name} does not compile: {error}: {thrown:?}")
-        })?;
-        // Without the functions' source text: it is only needed to print a built-in function,
-        // and costs about 1 MB of heap in every isolate and a slower load.
-        module
-            .write(WriteOptions {
-                strip_source: true,
-                ..WriteOptions::default()
-            })
-            .map_err(|e| e.to_string())
+        let raw = ctx.as_raw().as_ptr();
+        // SAFETY: `raw` is this context's, alive for the closure; the strings are
+        // NUL-terminated; the compiled value is freed by the `Value` that owns it, and the
+        // written buffer by `js_free` after it was copied.
+        unsafe {
+            let compiled = qjs::JS_Eval(
+                raw,
+                script.as_ptr(),
+                script.as_bytes().len() as _,
+                file.as_ptr(),
+                (qjs::JS_EVAL_TYPE_GLOBAL
+                    | qjs::JS_EVAL_FLAG_STRICT
+                    | qjs::JS_EVAL_FLAG_COMPILE_ONLY) as i32,
+            );
+            if qjs::JS_IsException(compiled) {
+                let thrown = ctx.catch();
+                return Err(format!(
+                    "the built-in script {name} does not compile: {thrown:?}"
+                ));
+            }
+            let compiled = Value::from_raw(ctx.clone(), compiled);
+            let mut len: qjs::size_t = 0;
+            let buffer = qjs::JS_WriteObject(
+                raw,
+                &mut len,
+                compiled.as_raw(),
+                (qjs::JS_WRITE_OBJ_BYTECODE | qjs::JS_WRITE_OBJ_STRIP_SOURCE) as i32,
+            );
+            if buffer.is_null() {
+                return Err(format!("the built-in script {name} cannot be written"));
+            }
+            let bytes = std::slice::from_raw_parts(buffer, len as usize).to_vec();
+            qjs::js_free(raw, buffer.cast());
+            Ok(bytes)
+        }
     })
+}
+
+/// Runs a script written by [`compile_script`] and returns its function.
+pub(crate) fn load_script<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Function<'js>> {
+    use rquickjs::qjs;
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: the bytecode was written by `compile_script` with this same engine build, in this
+    // process; `JS_ReadObject` copies what it needs, and `JS_EvalFunction` takes the function
+    // it is given.
+    unsafe {
+        let function = qjs::JS_ReadObject(
+            raw,
+            bytecode.as_ptr(),
+            bytecode.len() as _,
+            qjs::JS_READ_OBJ_BYTECODE as i32,
+        );
+        if qjs::JS_IsException(function) {
+            return Err(rquickjs::Error::Exception);
+        }
+        let value = qjs::JS_EvalFunction(raw, function);
+        if qjs::JS_IsException(value) {
+            return Err(rquickjs::Error::Exception);
+        }
+        Value::from_raw(ctx.clone(), value).get()
+    }
 }
 
 /// Loads the chunk `name` into the isolate of `ctx` and returns its `extend(scope)` function.
 pub(crate) fn load_chunk<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Function<'js>> {
     let bytecode =
         chunk_bytecode(name).map_err(|e| rquickjs::Exception::throw_internal(ctx, &e))?;
-    // SAFETY: the bytecode was written by `compile` with this same engine build, in this
-    // process, from a module that compiled without error.
-    let module = unsafe { Module::load(ctx.clone(), bytecode) }?;
-    let (module, evaluated) = module.eval()?;
-    // A chunk only declares: its evaluation settles at once.
-    if let Some(Err(error)) = evaluated.result::<Value>() {
-        return Err(error);
-    }
-    module.get("default")
+    load_script(ctx, bytecode)
 }

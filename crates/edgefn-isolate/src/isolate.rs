@@ -17,8 +17,7 @@ use bytes::Bytes;
 use rquickjs::function::Opt;
 use rquickjs::promise::PromiseState;
 use rquickjs::{
-    CatchResultExt, CaughtError, Context, Ctx, Function, IntoJs, Module, Object, Persistent,
-    Runtime, Value,
+    CatchResultExt, CaughtError, Context, Ctx, Function, IntoJs, Object, Persistent, Runtime, Value,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
@@ -394,11 +393,9 @@ impl Building {
             let caught = |e: CaughtError<'_>| BootError::Engine(e.to_string());
             // SAFETY: the bytecode was written by `bootstrap::compile` with this same engine
             // build, in this process, from a module that compiled without error.
-            let module = unsafe { Module::load(ctx.clone(), bytecode) }
+            let init: Function = bootstrap::load_script(&ctx, bytecode)
                 .catch(&ctx)
                 .map_err(caught)?;
-            let (module, _) = module.eval().catch(&ctx).map_err(caught)?;
-            let init: Function = module.get("default").catch(&ctx).map_err(caught)?;
             let host = host::install(&ctx, weak).catch(&ctx).map_err(caught)?;
             Ok((Persistent::save(&ctx, init), Persistent::save(&ctx, host)))
         })

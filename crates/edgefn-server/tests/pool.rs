@@ -302,8 +302,9 @@ async fn wait_until_keeps_a_retiring_worker_alive_until_it_settles() {
 
 #[tokio::test]
 async fn warm_memory_bound_evicts_the_least_recently_used_idle_isolate() {
-    // Each isolate holds about 2.5 MB (1.5 MB of ballast); two fit under 6 MiB, three do not.
-    let heavy = format!("const ballast = new Uint8Array(1500000).fill(1);\n{IDENTIFY}");
+    // Each isolate holds about 2.5 MB (2 MB of ballast, the rest its own): two fit under 6 MiB
+    // (6.3 MB), three do not, with room either way for the layer's size to change.
+    let heavy = format!("const ballast = new Uint8Array(2000000).fill(1);\n{IDENTIFY}");
     let srv = TestServer::new()
         .function("mem-a", &heavy)
         .function("mem-b", &heavy)
