@@ -238,7 +238,8 @@ function exposeReplaceable(name, getValue) {
 
 // Cold start: classes are created on first use, not in init(). once(f)
 // returns a function that calls f the first time and then returns the same
-// result.
+// result. The factory is dropped once it succeeded, so that its bytecode (the
+// code building a class, say) does not stay in the isolate.
 function once(factory) {
   let done = false;
   let value;
@@ -246,6 +247,7 @@ function once(factory) {
     if (!done) {
       value = factory();
       done = true;
+      factory = undefined;
     }
     return value;
   };
