@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a script
 /// `edgefn:<name>` (its file name in stack traces) that sees only the core (a name of another chunk through the core's stub).
-const CHUNKS: [(&str, &str); 10] = [
+const CHUNKS: [(&str, &str); 12] = [
     ("fetch", "fetch"),
     ("console", "console"),
     ("encoding", "encoding"),
@@ -31,6 +31,8 @@ const CHUNKS: [(&str, &str); 10] = [
     ("timing", "timing"),
     ("url", "url"),
     ("services", "services"),
+    ("subtle", "subtle"),
+    ("urlpattern", "urlpattern"),
 ];
 
 fn main() {

@@ -212,6 +212,8 @@ fn main() {
             ("url", "new URL('http://a/')"),
             ("fetch", "fetch('not a URL').catch(() => {})"),
             ("extension", "new ReadableStream()"),
+            ("subtle", "crypto.subtle"),
+            ("urlpattern", "new URLPattern({ pathname: '/a' })"),
         ] {
             let folder = tempfile::tempdir().expect("a temporary folder");
             std::fs::write(

@@ -7,7 +7,9 @@
 // - the extension (js/ext): the part of the Web layer a plain request and response never
 // touch (ReadableStream and byte streams, WritableStream, TransformStream,
 // pipes, queuing strategies, encoding and compression streams, Blob/File/
-//   FormData, structuredClone, MessageChannel, crypto.subtle, URLPattern);
+//   FormData, structuredClone, MessageChannel);
+// - subtle (js/subtle): crypto.subtle, SubtleCrypto and CryptoKey;
+// - urlpattern (js/urlpattern): URLPattern;
 // - inspect (js/inspect): how console.log and uncaught errors print a value
 //   that is not a string, and console.table;
 // - timing (js/timing): Performance, the performance entry buffer and User
@@ -107,7 +109,7 @@ const byteStreamOps = forwardToExtension("byteStreamOps");
 const structuredCloneOps = forwardToExtension("structuredCloneOps");
 const blobClasses = forwardToExtension("blobClasses");
 const formDataOps = forwardToExtension("formDataOps");
-const subtleCrypto = forwardToExtension("subtleCrypto");
+const subtleCrypto = forwardToChunk("subtle", "subtleCrypto");
 
 // HTML §2.7.10 structuredClone(value, options): the extension's, with this
 // function's name and length.
@@ -119,9 +121,19 @@ exposeOperation("structuredClone", structuredClone);
 const streamClasses = forwardToExtension("streamClasses");
 const hostStreamPumpClass = forwardToExtension("hostStreamPumpClass");
 
-// The extension's interface objects, each made by the chunk on first access.
+// The interface objects of the extension, subtle and urlpattern, each made by
+// its chunk on first access.
 function extensionInterface(name) {
   return extension().interfaceNamed(name);
+}
+
+function subtleInterface(name) {
+  const subtle = layerChunk("subtle");
+  return name === "CryptoKey" ? subtle.cryptoKeyClass() : subtle.subtleCryptoClass();
+}
+
+function urlPatternInterface(name) {
+  return layerChunk("urlpattern").urlPatternClass();
 }
 
 for (const name of [
@@ -152,5 +164,12 @@ for (const name of [
   "CryptoKey",
   "SubtleCrypto",
 ]) {
-  exposeLazyInterface(name, extensionInterface);
+  exposeLazyInterface(
+    name,
+    name === "URLPattern"
+      ? urlPatternInterface
+      : name === "CryptoKey" || name === "SubtleCrypto"
+        ? subtleInterface
+        : extensionInterface,
+  );
 }

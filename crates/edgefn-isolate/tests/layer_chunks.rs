@@ -232,6 +232,16 @@ fn each_global_loads_only_the_chunks_it_needs() {
             "/bURLSearchParams",
             &["url"],
         ),
+        (
+            "crypto.subtle.digest('SHA-256', new Uint8Array(1)).then((d) => d.byteLength + CryptoKey.name)",
+            "32CryptoKey",
+            &["crypto", "subtle"],
+        ),
+        (
+            "new URLPattern({ pathname: '/a/:id' }).exec('http://h/a/7').pathname.groups.id",
+            "7",
+            &["urlpattern"],
+        ),
         ("Response.json({ a: 1 }).text()", "{\"a\":1}", &[]),
     ];
     for (expression, answer, chunks) in cases {

@@ -47,16 +47,10 @@ function interfaceNamed(name) {
       return encodingStreamClasses().TextEncoderStream;
     case "TextDecoderStream":
       return encodingStreamClasses().TextDecoderStream;
-    case "URLPattern":
-      return urlPatternClass();
     case "CompressionStream":
       return compressionStreamClasses().CompressionStream;
     case "DecompressionStream":
       return compressionStreamClasses().DecompressionStream;
-    case "CryptoKey":
-      return cryptoKeyClass();
-    case "SubtleCrypto":
-      return subtleCryptoClass();
   }
   return undefined;
 }
