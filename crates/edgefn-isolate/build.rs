@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a script
 /// `edgefn:<name>` (its file name in stack traces) that sees only the core (a name of another chunk through the core's stub).
-const CHUNKS: [(&str, &str); 12] = [
+const CHUNKS: [(&str, &str); 13] = [
+    ("streams", "streams"),
     ("fetch", "fetch"),
     ("console", "console"),
     ("encoding", "encoding"),
@@ -34,6 +35,18 @@ const CHUNKS: [(&str, &str); 12] = [
     ("subtle", "subtle"),
     ("urlpattern", "urlpattern"),
 ];
+
+/// Chunks that use the names of another chunk directly: (chunk, the chunk it uses). Loading
+/// the first loads the second before it, and passes it the second's names it uses (a `let` of
+/// the second through a getter).
+const CHUNK_DEPENDENCIES: [(&str, &str); 1] = [("extension", "streams")];
+
+/// The names a chunk declares, and its `let`s among them.
+struct ChunkNames<'a> {
+    chunk: &'a str,
+    names: BTreeSet<&'a str>,
+    lets: BTreeSet<&'a str>,
+}
 
 fn main() {
     dependencies_hash();
@@ -60,12 +73,20 @@ fn main() {
         )
         .unwrap();
         // The core, and every other chunk, reach a chunk's name only through a stub of the
-        // core.
+        // core, except a chunk that depends on it.
         let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
         let others = chunks
             .iter()
-            .filter(|(other, _)| other != chunk)
-            .flat_map(|(_, files)| files.iter().flat_map(|(_, t)| references(t)));
+            .filter(|(other, _)| other != chunk && !CHUNK_DEPENDENCIES.contains(&(*other, *chunk)))
+            .flat_map(|(_, files)| {
+                // A name the other chunk declares itself is its own.
+                let declared: BTreeSet<&str> =
+                    files.iter().flat_map(|(_, t)| declarations(t)).collect();
+                files
+                    .iter()
+                    .flat_map(|(_, t)| references(t))
+                    .filter(move |name| !declared.contains(name))
+            });
         let unreachable: BTreeSet<&str> = core_used
             .iter()
             .copied()
@@ -76,10 +97,29 @@ fn main() {
             unreachable.is_empty(),
             "names of the chunk {chunk} used outside it with no stub in the core: {unreachable:?}"
         );
-        let (scope, module) = assemble_chunk(files, &core_names, &core_lets);
+        let dependencies: Vec<ChunkNames> = CHUNK_DEPENDENCIES
+            .iter()
+            .filter(|(user, _)| user == chunk)
+            .map(|(_, used)| {
+                let (_, files) = chunks
+                    .iter()
+                    .find(|(name, _)| name == used)
+                    .expect("a dependency is a chunk");
+                ChunkNames {
+                    chunk: used,
+                    names: files.iter().flat_map(|(_, t)| declarations(t)).collect(),
+                    lets: files.iter().flat_map(|(_, t)| lets(t)).collect(),
+                }
+            })
+            .collect();
+        let (scope, module) = assemble_chunk(files, &core_names, &core_lets, &dependencies);
+        let loads: String = dependencies
+            .iter()
+            .map(|d| format!("const ${0} = layerChunk(\"{0}\"); ", d.chunk))
+            .collect();
         writeln!(
             scope_cases,
-            "    case \"{chunk}\":\n      return {{ {scope} }};"
+            "    case \"{chunk}\": {{\n      {loads}return {{ {scope} }};\n    }}"
         )
         .unwrap();
         std::fs::write(out.join(format!("{chunk}.js")), module).expect("writable OUT_DIR");
@@ -106,28 +146,44 @@ fn assemble_chunk(
     files: &[(String, String)],
     core_names: &BTreeSet<&str>,
     core_lets: &BTreeSet<&str>,
+    dependencies: &[ChunkNames],
 ) -> (String, String) {
     let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
     let used: BTreeSet<&str> = files.iter().flat_map(|(_, t)| identifiers(t)).collect();
+    // The chunk each name comes from, if not the core.
+    let from = |name: &str| dependencies.iter().find(|d| d.names.contains(name));
     // Where both declare a name (the core's stub for it), the chunk's own declaration is the
-    // one it sees.
-    let scope: Vec<&str> = ["host", "config"]
+    // one it sees, then a dependency's.
+    let mut scope: Vec<&str> = ["host", "config"]
         .into_iter()
         .chain(core_names.iter().copied())
+        .chain(dependencies.iter().flat_map(|d| d.names.iter().copied()))
         .filter(|name| used.contains(name) && !own.contains(name))
         .collect();
-    let (live, mut copied): (Vec<&str>, Vec<&str>) =
-        scope.iter().partition(|name| core_lets.contains(*name));
-    // The chunk calls a core `let` through ReflectApply.
+    scope.sort_unstable();
+    scope.dedup();
+    let is_let = |name: &str| match from(name) {
+        Some(d) => d.lets.contains(name),
+        None => core_lets.contains(name),
+    };
+    let (live, mut copied): (Vec<&str>, Vec<&str>) = scope.iter().partition(|name| is_let(name));
+    // The chunk calls a `let` of the core or of a dependency through ReflectApply.
     if !live.is_empty() && !copied.contains(&"ReflectApply") {
         copied.push("ReflectApply");
     }
+    let value = |name: &str| match from(name) {
+        Some(d) => format!("${}.{name}", d.chunk),
+        None => name.to_owned(),
+    };
     let literal = copied
         .iter()
-        .map(|n| n.to_string())
+        .map(|name| match from(name) {
+            Some(_) => format!("{name}: {}", value(name)),
+            None => name.to_string(),
+        })
         .chain(
             live.iter()
-                .map(|name| format!("get {name}() {{ return {name}; }}")),
+                .map(|name| format!("get {name}() {{ return {}; }}", value(name))),
         )
         .collect::<Vec<_>>()
         .join(", ");

@@ -211,7 +211,8 @@ fn main() {
             ("encoding", "new TextEncoder()"),
             ("url", "new URL('http://a/')"),
             ("fetch", "fetch('not a URL').catch(() => {})"),
-            ("extension", "new ReadableStream()"),
+            ("streams", "new ReadableStream()"),
+            ("extension", "new Blob(['a'])"),
             ("subtle", "crypto.subtle"),
             ("urlpattern", "new URLPattern({ pathname: '/a' })"),
         ] {

@@ -4,10 +4,12 @@
 // its own and loaded into an isolate the first time one of its names is used,
 // which keeps them out of every cold start and out of the memory of every idle
 // tenant that does not use them:
-// - the extension (js/ext): the part of the Web layer a plain request and response never
-// touch (ReadableStream and byte streams, WritableStream, TransformStream,
-// pipes, queuing strategies, encoding and compression streams, Blob/File/
-//   FormData, structuredClone, MessageChannel);
+// - streams (js/streams): ReadableStream and byte streams, WritableStream,
+//   pipes, queuing strategies, and the pump that sends a streamed body to the
+//   host;
+// - the extension (js/ext): TransformStream, encoding and compression streams,
+//   Blob/File/FormData, structuredClone, MessageChannel (it uses streams:
+//   loading it loads that chunk first, see build.rs);
 // - subtle (js/subtle): crypto.subtle, SubtleCrypto and CryptoKey;
 // - urlpattern (js/urlpattern): URLPattern;
 // - inspect (js/inspect): how console.log and uncaught errors print a value
@@ -70,14 +72,14 @@ function consoleTable(data, properties) {
   layerChunk("inspect").consoleTable(data, properties);
 }
 
-// Predicates about values only the extension makes answer without loading it.
+// Predicates about values only a chunk makes answer without loading it.
 function isReadableStream(value) {
-  const loaded = loadedChunks.extension;
+  const loaded = loadedChunks.streams;
   return loaded !== undefined && loaded.isReadableStream(value);
 }
 
 function isWritableStream(value) {
-  const loaded = loadedChunks.extension;
+  const loaded = loadedChunks.streams;
   return loaded !== undefined && loaded.isWritableStream(value);
 }
 
@@ -91,21 +93,21 @@ function blobInternals(value) {
   return loaded === undefined ? null : loaded.blobInternals(value);
 }
 
-const acquireReadableStreamDefaultReader = forwardToExtension("acquireReadableStreamDefaultReader");
-const readableStreamCancel = forwardToExtension("readableStreamCancel");
-const readableStreamClose = forwardToExtension("readableStreamClose");
-const readableStreamDefaultReaderRelease = forwardToExtension("readableStreamDefaultReaderRelease");
-const readableStreamReadAllBytes = forwardToExtension("readableStreamReadAllBytes");
-const readableStreamSourceClose = forwardToExtension("readableStreamSourceClose");
-const readableStreamSourceEnqueue = forwardToExtension("readableStreamSourceEnqueue");
-const readableStreamSourceError = forwardToExtension("readableStreamSourceError");
-const readableStreamStateOf = forwardToExtension("readableStreamStateOf");
-const readableStreamTee = forwardToExtension("readableStreamTee");
-const readableStreamWrapper = forwardToExtension("readableStreamWrapper");
-const resolvedUndefined = forwardToExtension("resolvedUndefined");
+const acquireReadableStreamDefaultReader = forwardToChunk("streams", "acquireReadableStreamDefaultReader");
+const readableStreamCancel = forwardToChunk("streams", "readableStreamCancel");
+const readableStreamClose = forwardToChunk("streams", "readableStreamClose");
+const readableStreamDefaultReaderRelease = forwardToChunk("streams", "readableStreamDefaultReaderRelease");
+const readableStreamReadAllBytes = forwardToChunk("streams", "readableStreamReadAllBytes");
+const readableStreamSourceClose = forwardToChunk("streams", "readableStreamSourceClose");
+const readableStreamSourceEnqueue = forwardToChunk("streams", "readableStreamSourceEnqueue");
+const readableStreamSourceError = forwardToChunk("streams", "readableStreamSourceError");
+const readableStreamStateOf = forwardToChunk("streams", "readableStreamStateOf");
+const readableStreamTee = forwardToChunk("streams", "readableStreamTee");
+const readableStreamWrapper = forwardToChunk("streams", "readableStreamWrapper");
+const resolvedUndefined = forwardToChunk("streams", "resolvedUndefined");
 const formDataEntriesOf = forwardToExtension("formDataEntriesOf");
 const createBlob = forwardToExtension("createBlob");
-const byteStreamOps = forwardToExtension("byteStreamOps");
+const byteStreamOps = forwardToChunk("streams", "byteStreamOps");
 const structuredCloneOps = forwardToExtension("structuredCloneOps");
 const blobClasses = forwardToExtension("blobClasses");
 const formDataOps = forwardToExtension("formDataOps");
@@ -118,13 +120,35 @@ function structuredClone(value, options = undefined) {
 }
 exposeOperation("structuredClone", structuredClone);
 
-const streamClasses = forwardToExtension("streamClasses");
-const hostStreamPumpClass = forwardToExtension("hostStreamPumpClass");
+const streamClasses = forwardToChunk("streams", "streamClasses");
+const hostStreamPumpClass = forwardToChunk("streams", "hostStreamPumpClass");
 
-// The interface objects of the extension, subtle and urlpattern, each made by
-// its chunk on first access.
+// The interface objects of streams, the extension, subtle and urlpattern, each
+// made by its chunk on first access.
+function streamsInterface(name) {
+  return layerChunk("streams").interfaceNamed(name);
+}
+
 function extensionInterface(name) {
   return extension().interfaceNamed(name);
+}
+
+function interfaceOfStreams(name) {
+  switch (name) {
+    case "ReadableStream":
+    case "ReadableStreamDefaultReader":
+    case "ReadableStreamDefaultController":
+    case "ReadableByteStreamController":
+    case "ReadableStreamBYOBRequest":
+    case "ReadableStreamBYOBReader":
+    case "WritableStream":
+    case "WritableStreamDefaultWriter":
+    case "WritableStreamDefaultController":
+    case "ByteLengthQueuingStrategy":
+    case "CountQueuingStrategy":
+      return true;
+  }
+  return false;
 }
 
 function subtleInterface(name) {
@@ -170,6 +194,8 @@ for (const name of [
       ? urlPatternInterface
       : name === "CryptoKey" || name === "SubtleCrypto"
         ? subtleInterface
-        : extensionInterface,
+        : interfaceOfStreams(name)
+          ? streamsInterface
+          : extensionInterface,
   );
 }

@@ -223,9 +223,14 @@ fn each_global_loads_only_the_chunks_it_needs() {
             &["fetch"],
         ),
         (
+            "new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array([104, 105])); c.close(); } })).text()",
+            "hi",
+            &["streams"],
+        ),
+        (
             "new Blob(['ab']).size + ReadableStream.name + typeof TransformStream",
             "2ReadableStreamfunction",
-            &["extension"],
+            &["extension", "streams"],
         ),
         (
             "new URL('http://a/b').pathname + URLSearchParams.name",

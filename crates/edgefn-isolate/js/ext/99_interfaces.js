@@ -5,44 +5,22 @@
 
 function interfaceNamed(name) {
   switch (name) {
-    case "ReadableStream":
-      return streamClasses().ReadableStream;
-    case "ReadableStreamDefaultReader":
-      return streamClasses().ReadableStreamDefaultReader;
-    case "ReadableStreamDefaultController":
-      return streamClasses().ReadableStreamDefaultController;
     case "Blob":
       return blobClasses().Blob;
     case "File":
       return blobClasses().File;
     case "FormData":
       return formDataOps().formDataClass();
-    case "ReadableByteStreamController":
-      return byteStreamOps().byteStreamClasses().ReadableByteStreamController;
-    case "ReadableStreamBYOBRequest":
-      return byteStreamOps().byteStreamClasses().ReadableStreamBYOBRequest;
-    case "ReadableStreamBYOBReader":
-      return byteStreamOps().byteStreamClasses().ReadableStreamBYOBReader;
     case "MessageChannel":
       return messagingOps().messagingClasses().MessageChannel;
     case "MessagePort":
       return messagingOps().messagingClasses().MessagePort;
     case "MessageEvent":
       return messagingOps().messageEventClass();
-    case "WritableStream":
-      return writableStreamOps().writableStreamClasses().WritableStream;
-    case "WritableStreamDefaultWriter":
-      return writableStreamOps().writableStreamClasses().WritableStreamDefaultWriter;
-    case "WritableStreamDefaultController":
-      return writableStreamOps().writableStreamClasses().WritableStreamDefaultController;
     case "TransformStream":
       return transformStreamOps().transformStreamClasses().TransformStream;
     case "TransformStreamDefaultController":
       return transformStreamOps().transformStreamClasses().TransformStreamDefaultController;
-    case "ByteLengthQueuingStrategy":
-      return queuingStrategyClasses().ByteLengthQueuingStrategy;
-    case "CountQueuingStrategy":
-      return queuingStrategyClasses().CountQueuingStrategy;
     case "TextEncoderStream":
       return encodingStreamClasses().TextEncoderStream;
     case "TextDecoderStream":
