@@ -19,7 +19,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a script
-/// `edgefn:<name>` (its file name in stack traces) that sees only the core (a name of another chunk through the core's stub).
+/// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
+/// depends on ([`CHUNK_DEPENDENCIES`]); a name of any other chunk it reaches through the core's
+/// stub.
 const CHUNKS: [(&str, &str); 13] = [
     ("streams", "streams"),
     ("fetch", "fetch"),
