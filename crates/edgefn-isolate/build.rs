@@ -67,6 +67,14 @@ fn main() {
         .iter()
         .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
         .collect();
+    // One level only: no chain, and so no cycle, of chunks loading each other.
+    for (user, used) in CHUNK_DEPENDENCIES {
+        assert!(
+            !CHUNK_DEPENDENCIES.iter().any(|(other, _)| *other == used),
+            "the chunk {used}, which {user} depends on, must not depend on another chunk"
+        );
+    }
+    check_streams_interfaces(&core, &chunks);
     let mut scope_cases = String::new();
     for (chunk, files) in &chunks {
         writeln!(
@@ -139,6 +147,41 @@ fn main() {
     std::fs::write(out.join("bootstrap.js"), bootstrap).expect("writable OUT_DIR");
     chunks_rs.push_str("];\n");
     std::fs::write(out.join("chunks.rs"), chunks_rs).expect("writable OUT_DIR");
+}
+
+/// The core routes the streams chunk's interfaces by name (`interfaceOfStreams` in
+/// `js/29_extension.js`): it must list exactly the ones the chunk's `interfaceNamed` makes.
+fn check_streams_interfaces(core: &[(String, String)], chunks: &[(&str, Vec<(String, String)>)]) {
+    let cases = |text: &str| -> BTreeSet<String> {
+        text.lines()
+            .filter_map(|line| line.trim().strip_prefix("case \"")?.strip_suffix("\":"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let (_, extension) = core
+        .iter()
+        .find(|(name, _)| name == "29_extension.js")
+        .expect("js/29_extension.js");
+    let start = extension
+        .find("function interfaceOfStreams(")
+        .expect("interfaceOfStreams in js/29_extension.js");
+    let end = start
+        + extension[start..]
+            .find("\n}\n")
+            .expect("the end of interfaceOfStreams");
+    let (_, streams) = chunks
+        .iter()
+        .find(|(chunk, _)| *chunk == "streams")
+        .expect("the streams chunk");
+    let (_, interfaces) = streams
+        .iter()
+        .find(|(name, _)| name == "99_interfaces.js")
+        .expect("js/streams/99_interfaces.js");
+    assert_eq!(
+        cases(&extension[start..end]),
+        cases(interfaces),
+        "interfaceOfStreams (js/29_extension.js) and js/streams/99_interfaces.js disagree"
+    );
 }
 
 /// A chunk's script, `(function extend(scope) { const { <core names> } = scope; <files>;

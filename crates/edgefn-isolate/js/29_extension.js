@@ -40,7 +40,9 @@ const loadedChunks = { __proto__: null };
 function layerChunk(name) {
   let exports = loadedChunks[name];
   if (exports === undefined) {
-    exports = host.loadChunk(name)(chunkScope(name));
+    // The scope first: it loads the chunks this one depends on.
+    const scope = chunkScope(name);
+    exports = host.loadChunk(name)(scope);
     loadedChunks[name] = exports;
   }
   return exports;

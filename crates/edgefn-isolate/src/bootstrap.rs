@@ -105,7 +105,10 @@ fn compile_script(name: &str, source: &str) -> Result<Vec<u8>, String> {
                 (qjs::JS_WRITE_OBJ_BYTECODE | qjs::JS_WRITE_OBJ_STRIP_SOURCE) as i32,
             );
             if buffer.is_null() {
-                return Err(format!("the built-in script {name} cannot be written"));
+                let thrown = ctx.catch();
+                return Err(format!(
+                    "the built-in script {name} cannot be written: {thrown:?}"
+                ));
             }
             let bytes = std::slice::from_raw_parts(buffer, len as usize).to_vec();
             qjs::js_free(raw, buffer.cast());
@@ -114,13 +117,21 @@ fn compile_script(name: &str, source: &str) -> Result<Vec<u8>, String> {
     })
 }
 
-/// Runs a script written by [`compile_script`] and returns its function.
-pub(crate) fn load_script<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Result<Function<'js>> {
+/// Runs a script written by [`compile_script`] and returns its function. On failure the
+/// exception is left pending in `ctx`.
+///
+/// # Safety
+///
+/// `bytecode` must have been written by [`compile_script`] in this process: QuickJS does not
+/// validate bytecode it reads.
+pub(crate) unsafe fn load_script<'js>(
+    ctx: &Ctx<'js>,
+    bytecode: &[u8],
+) -> rquickjs::Result<Function<'js>> {
     use rquickjs::qjs;
     let raw = ctx.as_raw().as_ptr();
-    // SAFETY: the bytecode was written by `compile_script` with this same engine build, in this
-    // process; `JS_ReadObject` copies what it needs, and `JS_EvalFunction` takes the function
-    // it is given.
+    // SAFETY: the caller vouches for the bytecode; `JS_ReadObject` copies what it needs, and
+    // `JS_EvalFunction` takes the function it is given, also when it throws.
     unsafe {
         let function = qjs::JS_ReadObject(
             raw,
@@ -143,5 +154,6 @@ pub(crate) fn load_script<'js>(ctx: &Ctx<'js>, bytecode: &[u8]) -> rquickjs::Res
 pub(crate) fn load_chunk<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Function<'js>> {
     let bytecode =
         chunk_bytecode(name).map_err(|e| rquickjs::Exception::throw_internal(ctx, &e))?;
-    load_script(ctx, bytecode)
+    // SAFETY: `chunk_bytecode` returns what `compile_script` wrote in this process.
+    unsafe { load_script(ctx, bytecode) }
 }

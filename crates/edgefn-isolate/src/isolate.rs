@@ -391,9 +391,9 @@ impl Building {
         let weak = Rc::downgrade(&self.inner);
         self.inner.context.with(|ctx| -> Result<Layer, BootError> {
             let caught = |e: CaughtError<'_>| BootError::Engine(e.to_string());
-            // SAFETY: the bytecode was written by `bootstrap::compile` with this same engine
-            // build, in this process, from a module that compiled without error.
-            let init: Function = bootstrap::load_script(&ctx, bytecode)
+            // SAFETY: `bootstrap::bytecode` returns what `bootstrap::compile_script` wrote in
+            // this process.
+            let init: Function = unsafe { bootstrap::load_script(&ctx, bytecode) }
                 .catch(&ctx)
                 .map_err(caught)?;
             let host = host::install(&ctx, weak).catch(&ctx).map_err(caught)?;

@@ -189,6 +189,16 @@ fn a_request_signal_and_an_abort_controller_load_the_events_chunk() {
 }
 
 #[test]
+fn a_streamed_response_loads_only_the_streams_chunk() {
+    let (isolate, response, _) = serve(
+        "export default { fetch: () => new Response(new ReadableStream({ \
+             start(c) { c.enqueue(new Uint8Array([1])); c.close(); } })) };",
+    );
+    assert!(matches!(response.body, ResponseBody::Stream(_)));
+    assert_eq!(isolate.layer_chunks(), ["streams"]);
+}
+
+#[test]
 fn each_global_loads_only_the_chunks_it_needs() {
     let cases = [
         ("btoa(atob('aGk='))", "aGk=", &["encoding"][..]),
@@ -230,7 +240,23 @@ fn each_global_loads_only_the_chunks_it_needs() {
         (
             "new Blob(['ab']).size + ReadableStream.name + typeof TransformStream",
             "2ReadableStreamfunction",
-            &["extension", "streams"],
+            &["streams", "extension"],
+        ),
+        (
+            "typeof WritableStream + typeof CountQueuingStrategy",
+            "functionfunction",
+            &["streams"],
+        ),
+        // Streams first, then a chunk that uses them: one ReadableStream class for both.
+        (
+            "ReadableStream.name + (new TransformStream().readable instanceof ReadableStream)",
+            "ReadableStreamtrue",
+            &["streams", "extension"],
+        ),
+        (
+            "new TextEncoderStream().readable instanceof ReadableStream",
+            "true",
+            &["streams", "extension"],
         ),
         (
             "new URL('http://a/b').pathname + URLSearchParams.name",

@@ -1,7 +1,7 @@
-// ext/29_host_stream_pump.js
+// streams/29_host_stream_pump.js
 //
 // HostStreamPump: how a body stream reaches the host. Every such body is a
-// ReadableStream, so this lives in the extension with the streams.
+// ReadableStream, so this lives in the streams chunk.
 
 // Moves the chunks of a body stream to a host stream (a streamed response,
 // or the upload of a fetch()) with host.streamWrite, honouring backpressure
