@@ -22,8 +22,9 @@ use std::path::{Path, PathBuf};
 /// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
 /// depends on ([`CHUNK_DEPENDENCIES`]); a name of any other chunk it reaches through the core's
 /// stub.
-const CHUNKS: [(&str, &str); 13] = [
+const CHUNKS: [(&str, &str); 14] = [
     ("streams", "streams"),
+    ("clone", "clone"),
     ("fetch", "fetch"),
     ("console", "console"),
     ("encoding", "encoding"),

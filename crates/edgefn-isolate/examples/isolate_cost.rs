@@ -213,6 +213,7 @@ fn main() {
             ("fetch", "fetch('not a URL').catch(() => {})"),
             ("streams", "new ReadableStream()"),
             ("extension", "new Blob(['a'])"),
+            ("clone", "structuredClone({ a: [1] })"),
             ("subtle", "crypto.subtle"),
             ("urlpattern", "new URLPattern({ pathname: '/a' })"),
         ] {

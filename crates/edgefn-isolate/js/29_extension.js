@@ -8,8 +8,9 @@
 //   pipes, queuing strategies, and the pump that sends a streamed body to the
 //   host;
 // - the extension (js/ext): TransformStream, encoding and compression streams,
-//   Blob/File/FormData, structuredClone, MessageChannel (it uses streams:
-//   loading it loads that chunk first, see build.rs);
+//   Blob/File/FormData, MessageChannel (it uses streams: loading it loads that
+//   chunk first, see build.rs);
+// - clone (js/clone): structuredClone;
 // - subtle (js/subtle): crypto.subtle, SubtleCrypto and CryptoKey;
 // - urlpattern (js/urlpattern): URLPattern;
 // - inspect (js/inspect): how console.log and uncaught errors print a value
@@ -90,6 +91,11 @@ function isFormData(value) {
   return loaded !== undefined && loaded.isFormData(value);
 }
 
+function isMessagePort(value) {
+  const loaded = loadedChunks.extension;
+  return loaded !== undefined && loaded.isMessagePort(value);
+}
+
 function blobInternals(value) {
   const loaded = loadedChunks.extension;
   return loaded === undefined ? null : loaded.blobInternals(value);
@@ -110,15 +116,17 @@ const resolvedUndefined = forwardToChunk("streams", "resolvedUndefined");
 const formDataEntriesOf = forwardToExtension("formDataEntriesOf");
 const createBlob = forwardToExtension("createBlob");
 const byteStreamOps = forwardToChunk("streams", "byteStreamOps");
-const structuredCloneOps = forwardToExtension("structuredCloneOps");
+const structuredCloneOps = forwardToChunk("clone", "structuredCloneOps");
+const cloneBlob = forwardToExtension("cloneBlob");
+const messagingOps = forwardToExtension("messagingOps");
 const blobClasses = forwardToExtension("blobClasses");
 const formDataOps = forwardToExtension("formDataOps");
 const subtleCrypto = forwardToChunk("subtle", "subtleCrypto");
 
-// HTML §2.7.10 structuredClone(value, options): the extension's, with this
+// HTML §2.7.10 structuredClone(value, options): the clone chunk's, with this
 // function's name and length.
 function structuredClone(value, options = undefined) {
-  return ReflectApply(extension().structuredClone, undefined, arguments);
+  return ReflectApply(layerChunk("clone").structuredClone, undefined, arguments);
 }
 exposeOperation("structuredClone", structuredClone);
 

@@ -1,4 +1,5 @@
-//! The Web platform layer (`js/*.js`, and the chunks loaded on first use: `js/streams`, `js/ext`,
+//! The Web platform layer (`js/*.js`, and the chunks loaded on first use: `js/streams`,
+//! `js/ext`, `js/clone`,
 //! `js/inspect`, `js/timing`, `js/url`, `js/services`, `js/events`, `js/crypto`,
 //! `js/encoding`, `js/console`, `js/fetch`, `js/subtle` and `js/urlpattern`), compiled to
 //! QuickJS bytecode once per process.

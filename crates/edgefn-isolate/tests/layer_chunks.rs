@@ -243,6 +243,16 @@ fn each_global_loads_only_the_chunks_it_needs() {
             &["streams", "extension"],
         ),
         (
+            "structuredClone({ a: [1, new Date(0)] }).a[1].getTime()",
+            "0",
+            &["clone"],
+        ),
+        (
+            "structuredClone(new Blob(['xy'])).size",
+            "2",
+            &["streams", "extension", "clone"],
+        ),
+        (
             "typeof WritableStream + typeof CountQueuingStrategy",
             "functionfunction",
             &["streams"],
