@@ -1,8 +1,7 @@
 //! The Web platform layer (`js/*.js`, and the chunks loaded on first use: `js/streams`,
-//! `js/ext`, `js/clone`,
-//! `js/inspect`, `js/timing`, `js/url`, `js/services`, `js/events`, `js/crypto`,
-//! `js/encoding`, `js/console`, `js/fetch`, `js/subtle` and `js/urlpattern`), compiled to
-//! QuickJS bytecode once per process.
+//! `js/ext`, `js/clone`, `js/inspect`, `js/timing`, `js/url`, `js/services`, `js/events`,
+//! `js/crypto`, `js/encoding`, `js/console`, `js/fetch`, `js/subtle` and `js/urlpattern`),
+//! compiled to QuickJS bytecode once per process.
 //!
 //! Every isolate loads the same bytecode instead of parsing the source again, which keeps the
 //! parser off the cold-start path; a chunk is loaded only into the isolates that use it
