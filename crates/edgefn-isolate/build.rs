@@ -123,7 +123,7 @@ fn main() {
                 }
             })
             .collect();
-        let (scope, module) = assemble_chunk(files, &core_names, &core_lets, &dependencies);
+        let (scope, script) = assemble_chunk(files, &core_names, &core_lets, &dependencies);
         let loads: String = dependencies
             .iter()
             .map(|d| format!("const ${0} = layerChunk(\"{0}\"); ", d.chunk))
@@ -133,7 +133,7 @@ fn main() {
             "    case \"{chunk}\": {{\n      {loads}return {{ {scope} }};\n    }}"
         )
         .unwrap();
-        std::fs::write(out.join(format!("{chunk}.js")), module).expect("writable OUT_DIR");
+        std::fs::write(out.join(format!("{chunk}.js")), script).expect("writable OUT_DIR");
     }
     writeln!(
         bootstrap,
@@ -234,24 +234,24 @@ fn assemble_chunk(
         .collect::<Vec<_>>()
         .join(", ");
 
-    let mut module = String::from("(function extend(scope) {\n\"use strict\";\n");
-    writeln!(module, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
+    let mut script = String::from("(function extend(scope) {\n\"use strict\";\n");
+    writeln!(script, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
     for name in &live {
         writeln!(
-            module,
+            script,
             "const {name} = (...args) => ReflectApply(scope.{name}, undefined, args);"
         )
         .unwrap();
     }
     for (name, text) in files {
-        writeln!(module, "// ---- {name}\n{text}").unwrap();
+        writeln!(script, "// ---- {name}\n{text}").unwrap();
     }
     let getters: Vec<String> = own
         .iter()
         .map(|name| format!("  get {name}() {{ return {name}; }},"))
         .collect();
-    writeln!(module, "return {{\n{}\n}};\n}})", getters.join("\n")).unwrap();
-    (literal, module)
+    writeln!(script, "return {{\n{}\n}};\n}})", getters.join("\n")).unwrap();
+    (literal, script)
 }
 
 /// `EDGEFN_DEPENDENCIES_HASH`: a hash of the workspace's `Cargo.lock` (empty outside the

@@ -34,8 +34,8 @@ pub fn bytecode() -> Result<&'static [u8], String> {
         .get_or_init(|| {
             let core = compile_script(MODULE_NAME, SOURCE);
             let compile_chunks = || {
-                for (module, _) in CHUNKS {
-                    let name = module.strip_prefix("edgefn:").unwrap_or(module);
+                for (file, _) in CHUNKS {
+                    let name = file.strip_prefix("edgefn:").unwrap_or(file);
                     let _ = chunk_bytecode(name);
                 }
             };
@@ -56,11 +56,11 @@ pub fn bytecode() -> Result<&'static [u8], String> {
 fn chunk_bytecode(name: &str) -> Result<&'static [u8], String> {
     let index = CHUNKS
         .iter()
-        .position(|(module, _)| module.strip_prefix("edgefn:") == Some(name))
+        .position(|(file, _)| file.strip_prefix("edgefn:") == Some(name))
         .ok_or_else(|| format!("no chunk of the Web layer is called {name}"))?;
-    let (module, source) = CHUNKS[index];
+    let (file, source) = CHUNKS[index];
     CHUNK_BYTECODE[index]
-        .get_or_init(|| compile_script(module, source))
+        .get_or_init(|| compile_script(file, source))
         .as_deref()
         .map_err(Clone::clone)
 }
