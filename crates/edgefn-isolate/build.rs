@@ -75,8 +75,24 @@ fn main() {
             "the chunk {used}, which {user} depends on, must not depend on another chunk"
         );
     }
-    check_streams_interfaces(&core, &chunks);
     let mut scope_cases = String::new();
+    // The interfaces of every chunk, each made by one chunk only.
+    let mut interface_cases = String::new();
+    let mut interface_names: Vec<&str> = Vec::new();
+    for (chunk, files) in &chunks {
+        let interfaces = chunk_interfaces(files);
+        if !interfaces.is_empty() {
+            for name in &interfaces {
+                assert!(
+                    !interface_names.contains(name),
+                    "the interface {name} is made by two chunks"
+                );
+                writeln!(interface_cases, "    case \"{name}\":").unwrap();
+            }
+            writeln!(interface_cases, "      return \"{chunk}\";").unwrap();
+            interface_names.extend(interfaces);
+        }
+    }
     for (chunk, files) in &chunks {
         writeln!(
             chunks_rs,
@@ -141,6 +157,18 @@ fn main() {
          function chunkScope(name) {{\n  switch (name) {{\n{scope_cases}  }}\n}}"
     )
     .unwrap();
+    let names = interface_names
+        .iter()
+        .map(|name| format!("\"{name}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    writeln!(
+        bootstrap,
+        "// ---- generated: the chunk that makes each interface object of the global object\n\
+         function interfaceChunk(name) {{\n  switch (name) {{\n{interface_cases}  }}\n}}\n\
+         function chunkInterfaceNames() {{\n  return [{names}];\n}}"
+    )
+    .unwrap();
     for (name, text) in &core {
         writeln!(bootstrap, "// ---- {name}\n{text}").unwrap();
     }
@@ -150,39 +178,15 @@ fn main() {
     std::fs::write(out.join("chunks.rs"), chunks_rs).expect("writable OUT_DIR");
 }
 
-/// The core routes the streams chunk's interfaces by name (`interfaceOfStreams` in
-/// `js/29_extension.js`): it must list exactly the ones the chunk's `interfaceNamed` makes.
-fn check_streams_interfaces(core: &[(String, String)], chunks: &[(&str, Vec<(String, String)>)]) {
-    let cases = |text: &str| -> BTreeSet<String> {
-        text.lines()
-            .filter_map(|line| line.trim().strip_prefix("case \"")?.strip_suffix("\":"))
-            .map(str::to_owned)
-            .collect()
-    };
-    let (_, extension) = core
+/// The interface objects a chunk puts on the global object: the `case "<name>":` labels of its
+/// `99_interfaces.js` (whose `interfaceNamed(name)` makes them).
+fn chunk_interfaces(files: &[(String, String)]) -> Vec<&str> {
+    files
         .iter()
-        .find(|(name, _)| name == "29_extension.js")
-        .expect("js/29_extension.js");
-    let start = extension
-        .find("function interfaceOfStreams(")
-        .expect("interfaceOfStreams in js/29_extension.js");
-    let end = start
-        + extension[start..]
-            .find("\n}\n")
-            .expect("the end of interfaceOfStreams");
-    let (_, streams) = chunks
-        .iter()
-        .find(|(chunk, _)| *chunk == "streams")
-        .expect("the streams chunk");
-    let (_, interfaces) = streams
-        .iter()
-        .find(|(name, _)| name == "99_interfaces.js")
-        .expect("js/streams/99_interfaces.js");
-    assert_eq!(
-        cases(&extension[start..end]),
-        cases(interfaces),
-        "interfaceOfStreams (js/29_extension.js) and js/streams/99_interfaces.js disagree"
-    );
+        .filter(|(name, _)| name == "99_interfaces.js")
+        .flat_map(|(_, text)| text.lines())
+        .filter_map(|line| line.trim().strip_prefix("case \"")?.strip_suffix("\":"))
+        .collect()
 }
 
 /// A chunk's script, `(function extend(scope) { const { <core names> } = scope; <files>;

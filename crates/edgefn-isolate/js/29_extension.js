@@ -49,17 +49,9 @@ function layerChunk(name) {
   return exports;
 }
 
-function extension() {
-  return layerChunk("extension");
-}
-
 // A core name for a function of the chunk `chunk`: the first call loads it.
 function forwardToChunk(chunk, name) {
   return (...args) => ReflectApply(layerChunk(chunk)[name], undefined, args);
-}
-
-function forwardToExtension(name) {
-  return forwardToChunk("extension", name);
 }
 
 // util.inspect-like: strings are quoted; options.depth (default 2).
@@ -113,14 +105,14 @@ const readableStreamStateOf = forwardToChunk("streams", "readableStreamStateOf")
 const readableStreamTee = forwardToChunk("streams", "readableStreamTee");
 const readableStreamWrapper = forwardToChunk("streams", "readableStreamWrapper");
 const resolvedUndefined = forwardToChunk("streams", "resolvedUndefined");
-const formDataEntriesOf = forwardToExtension("formDataEntriesOf");
-const createBlob = forwardToExtension("createBlob");
+const formDataEntriesOf = forwardToChunk("extension", "formDataEntriesOf");
+const createBlob = forwardToChunk("extension", "createBlob");
 const byteStreamOps = forwardToChunk("streams", "byteStreamOps");
 const structuredCloneOps = forwardToChunk("clone", "structuredCloneOps");
-const cloneBlob = forwardToExtension("cloneBlob");
-const messagingOps = forwardToExtension("messagingOps");
-const blobClasses = forwardToExtension("blobClasses");
-const formDataOps = forwardToExtension("formDataOps");
+const cloneBlob = forwardToChunk("extension", "cloneBlob");
+const messagingOps = forwardToChunk("extension", "messagingOps");
+const blobClasses = forwardToChunk("extension", "blobClasses");
+const formDataOps = forwardToChunk("extension", "formDataOps");
 const subtleCrypto = forwardToChunk("subtle", "subtleCrypto");
 
 // HTML §2.7.10 structuredClone(value, options): the clone chunk's, with this
@@ -133,79 +125,13 @@ exposeOperation("structuredClone", structuredClone);
 const streamClasses = forwardToChunk("streams", "streamClasses");
 const hostStreamPumpClass = forwardToChunk("streams", "hostStreamPumpClass");
 
-// The interface objects of streams, the extension, subtle and urlpattern, each
-// made by its chunk on first access.
-function streamsInterface(name) {
-  return layerChunk("streams").interfaceNamed(name);
+// The interface objects of the chunks: each chunk's 99_interfaces.js makes
+// them (its .interfaceNamed(name)), and build.rs generates which chunk makes
+// which (interfaceChunk) and the list of their names (chunkInterfaceNames).
+function chunkInterface(name) {
+  return layerChunk(interfaceChunk(name)).interfaceNamed(name);
 }
 
-function extensionInterface(name) {
-  return extension().interfaceNamed(name);
-}
-
-function interfaceOfStreams(name) {
-  switch (name) {
-    case "ReadableStream":
-    case "ReadableStreamDefaultReader":
-    case "ReadableStreamDefaultController":
-    case "ReadableByteStreamController":
-    case "ReadableStreamBYOBRequest":
-    case "ReadableStreamBYOBReader":
-    case "WritableStream":
-    case "WritableStreamDefaultWriter":
-    case "WritableStreamDefaultController":
-    case "ByteLengthQueuingStrategy":
-    case "CountQueuingStrategy":
-      return true;
-  }
-  return false;
-}
-
-function subtleInterface(name) {
-  const subtle = layerChunk("subtle");
-  return name === "CryptoKey" ? subtle.cryptoKeyClass() : subtle.subtleCryptoClass();
-}
-
-function urlPatternInterface(name) {
-  return layerChunk("urlpattern").urlPatternClass();
-}
-
-for (const name of [
-  "ReadableStream",
-  "ReadableStreamDefaultReader",
-  "ReadableStreamDefaultController",
-  "Blob",
-  "File",
-  "FormData",
-  "ReadableByteStreamController",
-  "ReadableStreamBYOBRequest",
-  "ReadableStreamBYOBReader",
-  "MessageChannel",
-  "MessagePort",
-  "MessageEvent",
-  "WritableStream",
-  "WritableStreamDefaultWriter",
-  "WritableStreamDefaultController",
-  "TransformStream",
-  "TransformStreamDefaultController",
-  "ByteLengthQueuingStrategy",
-  "CountQueuingStrategy",
-  "TextEncoderStream",
-  "TextDecoderStream",
-  "URLPattern",
-  "CompressionStream",
-  "DecompressionStream",
-  "CryptoKey",
-  "SubtleCrypto",
-]) {
-  exposeLazyInterface(
-    name,
-    name === "URLPattern"
-      ? urlPatternInterface
-      : name === "CryptoKey" || name === "SubtleCrypto"
-        ? subtleInterface
-        : interfaceOfStreams(name)
-          ? streamsInterface
-          : extensionInterface,
-  );
+for (const name of chunkInterfaceNames()) {
+  exposeLazyInterface(name, chunkInterface);
 }
