@@ -129,7 +129,7 @@ impl UserWorkers for Bridge {
         Box::pin(async move {
             let function =
                 function.ok_or_else(|| invalid("no user worker with that key".into()))?;
-            match dispatch(&scheduler, &function, request, None).await {
+            match dispatch(&scheduler, &function, request, false).await {
                 Ok(served) => Ok(keep_lease_with_body(served)),
                 Err(error) => answer_or_raise(&function.name, error),
             }

@@ -236,22 +236,24 @@ impl WorkerPool {
         function: &Arc<Function>,
         request: IncomingRequest,
     ) -> Result<Served, WorkerError> {
-        let here = crate::thread::current_index(&self.scheduler);
-        dispatch(&self.scheduler, function, request, here).await
+        dispatch(&self.scheduler, function, request, true).await
     }
 }
 
-/// See [`WorkerPool::dispatch`]; `here` is the pool thread the request was read on, which the
-/// scheduler prefers.
+/// See [`WorkerPool::dispatch`]. With `prefer_here`, the scheduler prefers the pool thread the
+/// caller runs on (the one serving the request's connection).
 pub(crate) async fn dispatch(
     scheduler: &Arc<Scheduler>,
     function: &Arc<Function>,
     request: IncomingRequest,
-    here: Option<usize>,
+    prefer_here: bool,
 ) -> Result<Served, WorkerError> {
-    let lease = scheduler.acquire(function, here).await?;
+    let here = crate::thread::current_index(scheduler);
+    let lease = scheduler
+        .acquire(function, here.filter(|_| prefer_here))
+        .await?;
     if let Some(observer) = &scheduler.observer {
-        observer.dispatched(crate::thread::current_index(scheduler) != Some(lease.thread));
+        observer.dispatched(here != Some(lease.thread));
     }
     let (reply, response) = oneshot::channel();
     let gone = || WorkerError::Terminated {

@@ -79,31 +79,34 @@ thread_local! {
         const { RefCell::new(None) };
 }
 
-/// The index of the user-worker thread of `scheduler` the caller runs on, if any.
-pub(crate) fn current_index(scheduler: &Scheduler) -> Option<usize> {
+/// The user-worker thread of `scheduler` the caller runs on, with its `LocalSet`, if any.
+fn current(scheduler: &Scheduler) -> Option<(Rc<WorkerThread>, Rc<tokio::task::LocalSet>)> {
     CURRENT.with(|current| {
         current
             .borrow()
             .as_ref()
             .filter(|(thread, _)| std::ptr::eq(Arc::as_ptr(&thread.scheduler), scheduler))
-            .map(|(thread, _)| thread.index)
+            .cloned()
     })
+}
+
+/// The index of the user-worker thread of `scheduler` the caller runs on, if any.
+pub(crate) fn current_index(scheduler: &Scheduler) -> Option<usize> {
+    current(scheduler).map(|(thread, _)| thread.index)
 }
 
 /// Runs `command` as a task of this OS thread when it is thread `index` of `scheduler`: no
 /// channel and no wake-up of another thread. Gives the command back otherwise.
 pub(crate) fn run_here(scheduler: &Scheduler, index: usize, command: Command) -> Option<Command> {
-    CURRENT.with(|current| match current.borrow().as_ref() {
-        Some((thread, tasks))
-            if thread.index == index && std::ptr::eq(Arc::as_ptr(&thread.scheduler), scheduler) =>
-        {
+    match current(scheduler) {
+        Some((thread, tasks)) if thread.index == index => {
             // The `LocalSet`'s own spawn works from any task of the thread (a connection's
             // HTTP/2 stream runs as a task of the runtime, outside the set).
-            tasks.spawn_local(thread.clone().handle(command));
+            tasks.spawn_local(thread.handle(command));
             None
         }
         _ => Some(command),
-    })
+    }
 }
 
 type BootFuture = Shared<LocalBoxFuture<'static, Result<Rc<Worker>, BootError>>>;
