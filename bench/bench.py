@@ -357,17 +357,17 @@ def deno_process_start(runs=10):
 # edgefn without the thread hop: connections served on the user-worker threads, and a function
 # called from several of them gets an isolate on each (see README, "How requests are scheduled").
 NO_HOP_NAME = "edgefn, no hop"
-NO_HOP_CONFIG = "[workers]\nserve_connections = true\n[pool]\nmax_parallelism = 0\n"
-NO_HOP_KEYS = "workers.serve_connections = true, pool.max_parallelism = 0"
+NO_HOP_SETTINGS = [("workers", "serve_connections", "true"), ("pool", "max_parallelism", "0")]
+NO_HOP_KEYS = ", ".join(f"{table}.{key} = {value}" for table, key, value in NO_HOP_SETTINGS)
+NO_HOP_CONFIG = "".join(f"[{table}]\n{key} = {value}\n" for table, key, value in NO_HOP_SETTINGS)
 
 
 def throughput(binary, function, script=None, no_hop=None):
     """edgefn, deno and workerd under the same load on the same handler; with `no_hop` (a
     config file), edgefn once more with that configuration."""
     results = {}
-    for name, config in [("edgefn", None), (NO_HOP_NAME, no_hop)]:
-        if name != "edgefn" and config is None:
-            continue
+    runs = [("edgefn", None)] + ([(NO_HOP_NAME, no_hop)] if no_hop else [])
+    for name, config in runs:
         with edgefn_server(binary, FUNCTIONS, PORT, config) as _:
             get_status(f"http://127.0.0.1:{PORT}/{function}")  # boot it before measuring
             results[name] = wrk(f"http://127.0.0.1:{PORT}/{function}", script=script)
