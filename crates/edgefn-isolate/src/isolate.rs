@@ -352,6 +352,11 @@ impl Building {
         let runtime =
             Runtime::new_with_alloc(CountingAllocator::new(meter.clone())).map_err(engine)?;
         runtime.set_max_stack_size(STACK_LIMIT_BYTES);
+        // No collection while the isolate is built: building leaves next to no garbage (what
+        // it drops, the layer's `init` included, is freed by its reference count), yet the
+        // heap crosses the engine's default threshold, and each collection walks all of it
+        // (7% of a prepare). `count_gc_from_now` sets the threshold once it is built.
+        runtime.set_gc_threshold(usize::MAX);
         runtime.set_interrupt_handler(Some(Meter::interrupt_handler(&meter)));
         let context = Context::full(&runtime).map_err(engine)?;
         panic_guard::install();
@@ -723,9 +728,9 @@ pub(crate) struct Stopped(Stop, String);
 
 impl Inner {
     /// Counts the heap's next garbage collection from what it holds now, once the isolate is
-    /// built (which leaves next to no garbage). The threshold the build left is otherwise
-    /// often crossed by the function's first request, which then pays for a collection of the
-    /// whole heap.
+    /// built (which leaves next to no garbage, and collects none: see `Building::start`). A
+    /// threshold set before the build would otherwise often be crossed by the function's first
+    /// request, which would then pay for a collection of the whole heap.
     fn count_gc_from_now(&self) {
         let held = self.meter.memory_used.get();
         self.runtime.set_gc_threshold(held + held / 2);
