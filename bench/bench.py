@@ -89,9 +89,10 @@ def edgefn_binary():
 class Server:
     """A server process, stopped (with its whole process group) when the block ends."""
 
-    def __init__(self, name, argv, ready_url, cwd=None, timeout=120):
+    def __init__(self, name, argv, ready_url, cwd=None, timeout=120, ready_status=None):
         self.name, self.argv, self.ready_url, self.cwd, self.timeout = (
             name, argv, ready_url, cwd, timeout)
+        self.ready_status = ready_status
 
     def __enter__(self):
         self.log = tempfile.TemporaryFile()
@@ -107,7 +108,8 @@ class Server:
             self.argv, cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=self.log,
             stderr=self.log, preexec_fn=os.setpgrp)
         try:
-            self.ready_after = wait_for(self.ready_url, self.process, self.timeout, self.output)
+            self.ready_after = wait_for(
+                self.ready_url, self.process, self.timeout, self.output, self.ready_status)
         except BaseException:
             self.__exit__()
             raise
@@ -147,13 +149,15 @@ class Server:
         self.log.close()
 
 
-def wait_for(url, process, timeout, output):
-    """Seconds until `url` answers at all (a handler may refuse a bare GET)."""
+def wait_for(url, process, timeout, output, status=None):
+    """Seconds until `url` answers with `status`, or at all when it is None (a handler may
+    refuse a bare GET)."""
     started = time.perf_counter()
     while time.perf_counter() - started < timeout:
         if process.poll() is not None:
             sys.exit(f"{url}: the server exited ({process.returncode}):\n{output()}")
-        if get_status(url) is not None:
+        answer = get_status(url)
+        if answer is not None and status in (None, answer):
             return time.perf_counter() - started
         time.sleep(0.002)
     sys.exit(f"nothing answers at {url} after {timeout}s:\n{output()}")
@@ -180,7 +184,8 @@ def edgefn_server(binary, functions, port, config=None):
     argv = [str(binary), "start", "--functions", str(functions), "--port", str(port)]
     if config:
         argv += ["--config", str(config)]
-    return Server("edgefn", argv, f"http://127.0.0.1:{port}/_edgefn/health")
+    # Ready (200) once its warm-up is done: the Web layer compiled, the isolates prepared.
+    return Server("edgefn", argv, f"http://127.0.0.1:{port}/_edgefn/ready", ready_status=200)
 
 
 def deno_server(function, port):

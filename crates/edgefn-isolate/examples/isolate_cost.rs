@@ -82,6 +82,8 @@ async fn large_boots(folder: &std::path::Path, cache: &ModuleCache, count: usize
 }
 
 fn main() {
+    // As the server's warm-up does: no chunk of the layer is compiled while measuring.
+    edgefn_isolate::compile_layer().expect("the Web layer compiles");
     let count: usize = std::env::var("COUNT")
         .ok()
         .and_then(|n| n.parse().ok())

@@ -26,30 +26,24 @@ static BYTECODE: OnceLock<Result<Vec<u8>, String>> = OnceLock::new();
 static CHUNK_BYTECODE: [OnceLock<Result<Vec<u8>, String>>; CHUNKS.len()] =
     [const { OnceLock::new() }; CHUNKS.len()];
 
-/// The core as bytecode, compiled on first use. The chunks are then compiled by a
-/// thread of their own, so that a tenant's first use of one does not wait for (or pay the CPU
-/// time of) its compilation, unless it comes first.
+/// The core as bytecode, compiled on first use.
 pub fn bytecode() -> Result<&'static [u8], String> {
     BYTECODE
-        .get_or_init(|| {
-            let core = compile_script(MODULE_NAME, SOURCE);
-            let compile_chunks = || {
-                for (file, _) in CHUNKS {
-                    let name = file.strip_prefix("edgefn:").unwrap_or(file);
-                    let _ = chunk_bytecode(name);
-                }
-            };
-            if let Err(error) = std::thread::Builder::new()
-                .name("edgefn-layer".into())
-                .spawn(compile_chunks)
-            {
-                // They are compiled on first use instead.
-                tracing::debug!(%error, "cannot start the thread compiling the layer's chunks");
-            }
-            core
-        })
+        .get_or_init(|| compile_script(MODULE_NAME, SOURCE))
         .as_deref()
         .map_err(Clone::clone)
+}
+
+/// Compiles the whole layer, the core and every chunk, unless done already: blocks until each
+/// is compiled (by this caller or by another thread). A chunk is otherwise compiled by the
+/// first isolate that uses it, which then waits for (and pays the CPU time of) its
+/// compilation; the worker pool calls this on a thread of its own at start-up.
+pub fn compile_layer() -> Result<(), String> {
+    bytecode()?;
+    for (file, _) in CHUNKS {
+        chunk_bytecode(file.strip_prefix("edgefn:").unwrap_or(file))?;
+    }
+    Ok(())
 }
 
 /// The chunk `name` (`extension` for `edgefn:extension`) as bytecode, compiled on first use.

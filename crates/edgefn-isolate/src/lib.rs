@@ -23,6 +23,7 @@ mod types;
 pub mod typescript;
 mod user_workers;
 
+pub use bootstrap::compile_layer;
 pub use host_fetch::FetchClient;
 pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES, TenantOptions,

@@ -191,6 +191,17 @@ impl Server {
         if config.watch {
             crate::watch::spawn(dir.clone(), app.clone(), &runtimes.background);
         }
+        let warmed_up = app.pool.warmed_up();
+        let warming = Arc::downgrade(&app);
+        tokio::spawn(async move {
+            warmed_up.await;
+            if let Some(app) = warming.upgrade() {
+                app.warm.store(true, Ordering::SeqCst);
+                tracing::info!(
+                    "warmed up: the Web layer is compiled and the isolates prepared; /_edgefn/ready answers 200"
+                );
+            }
+        });
 
         let ingress = CancellationToken::new();
         let kill = CancellationToken::new();

@@ -48,6 +48,9 @@ pub(crate) struct App {
     metrics: Arc<Metrics>,
     /// `false` once the process is stopping: readiness answers 503.
     pub(crate) ready: AtomicBool,
+    /// Set once the worker pool is warm ([`WorkerPool::warmed_up`]); until then readiness
+    /// answers 503 `starting`.
+    pub(crate) warm: AtomicBool,
     /// Cancelled when the shutdown deadline passed: what still waits is answered 503.
     pub(crate) stop: CancellationToken,
 }
@@ -68,6 +71,7 @@ impl App {
             local_addr,
             metrics,
             ready: AtomicBool::new(true),
+            warm: AtomicBool::new(false),
             stop,
         }
     }
@@ -200,13 +204,16 @@ impl App {
     fn admin(&self, path: &str) -> Response<ResponseBody> {
         match path {
             "health" => respond::json_response(StatusCode::OK, &json!({"status": "ok"})),
-            "ready" if self.ready.load(Ordering::SeqCst) => {
-                respond::json_response(StatusCode::OK, &json!({"status": "ready"}))
+            "ready" => {
+                let status = if !self.ready.load(Ordering::SeqCst) {
+                    "shutting_down"
+                } else if !self.warm.load(Ordering::SeqCst) {
+                    "starting"
+                } else {
+                    return respond::json_response(StatusCode::OK, &json!({"status": "ready"}));
+                };
+                respond::json_response(StatusCode::SERVICE_UNAVAILABLE, &json!({"status": status}))
             }
-            "ready" => respond::json_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &json!({"status": "shutting_down"}),
-            ),
             "metrics" => {
                 let text = self.metrics.render(&self.pool.snapshot());
                 let mut response = Response::new(ResponseBody::full(text));

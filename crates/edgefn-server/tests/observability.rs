@@ -10,8 +10,41 @@ async fn health_and_readiness() {
     let srv = TestServer::new().start().await;
     let (status, body) = srv.get_json("/_edgefn/health").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
-    let (status, body) = srv.get_json("/_edgefn/ready").await;
+    let (status, body) = support::eventually(
+        || srv.get_json("/_edgefn/ready"),
+        |(status, _)| *status == 200,
+    )
+    .await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+}
+
+/// Readiness waits for the warm-up: until every thread has its prepared isolates (and the Web
+/// layer is compiled), it answers 503 `starting`, while functions are already served.
+#[tokio::test]
+async fn readiness_answers_starting_until_the_pool_is_warm() {
+    let srv = TestServer::new()
+        .threads(2)
+        .config(|c| c.pool.prepared_isolates = 16)
+        .function("early", "Deno.serve(() => new Response('served'));")
+        .start()
+        .await;
+    assert_eq!(srv.get_text("/early").await, (200, "served".into()));
+    let mut answers = Vec::new();
+    loop {
+        let (status, body) = srv.get_json("/_edgefn/ready").await;
+        if status == 200 {
+            assert_eq!(body["status"], "ready");
+            break;
+        }
+        assert_eq!((status, body["status"].as_str()), (503, Some("starting")));
+        answers.push(status);
+        assert!(answers.len() < 10_000, "never ready");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    // Both threads made their 16; the function's worker took one of them, and its thread is
+    // making a new one, which may not be there yet.
+    let prepared = value(&metrics(&srv).await, "edgefn_prepared_isolates");
+    assert!(prepared >= 31.0, "ready with {prepared} isolates prepared");
 }
 
 #[tokio::test]
@@ -126,10 +159,16 @@ async fn admin_endpoints_can_move_to_their_own_port() {
         .await;
     assert_eq!(srv.get_json("/_edgefn/health").await.0, 404);
     assert_eq!(srv.get_text("/f").await, (200, "function".into()));
-    let admin = reqwest::get(format!("http://127.0.0.1:{port}/_edgefn/ready"))
-        .await
-        .unwrap();
-    assert_eq!(admin.status(), 200);
+    let ready = || async {
+        reqwest::get(format!("http://127.0.0.1:{port}/_edgefn/ready"))
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(
+        support::eventually(ready, |status| *status == 200).await,
+        200
+    );
     let admin = reqwest::get(format!("http://127.0.0.1:{port}/f"))
         .await
         .unwrap();

@@ -31,6 +31,7 @@ use crate::functions::Function;
 use crate::instance::Instance;
 use crate::main_service::{Bridge, UserWorkerHub};
 use crate::observer::PoolObserver;
+use crate::pool::WarmUp;
 use crate::scheduler::{Scheduler, WorkerId};
 use crate::settings::Runtime;
 use edgefn_process::{ProcessOptions, ProcessWorker};
@@ -205,30 +206,32 @@ impl WorkerThread {
             return;
         }
         self.refilling.set(true);
-        let thread = self.clone();
-        tokio::task::spawn_local(async move {
-            while thread.prepared.borrow().len() < thread.prepared_target {
-                let made =
-                    Isolate::prepare(&thread.isolates.user_agent, thread.isolates.fetch.clone())
-                        .await;
-                match made {
-                    Ok(isolate) => {
-                        thread.prepared.borrow_mut().push(isolate);
-                        if let Some(observer) = &thread.observer {
-                            observer.prepared_isolates(1);
-                        }
-                    }
-                    Err(error) => {
-                        // Not retried: the same engine fails the same way, and new workers
-                        // still boot from scratch (reporting their own errors).
-                        tracing::error!(thread = thread.index, %error, "an isolate could not be prepared; this thread stops preparing isolates");
-                        thread.prepare_failed.set(true);
-                        break;
+        tokio::task::spawn_local(self.clone().refill());
+    }
+
+    /// Makes prepared isolates until `prepared` holds its target, or preparing one fails.
+    /// The caller has set `refilling`.
+    async fn refill(self: Rc<Self>) {
+        while self.prepared.borrow().len() < self.prepared_target {
+            let made =
+                Isolate::prepare(&self.isolates.user_agent, self.isolates.fetch.clone()).await;
+            match made {
+                Ok(isolate) => {
+                    self.prepared.borrow_mut().push(isolate);
+                    if let Some(observer) = &self.observer {
+                        observer.prepared_isolates(1);
                     }
                 }
+                Err(error) => {
+                    // Not retried: the same engine fails the same way, and new workers still
+                    // boot from scratch (reporting their own errors).
+                    tracing::error!(thread = self.index, %error, "an isolate could not be prepared; this thread stops preparing isolates");
+                    self.prepare_failed.set(true);
+                    break;
+                }
             }
-            thread.refilling.set(false);
-        });
+        }
+        self.refilling.set(false);
     }
 
     fn start_service(&self, name: &str, root: &std::path::Path, inbox: mpsc::Receiver<String>) {
@@ -479,6 +482,8 @@ pub(crate) struct ThreadStart {
     pub(crate) observer: Option<Arc<dyn PoolObserver>>,
     /// Isolates to keep prepared; see [`WorkerThread::refill_prepared`].
     pub(crate) prepared: usize,
+    /// Told once the thread has made its first `prepared` isolates.
+    pub(crate) warm_up: WarmUp,
 }
 
 impl ThreadStart {
@@ -510,7 +515,13 @@ impl ThreadStart {
         let local = Rc::new(tokio::task::LocalSet::new());
         CURRENT.with(|current| *current.borrow_mut() = Some((thread.clone(), local.clone())));
         local.block_on(&runtime, async {
-            thread.refill_prepared();
+            // The first fill is the thread's part of the pool's warm-up.
+            thread.refilling.set(true);
+            let (first_fill, warm_up) = (thread.clone().refill(), self.warm_up);
+            tokio::task::spawn_local(async move {
+                first_fill.await;
+                warm_up.done();
+            });
             while let Some(command) = inbox.recv().await {
                 let thread = thread.clone();
                 tokio::task::spawn_local(thread.handle(command));
