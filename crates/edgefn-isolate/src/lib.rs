@@ -18,6 +18,7 @@ mod isolate;
 mod meter;
 mod module_cache;
 pub mod modules;
+mod pages;
 mod panic_guard;
 mod types;
 pub mod typescript;

@@ -4,8 +4,8 @@
 //!   difference added up. While JavaScript runs, QuickJS calls the interrupt handler every few
 //!   thousand operations; it compares the running total against the hard limit, so even a
 //!   synchronous `while (true) {}` stops within milliseconds of the limit.
-//! - Memory: every allocation of the runtime goes through [`CountingAllocator`], which keeps an
-//!   exact byte count (cheap to read, unlike QuickJS's heap walk) and refuses allocations past
+//! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (the C allocator,
+//!   and [`crate::pages`] for the engine's arenas), which keeps an exact byte count (cheap to read, unlike QuickJS's heap walk) and refuses allocations past
 //!   the limit. QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
 //!   remembered, and the isolate is stopped when the entry ends or at the next interrupt.
 //! - A deadline: the interrupt handler also stops JavaScript that runs past a wall-clock instant
@@ -16,6 +16,8 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::allocator::Allocator;
+
+use crate::pages;
 
 /// Why the engine stopped an isolate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +131,8 @@ pub(crate) fn thread_cpu_time() -> Duration {
 
 // === impl CountingAllocator ===
 
-/// The runtime's allocator: the C allocator, with an exact count of live bytes and a limit.
+/// The runtime's allocator: the C allocator, and [`pages`] for the engine's arenas, with an
+/// exact count of live bytes and a limit.
 pub(crate) struct CountingAllocator {
     meter: Rc<Meter>,
 }
@@ -150,8 +153,8 @@ impl CountingAllocator {
 
     fn add(&self, ptr: *mut u8) {
         if !ptr.is_null() {
-            // SAFETY: `ptr` was just returned by the C allocator.
-            let size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+            // SAFETY: `ptr` was just returned by this allocator.
+            let size = unsafe { usable(ptr) };
             self.meter
                 .memory_used
                 .set(self.meter.memory_used.get() + size);
@@ -160,8 +163,8 @@ impl CountingAllocator {
 
     fn remove(&self, ptr: *mut u8) {
         if !ptr.is_null() {
-            // SAFETY: `ptr` is a live allocation of the C allocator.
-            let size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+            // SAFETY: `ptr` is a live allocation of this allocator.
+            let size = unsafe { usable(ptr) };
             self.meter
                 .memory_used
                 .set(self.meter.memory_used.get().saturating_sub(size));
@@ -169,15 +172,37 @@ impl CountingAllocator {
     }
 }
 
+/// Whether a request of `size` bytes is served by a page.
+fn wants_page(size: usize) -> bool {
+    size > pages::MIN_REQUEST && size <= pages::PAGE
+}
+
+/// The usable size of a live block of [`CountingAllocator`].
+///
+/// # Safety
+/// `ptr` is a live allocation of [`CountingAllocator`].
+unsafe fn usable(ptr: *mut u8) -> usize {
+    if pages::owner(ptr).is_some() {
+        return pages::PAGE;
+    }
+    // SAFETY: not a page, so a live block of the C allocator.
+    unsafe { libc::malloc_usable_size(ptr.cast()) }
+}
+
 // SAFETY: every pointer comes from the C allocator, whose `malloc` returns memory aligned for
-// any type (so for `usize`), and `usable_size` is `malloc_usable_size` of the same allocator.
+// any type (so for `usize`), or is a page (4 KiB-aligned); `usable_size` answers for both.
 unsafe impl Allocator for CountingAllocator {
     fn alloc(&mut self, size: usize) -> *mut u8 {
         if !self.admit(size) {
             return std::ptr::null_mut();
         }
+        let page = if wants_page(size) {
+            pages::global().and_then(pages::Pages::alloc)
+        } else {
+            None
+        };
         // SAFETY: plain C allocation.
-        let ptr = unsafe { libc::malloc(size) }.cast::<u8>();
+        let ptr = page.unwrap_or_else(|| unsafe { libc::malloc(size) }.cast::<u8>());
         self.add(ptr);
         ptr
     }
@@ -194,15 +219,43 @@ unsafe impl Allocator for CountingAllocator {
 
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
         self.remove(ptr);
-        // SAFETY: the caller guarantees `ptr` came from this allocator.
-        unsafe { libc::free(ptr.cast()) };
+        match pages::owner(ptr) {
+            // SAFETY: the caller guarantees `ptr` is this allocator's and no longer used.
+            Some(pages) => unsafe { pages.free(ptr) },
+            // SAFETY: the caller guarantees `ptr` came from this allocator: not a page, so C.
+            None => unsafe { libc::free(ptr.cast()) },
+        }
     }
 
     unsafe fn realloc(&mut self, ptr: *mut u8, new_size: usize) -> *mut u8 {
+        if let Some(pages) = pages::owner(ptr) {
+            if wants_page(new_size) {
+                return ptr;
+            }
+            // The block leaves its page for the C allocator.
+            if new_size > pages::PAGE && !self.admit(new_size - pages::PAGE) {
+                return std::ptr::null_mut();
+            }
+            // SAFETY: plain C allocation.
+            let new = unsafe { libc::malloc(new_size) }.cast::<u8>();
+            if new.is_null() {
+                return new;
+            }
+            // SAFETY: both blocks hold at least the bytes copied, and are distinct; the page
+            // is not used after it is freed.
+            unsafe {
+                std::ptr::copy_nonoverlapping(ptr, new, new_size.min(pages::PAGE));
+                self.remove(ptr);
+                pages.free(ptr);
+            }
+            self.add(new);
+            return new;
+        }
         let old_size = if ptr.is_null() {
             0
         } else {
-            // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator.
+            // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator, and
+            // it is not a page.
             unsafe { libc::malloc_usable_size(ptr.cast()) }
         };
         if new_size > old_size && !self.admit(new_size - old_size) {
@@ -221,6 +274,56 @@ unsafe impl Allocator for CountingAllocator {
 
     unsafe fn usable_size(ptr: *mut u8) -> usize {
         // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator.
-        unsafe { libc::malloc_usable_size(ptr.cast()) }
+        unsafe { usable(ptr) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_engine_s_arenas_get_pages_and_every_byte_is_counted() {
+        let meter = Rc::new(Meter::default());
+        let mut allocator = CountingAllocator::new(meter.clone());
+        let arena = allocator.alloc(4072);
+        assert!(
+            pages::owner(arena).is_some(),
+            "an arena's request gets a page"
+        );
+        assert_eq!(meter.memory_used.get(), pages::PAGE);
+        let small = allocator.alloc(100);
+        assert!(pages::owner(small).is_none());
+        // SAFETY: `small` is a live block of this allocator.
+        let small_size = unsafe { usable(small) };
+        assert_eq!(meter.memory_used.get(), pages::PAGE + small_size);
+
+        // SAFETY: `arena` is live and 4072 bytes long; each realloc returns the live block.
+        unsafe {
+            arena.write_bytes(9, 4072);
+            let same = allocator.realloc(arena, 3700);
+            assert_eq!(same, arena, "a block that still wants a page keeps it");
+            let moved = allocator.realloc(same, 10_000);
+            assert!(pages::owner(moved).is_none());
+            assert!(
+                std::slice::from_raw_parts(moved, 3700)
+                    .iter()
+                    .all(|&b| b == 9)
+            );
+            assert_eq!(meter.memory_used.get(), usable(moved) + small_size);
+            allocator.dealloc(moved);
+            allocator.dealloc(small);
+        }
+        assert_eq!(meter.memory_used.get(), 0);
+    }
+
+    #[test]
+    fn a_page_is_refused_past_the_limit() {
+        let meter = Rc::new(Meter::default());
+        meter.memory_limit.set(1000);
+        let mut allocator = CountingAllocator::new(meter.clone());
+        assert!(allocator.alloc(4000).is_null());
+        assert!(meter.memory_exceeded.get());
+        assert_eq!(meter.memory_used.get(), 0);
     }
 }
