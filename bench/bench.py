@@ -512,7 +512,8 @@ def main():
         out += [
             "## 2. New-tenant cold start", "",
             f"{N} never-seen functions (`export default {{ fetch }}`, one module each), requested "
-            "one after another on one keep-alive connection. edgefn boots each on its first "
+            "one after another on one keep-alive connection, once the server is ready (edgefn: "
+            "`/_edgefn/ready` answers 200 after its warm-up). edgefn boots each on its first "
             "request; workerd instantiates every worker when it starts (behind a router worker "
             "with a service binding per worker), so its first responses are warm and its cold "
             "cost is its start-up divided by the workers. deno's process start (spawn to first "
