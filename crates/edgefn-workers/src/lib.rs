@@ -24,6 +24,7 @@ mod pool;
 mod scheduler;
 mod settings;
 mod thread;
+mod warm_up;
 
 pub use error::{TerminationReason, WorkerError};
 pub use events::{ChannelSink, EventKind, EventSink, Events, StdoutSink, WorkerEvent};

@@ -6,7 +6,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use edgefn_isolate::{IncomingRequest, OutgoingResponse};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{TerminationReason, WorkerError};
 use crate::events::{ChannelSink, EventSink, Events, StdoutSink};
@@ -16,6 +16,7 @@ use crate::observer::{FunctionSnapshot, PoolObserver};
 use crate::scheduler::{Lease, Scheduler, SchedulerConfig};
 use crate::settings::FunctionSettings;
 use crate::thread::{Command, LocalTask, ThreadStart};
+use crate::warm_up::{WarmedUp, warm_up};
 
 /// Native stack of a user-worker thread, in bytes: the engine's own limit plus room for the
 /// host code around it.
@@ -80,20 +81,8 @@ pub struct Served {
 pub struct WorkerPool {
     scheduler: Arc<Scheduler>,
     handles: Vec<JoinHandle<()>>,
-    /// What is left of the warm-up; see [`WorkerPool::warmed_up`].
-    warm_up: watch::Receiver<usize>,
-}
-
-/// Counts down the parts of the pool's warm-up still under way: each thread's first prepared
-/// isolates, and the compilation of the whole Web layer.
-#[derive(Clone)]
-pub(crate) struct WarmUp(Arc<watch::Sender<usize>>);
-
-impl WarmUp {
-    /// One part is done.
-    pub(crate) fn done(&self) {
-        self.0.send_modify(|left| *left = left.saturating_sub(1));
-    }
+    /// See [`WorkerPool::warmed_up`].
+    warmed_up: WarmedUp,
 }
 
 impl WorkerPool {
@@ -143,19 +132,18 @@ impl WorkerPool {
                 .build()
                 .map_err(std::io::Error::other)?,
         );
-        let (warm_up, warm_up_left) = watch::channel(threads + 1);
-        let warm_up = WarmUp(Arc::new(warm_up));
-        let layer_warm_up = warm_up.clone();
+        let (mut warm_up, warmed_up) = warm_up(threads + 1);
+        let layer_warm_up = warm_up.pop();
         std::thread::Builder::new()
             .name("edgefn-layer".into())
             .spawn(move || {
+                let _done_when_dropped = layer_warm_up;
                 if let Err(error) = edgefn_isolate::compile_layer() {
                     tracing::error!(%error, "the Web layer does not compile");
                 }
-                layer_warm_up.done();
             })?;
         let mut handles = Vec::with_capacity(threads);
-        for (index, inbox) in inboxes.into_iter().enumerate() {
+        for ((index, inbox), warm_up) in inboxes.into_iter().enumerate().zip(warm_up) {
             let core = (!cores.is_empty()).then(|| cores[index % cores.len()]);
             let thread = ThreadStart {
                 index,
@@ -167,7 +155,7 @@ impl WorkerPool {
                 compute: compute.clone(),
                 observer: config.observer.clone(),
                 prepared: config.prepared_isolates,
-                warm_up: warm_up.clone(),
+                warm_up,
                 modules: config.module_cache.clone(),
             };
             let handle = std::thread::Builder::new()
@@ -195,19 +183,17 @@ impl WorkerPool {
         Ok(WorkerPool {
             scheduler,
             handles,
-            warm_up: warm_up_left,
+            warmed_up,
         })
     }
 
     /// Resolves once the pool is warm: the whole Web layer is compiled, and every thread has
-    /// made its first `prepared_isolates` (or found that it cannot). Until then a new function's
-    /// first request may wait for a chunk of the layer to compile, or boot from scratch.
+    /// made its first `prepared_isolates` (new workers may have taken some meanwhile). A part
+    /// that fails (logged) or panics counts as done: readiness does not wait for ever. Until
+    /// then a new function's first request may wait for a chunk of the layer to compile, or
+    /// boot from scratch.
     pub fn warmed_up(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let mut left = self.warm_up.clone();
-        async move {
-            // An error means the threads are gone: nothing is left to wait for.
-            let _ = left.wait_for(|left| *left == 0).await;
-        }
+        self.warmed_up.clone().wait()
     }
 
     /// Number of threads in the pool.

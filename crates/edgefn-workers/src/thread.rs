@@ -31,9 +31,9 @@ use crate::functions::Function;
 use crate::instance::Instance;
 use crate::main_service::{Bridge, UserWorkerHub};
 use crate::observer::PoolObserver;
-use crate::pool::WarmUp;
 use crate::scheduler::{Scheduler, WorkerId};
 use crate::settings::Runtime;
+use crate::warm_up::WarmUpPart;
 use edgefn_process::{ProcessOptions, ProcessWorker};
 
 /// Work sent to a thread.
@@ -206,20 +206,34 @@ impl WorkerThread {
             return;
         }
         self.refilling.set(true);
-        tokio::task::spawn_local(self.clone().refill());
+        tokio::task::spawn_local(self.clone().refill(None));
     }
 
     /// Makes prepared isolates until `prepared` holds its target, or preparing one fails.
-    /// The caller has set `refilling`.
-    async fn refill(self: Rc<Self>) {
+    /// The caller has set `refilling`, which is cleared at the end (also by a panic). The
+    /// `warm_up` part is done once the target number of isolates were made (new workers may
+    /// have taken some meanwhile), or at the end.
+    async fn refill(self: Rc<Self>, mut warm_up: Option<WarmUpPart>) {
+        struct Clear<'a>(&'a Cell<bool>);
+        impl Drop for Clear<'_> {
+            fn drop(&mut self) {
+                self.0.set(false);
+            }
+        }
+        let _clear = Clear(&self.refilling);
+        let mut made = 0;
         while self.prepared.borrow().len() < self.prepared_target {
-            let made =
+            let prepared =
                 Isolate::prepare(&self.isolates.user_agent, self.isolates.fetch.clone()).await;
-            match made {
+            match prepared {
                 Ok(isolate) => {
                     self.prepared.borrow_mut().push(isolate);
                     if let Some(observer) = &self.observer {
                         observer.prepared_isolates(1);
+                    }
+                    made += 1;
+                    if made >= self.prepared_target {
+                        warm_up.take();
                     }
                 }
                 Err(error) => {
@@ -231,7 +245,6 @@ impl WorkerThread {
                 }
             }
         }
-        self.refilling.set(false);
     }
 
     fn start_service(&self, name: &str, root: &std::path::Path, inbox: mpsc::Receiver<String>) {
@@ -482,8 +495,8 @@ pub(crate) struct ThreadStart {
     pub(crate) observer: Option<Arc<dyn PoolObserver>>,
     /// Isolates to keep prepared; see [`WorkerThread::refill_prepared`].
     pub(crate) prepared: usize,
-    /// Told once the thread has made its first `prepared` isolates.
-    pub(crate) warm_up: WarmUp,
+    /// Done once the thread has made its first `prepared` isolates.
+    pub(crate) warm_up: WarmUpPart,
 }
 
 impl ThreadStart {
@@ -517,11 +530,7 @@ impl ThreadStart {
         local.block_on(&runtime, async {
             // The first fill is the thread's part of the pool's warm-up.
             thread.refilling.set(true);
-            let (first_fill, warm_up) = (thread.clone().refill(), self.warm_up);
-            tokio::task::spawn_local(async move {
-                first_fill.await;
-                warm_up.done();
-            });
+            tokio::task::spawn_local(thread.clone().refill(Some(self.warm_up)));
             while let Some(command) = inbox.recv().await {
                 let thread = thread.clone();
                 tokio::task::spawn_local(thread.handle(command));
