@@ -193,7 +193,8 @@ unsafe fn usable(ptr: *mut u8) -> usize {
 // any type (so for `usize`), or is a page (4 KiB-aligned); `usable_size` answers for both.
 unsafe impl Allocator for CountingAllocator {
     fn alloc(&mut self, size: usize) -> *mut u8 {
-        if !self.admit(size) {
+        // A page is counted whole.
+        if !self.admit(if wants_page(size) { pages::PAGE } else { size }) {
             return std::ptr::null_mut();
         }
         let page = if wants_page(size) {
@@ -320,7 +321,8 @@ mod tests {
     #[test]
     fn a_page_is_refused_past_the_limit() {
         let meter = Rc::new(Meter::default());
-        meter.memory_limit.set(1000);
+        // Room for the 4,000 bytes asked for, not for the page that would hold them.
+        meter.memory_limit.set(4050);
         let mut allocator = CountingAllocator::new(meter.clone());
         assert!(allocator.alloc(4000).is_null());
         assert!(meter.memory_exceeded.get());

@@ -50,6 +50,29 @@ struct State {
     resident: Vec<usize>,
     /// Freed pages whose memory was returned to the kernel.
     released: Vec<usize>,
+    /// One bit per page up to `next`: handed out and not freed since. A page freed twice
+    /// would otherwise be handed to two owners (two isolates, maybe two tenants).
+    in_use: Vec<u64>,
+    /// Making more of the range usable failed once (strict overcommit, say): no more tries.
+    full: bool,
+}
+
+impl State {
+    /// Marks the page at `offset` handed out (`true`) or free; returns its previous mark.
+    fn mark(&mut self, offset: usize, in_use: bool) -> bool {
+        let index = offset / PAGE;
+        let (word, bit) = (index / 64, 1u64 << (index % 64));
+        if word >= self.in_use.len() {
+            self.in_use.resize(word + 1, 0);
+        }
+        let was = self.in_use[word] & bit != 0;
+        if in_use {
+            self.in_use[word] |= bit;
+        } else {
+            self.in_use[word] &= !bit;
+        }
+        was
+    }
 }
 
 static GLOBAL: OnceLock<Option<Pages>> = OnceLock::new();
@@ -110,45 +133,59 @@ impl Pages {
     /// the range is used up.
     pub(crate) fn alloc(&self) -> Option<*mut u8> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(offset) = state.resident.pop().or_else(|| state.released.pop()) {
-            return Some((self.start + offset) as *mut u8);
-        }
-        if state.next + PAGE > self.len {
-            return None;
-        }
-        if state.next == state.committed {
-            let step = self.commit_step.min(self.len - state.committed);
-            // SAFETY: the range [committed, committed + step) lies inside the reservation.
-            let made = unsafe {
-                libc::mprotect(
-                    (self.start + state.committed) as *mut libc::c_void,
-                    step,
-                    libc::PROT_READ | libc::PROT_WRITE,
-                )
-            };
-            if made != 0 {
-                return None;
+        let offset = match state.resident.pop().or_else(|| state.released.pop()) {
+            Some(offset) => offset,
+            None => {
+                if state.full || state.next + PAGE > self.len {
+                    return None;
+                }
+                if state.next == state.committed {
+                    let step = self.commit_step.min(self.len - state.committed);
+                    // SAFETY: [committed, committed + step) lies inside the reservation.
+                    let made = unsafe {
+                        libc::mprotect(
+                            (self.start + state.committed) as *mut libc::c_void,
+                            step,
+                            libc::PROT_READ | libc::PROT_WRITE,
+                        )
+                    };
+                    if made != 0 {
+                        state.full = true;
+                        return None;
+                    }
+                    state.committed += step;
+                }
+                state.next += PAGE;
+                state.next - PAGE
             }
-            state.committed += step;
-        }
-        let offset = state.next;
-        state.next += PAGE;
+        };
+        state.mark(offset, true);
         Some((self.start + offset) as *mut u8)
     }
 
-    /// Takes a page back.
+    /// Takes a page back. A pointer that is not a page handed out (freed twice, say) aborts
+    /// the process, as the C allocator does: going on would hand the page to two owners.
     ///
     /// # Safety
     /// `page` came from [`Pages::alloc`] of this range and is not used after this call.
     pub(crate) unsafe fn free(&self, page: *mut u8) {
         let offset = page as usize - self.start;
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if !offset.is_multiple_of(PAGE) || offset >= state.next || !state.mark(offset, false) {
+            drop(state);
+            eprintln!("edgefn: free of a page that is not in use ({page:p}); aborting");
+            std::process::abort();
+        }
         if state.resident.len() < self.keep_resident {
             state.resident.push(offset);
             return;
         }
+        // The kernel takes the memory back outside the lock (it may flush other cores' TLBs);
+        // the page is handed out again only once that is done.
+        drop(state);
         // SAFETY: the page is ours and unused; its memory reads as zeros when next touched.
         unsafe { libc::madvise(page.cast(), PAGE, libc::MADV_DONTNEED) };
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.released.push(offset);
     }
 }
@@ -199,6 +236,24 @@ mod tests {
         assert!(
             bytes.iter().all(|&b| b == 0),
             "a returned page comes back empty"
+        );
+    }
+
+    #[test]
+    fn a_page_freed_twice_is_noticed() {
+        let mut state = State::default();
+        assert!(!state.mark(70 * PAGE, true), "handed out");
+        assert!(
+            state.mark(70 * PAGE, false),
+            "the first free finds it in use"
+        );
+        assert!(
+            !state.mark(70 * PAGE, false),
+            "the second does not: `free` aborts"
+        );
+        assert!(
+            !state.mark(69 * PAGE, false),
+            "nor a free of a page never handed out"
         );
     }
 
