@@ -47,6 +47,22 @@ async fn readiness_answers_starting_until_the_pool_is_warm() {
     assert!(prepared >= 31.0, "ready with {prepared} isolates prepared");
 }
 
+/// With no prepared isolates to make, the warm-up is the layer's compilation alone.
+#[tokio::test]
+async fn readiness_comes_without_prepared_isolates() {
+    let srv = TestServer::new()
+        .config(|c| c.pool.prepared_isolates = 0)
+        .start()
+        .await;
+    let (status, body) = support::eventually(
+        || srv.get_json("/_edgefn/ready"),
+        |(status, _)| *status == 200,
+    )
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ready")));
+    assert_eq!(value(&metrics(&srv).await, "edgefn_prepared_isolates"), 0.0);
+}
+
 #[tokio::test]
 async fn metrics_move_with_requests_cold_starts_and_terminations() {
     let srv = TestServer::new()
