@@ -15,7 +15,6 @@ const globalObject = globalThis;
 
 const ReflectApply = Reflect.apply;
 const ReflectOwnKeys = Reflect.ownKeys;
-const ReflectHas = Reflect.has;
 
 const ObjectCtor = Object;
 const ObjectPrototype = Object.prototype;
@@ -31,8 +30,6 @@ const ObjectIs = Object.is;
 const ObjectKeys = Object.keys;
 const ObjectPrototypeToString = Object.prototype.toString;
 const ObjectPrototypeIsPrototypeOf = Object.prototype.isPrototypeOf;
-const ObjectPrototypePropertyIsEnumerable =
-  Object.prototype.propertyIsEnumerable;
 
 const FunctionPrototypeToString = Function.prototype.toString;
 
@@ -52,7 +49,6 @@ const MathFloor = Math.floor;
 const MathTrunc = Math.trunc;
 const MathMin = Math.min;
 const MathMax = Math.max;
-const MathAbs = Math.abs;
 
 const JSONParse = JSON.parse;
 const JSONStringify = JSON.stringify;
@@ -62,13 +58,11 @@ const SymbolIterator = Symbol.iterator;
 const SymbolAsyncIterator = Symbol.asyncIterator;
 const SymbolToStringTag = Symbol.toStringTag;
 const SymbolPrototypeToString = Symbol.prototype.toString;
-const SymbolPrototypeGetDescription = getterOf(Symbol.prototype, "description");
 
 const ErrorCtor = Error;
 const ErrorPrototype = Error.prototype;
 const TypeErrorCtor = TypeError;
 const RangeErrorCtor = RangeError;
-const SyntaxErrorCtor = SyntaxError;
 // Error.isError (a brand check for [[ErrorData]]); undefined on older engines.
 const ErrorIsError = Error.isError;
 // The error constructors StructuredSerialize keeps by name (HTML §2.7.3).
