@@ -4,9 +4,9 @@
 //!   difference added up. While JavaScript runs, QuickJS calls the interrupt handler every few
 //!   thousand operations; it compares the running total against the hard limit, so even a
 //!   synchronous `while (true) {}` stops within milliseconds of the limit.
-//! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (the C allocator,
-//!   and [`crate::pages`] for the engine's arenas), which keeps an exact byte count (cheap to read, unlike QuickJS's heap walk) and refuses allocations past
-//!   the limit. QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
+//! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (the C
+//!   allocator, and [`crate::pages`] for the engine's arenas), which keeps an exact byte count
+//!   (cheap to read, unlike QuickJS's heap walk) and refuses allocations past the limit. QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
 //!   remembered, and the isolate is stopped when the entry ends or at the next interrupt.
 //! - A deadline: the interrupt handler also stops JavaScript that runs past a wall-clock instant
 //!   set by the owner of the isolate.
@@ -151,24 +151,25 @@ impl CountingAllocator {
         true
     }
 
-    fn add(&self, ptr: *mut u8) {
-        if !ptr.is_null() {
-            // SAFETY: `ptr` was just returned by this allocator.
-            let size = unsafe { usable(ptr) };
-            self.meter
-                .memory_used
-                .set(self.meter.memory_used.get() + size);
-        }
+    fn count_in(&self, size: usize) {
+        self.meter
+            .memory_used
+            .set(self.meter.memory_used.get() + size);
     }
 
-    fn remove(&self, ptr: *mut u8) {
+    fn count_out(&self, size: usize) {
+        self.meter
+            .memory_used
+            .set(self.meter.memory_used.get().saturating_sub(size));
+    }
+
+    /// Counts in a block the C allocator just returned (`null` counts nothing).
+    fn count_in_c(&self, ptr: *mut u8) -> *mut u8 {
         if !ptr.is_null() {
-            // SAFETY: `ptr` is a live allocation of this allocator.
-            let size = unsafe { usable(ptr) };
-            self.meter
-                .memory_used
-                .set(self.meter.memory_used.get().saturating_sub(size));
+            // SAFETY: `ptr` was just returned by the C allocator.
+            self.count_in(unsafe { libc::malloc_usable_size(ptr.cast()) });
         }
+        ptr
     }
 }
 
@@ -193,19 +194,20 @@ unsafe fn usable(ptr: *mut u8) -> usize {
 // any type (so for `usize`), or is a page (4 KiB-aligned); `usable_size` answers for both.
 unsafe impl Allocator for CountingAllocator {
     fn alloc(&mut self, size: usize) -> *mut u8 {
-        // A page is counted whole.
-        if !self.admit(if wants_page(size) { pages::PAGE } else { size }) {
+        if wants_page(size) {
+            // A page is counted whole.
+            if !self.admit(pages::PAGE) {
+                return std::ptr::null_mut();
+            }
+            if let Some(page) = pages::global().and_then(pages::Pages::alloc) {
+                self.count_in(pages::PAGE);
+                return page;
+            }
+        } else if !self.admit(size) {
             return std::ptr::null_mut();
         }
-        let page = if wants_page(size) {
-            pages::global().and_then(pages::Pages::alloc)
-        } else {
-            None
-        };
         // SAFETY: plain C allocation.
-        let ptr = page.unwrap_or_else(|| unsafe { libc::malloc(size) }.cast::<u8>());
-        self.add(ptr);
-        ptr
+        self.count_in_c(unsafe { libc::malloc(size) }.cast::<u8>())
     }
 
     fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
@@ -213,18 +215,20 @@ unsafe impl Allocator for CountingAllocator {
             return std::ptr::null_mut();
         }
         // SAFETY: plain C allocation.
-        let ptr = unsafe { libc::calloc(count, size) }.cast::<u8>();
-        self.add(ptr);
-        ptr
+        self.count_in_c(unsafe { libc::calloc(count, size) }.cast::<u8>())
     }
 
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
-        self.remove(ptr);
-        match pages::owner(ptr) {
+        if let Some(pages) = pages::owner(ptr) {
+            self.count_out(pages::PAGE);
             // SAFETY: the caller guarantees `ptr` is this allocator's and no longer used.
-            Some(pages) => unsafe { pages.free(ptr) },
+            unsafe { pages.free(ptr) };
+        } else if !ptr.is_null() {
             // SAFETY: the caller guarantees `ptr` came from this allocator: not a page, so C.
-            None => unsafe { libc::free(ptr.cast()) },
+            unsafe {
+                self.count_out(libc::malloc_usable_size(ptr.cast()));
+                libc::free(ptr.cast());
+            }
         }
     }
 
@@ -238,7 +242,7 @@ unsafe impl Allocator for CountingAllocator {
                 return std::ptr::null_mut();
             }
             // SAFETY: plain C allocation.
-            let new = unsafe { libc::malloc(new_size) }.cast::<u8>();
+            let new = self.count_in_c(unsafe { libc::malloc(new_size) }.cast::<u8>());
             if new.is_null() {
                 return new;
             }
@@ -246,10 +250,9 @@ unsafe impl Allocator for CountingAllocator {
             // is not used after it is freed.
             unsafe {
                 std::ptr::copy_nonoverlapping(ptr, new, new_size.min(pages::PAGE));
-                self.remove(ptr);
                 pages.free(ptr);
             }
-            self.add(new);
+            self.count_out(pages::PAGE);
             return new;
         }
         let old_size = if ptr.is_null() {
@@ -265,10 +268,8 @@ unsafe impl Allocator for CountingAllocator {
         // SAFETY: as above; on failure the old block stays valid and counted.
         let new = unsafe { libc::realloc(ptr.cast(), new_size) }.cast::<u8>();
         if !new.is_null() {
-            let used = self.meter.memory_used.get().saturating_sub(old_size);
-            // SAFETY: `new` was just returned by the C allocator.
-            let size = unsafe { libc::malloc_usable_size(new.cast()) };
-            self.meter.memory_used.set(used + size);
+            self.count_out(old_size);
+            self.count_in_c(new);
         }
         new
     }
