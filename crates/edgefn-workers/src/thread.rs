@@ -161,14 +161,14 @@ impl WorkerThread {
             } => {
                 let result = self.serve(worker, &function, request).await;
                 let _ = reply.send(result);
-                self.refill_prepared();
+                self.refill_prepared(None);
             }
             Command::Destroy { worker, reason } => self.destroy(worker, reason).await,
             Command::Boot { worker, function } => {
                 if self.worker(worker, &function).await.is_err() {
                     self.scheduler.worker_gone(&function.name, worker);
                 }
-                self.refill_prepared();
+                self.refill_prepared(None);
             }
             Command::StartService { name, root, inbox } => self.start_service(&name, &root, inbox),
             Command::Drain { reply } => {
@@ -198,7 +198,10 @@ impl WorkerThread {
     /// Tops `prepared` up to its target in the background, one isolate at a time. Making one
     /// takes over a millisecond of CPU, in steps between which the queued tasks run (see
     /// [`Isolate::prepare`]).
-    fn refill_prepared(self: &Rc<Self>) {
+    ///
+    /// `warm_up` is done once the target number of isolates were made (new workers may have
+    /// taken some meanwhile), or when there is nothing to make.
+    fn refill_prepared(self: &Rc<Self>, warm_up: Option<WarmUpPart>) {
         if self.refilling.get()
             || self.prepare_failed.get()
             || self.prepared.borrow().len() >= self.prepared_target
@@ -206,13 +209,11 @@ impl WorkerThread {
             return;
         }
         self.refilling.set(true);
-        tokio::task::spawn_local(self.clone().refill(None));
+        tokio::task::spawn_local(self.clone().refill(warm_up));
     }
 
     /// Makes prepared isolates until `prepared` holds its target, or preparing one fails.
-    /// The caller has set `refilling`, which is cleared at the end (also by a panic). The
-    /// `warm_up` part is done once the target number of isolates were made (new workers may
-    /// have taken some meanwhile), or at the end.
+    /// The caller has set `refilling`, which is cleared at the end (also by a panic).
     async fn refill(self: Rc<Self>, mut warm_up: Option<WarmUpPart>) {
         struct Clear<'a>(&'a Cell<bool>);
         impl Drop for Clear<'_> {
@@ -529,8 +530,7 @@ impl ThreadStart {
         CURRENT.with(|current| *current.borrow_mut() = Some((thread.clone(), local.clone())));
         local.block_on(&runtime, async {
             // The first fill is the thread's part of the pool's warm-up.
-            thread.refilling.set(true);
-            tokio::task::spawn_local(thread.clone().refill(Some(self.warm_up)));
+            thread.refill_prepared(Some(self.warm_up));
             while let Some(command) = inbox.recv().await {
                 let thread = thread.clone();
                 tokio::task::spawn_local(thread.handle(command));

@@ -6,31 +6,32 @@ use std::sync::Arc;
 use tokio::sync::watch;
 
 /// One part of the warm-up; it counts as done when dropped, also when the work it stands for
-/// failed or panicked, so that readiness cannot wait for ever.
-pub(crate) struct WarmUpPart(Arc<watch::Sender<usize>>);
+/// failed or panicked, so that readiness cannot wait for ever. The parts share one sender,
+/// which closes the channel when the last of them goes.
+pub(crate) struct WarmUpPart {
+    _open: Arc<watch::Sender<()>>,
+}
 
 /// Resolves once every part is done.
 #[derive(Clone)]
-pub(crate) struct WarmedUp(watch::Receiver<usize>);
+pub(crate) struct WarmedUp(watch::Receiver<()>);
 
 /// `parts` parts of a warm-up, all made before any of them can be done.
 pub(crate) fn warm_up(parts: usize) -> (Vec<WarmUpPart>, WarmedUp) {
-    let (left, watch) = watch::channel(parts);
-    let left = Arc::new(left);
-    let parts = (0..parts).map(|_| WarmUpPart(left.clone())).collect();
+    let (open, watch) = watch::channel(());
+    let open = Arc::new(open);
+    let parts = (0..parts)
+        .map(|_| WarmUpPart {
+            _open: open.clone(),
+        })
+        .collect();
     (parts, WarmedUp(watch))
-}
-
-impl Drop for WarmUpPart {
-    fn drop(&mut self) {
-        self.0.send_modify(|left| *left = left.saturating_sub(1));
-    }
 }
 
 impl WarmedUp {
     pub(crate) async fn wait(mut self) {
-        // An error means every part is gone, so done.
-        let _ = self.0.wait_for(|left| *left == 0).await;
+        // Nothing is ever sent: `changed` returns only once the channel is closed.
+        while self.0.changed().await.is_ok() {}
     }
 }
 
