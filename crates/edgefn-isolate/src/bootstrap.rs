@@ -40,8 +40,8 @@ pub fn bytecode() -> Result<&'static [u8], String> {
 /// compilation; the worker pool calls this on a thread of its own at start-up.
 pub fn compile_layer() -> Result<(), String> {
     bytecode()?;
-    for (file, _) in CHUNKS {
-        chunk_bytecode(file.strip_prefix("edgefn:").unwrap_or(file))?;
+    for index in 0..CHUNKS.len() {
+        chunk_at(index)?;
     }
     Ok(())
 }
@@ -52,6 +52,11 @@ fn chunk_bytecode(name: &str) -> Result<&'static [u8], String> {
         .iter()
         .position(|(file, _)| file.strip_prefix("edgefn:") == Some(name))
         .ok_or_else(|| format!("no chunk of the Web layer is called {name}"))?;
+    chunk_at(index)
+}
+
+/// The chunk at `index` of `CHUNKS` as bytecode, compiled on first use.
+fn chunk_at(index: usize) -> Result<&'static [u8], String> {
     let (file, source) = CHUNKS[index];
     CHUNK_BYTECODE[index]
         .get_or_init(|| compile_script(file, source))
