@@ -11,9 +11,17 @@
 //! (`MADV_DONTNEED`) and the page's address is kept. When the range is used up, or cannot be
 //! reserved, the allocator serves those requests from the C allocator as before.
 //!
+//! A page handed out for the first time costs a page fault when first written: a fifth of
+//! the CPU time of preparing an isolate. A background thread, `edgefn-pages`, which runs only
+//! when a core would otherwise be idle (`SCHED_IDLE`), keeps [`POPULATE_AHEAD`] of never-used
+//! pages faulted in: it takes them from the range as an allocation would, writes to each, and
+//! puts them where the next allocations find them first. It holds no lock while it writes, so
+//! a thread that gets no CPU for a while delays nobody (unlike `MADV_POPULATE_WRITE`, which
+//! holds the process's address-space lock across pages).
+//!
 //! A page belongs to the process, not to a thread or an isolate: any thread may free one.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard, Once, OnceLock};
 
 /// Size of a page, and of the largest request served here.
 pub(crate) const PAGE: usize = 4096;
@@ -31,13 +39,24 @@ const RESERVE: [usize; 2] = [1 << 40, 1 << 34];
 /// The reserved range is made readable and writable in steps of this size.
 const COMMIT_STEP: usize = 1 << 20;
 
+/// Memory kept faulted in past the first page never handed out (4 MiB: about eight prepared
+/// isolates' worth).
+const POPULATE_AHEAD: usize = 1 << 22;
+
+/// The background thread takes this many pages at a time.
+const POPULATE_BATCH: usize = 16;
+
 /// A reserved range of address space handing out pages.
 pub(crate) struct Pages {
     start: usize,
     len: usize,
     commit_step: usize,
     keep_resident: usize,
+    /// See [`POPULATE_AHEAD`]; 0 turns populating off.
+    populate_ahead: usize,
     state: Mutex<State>,
+    /// Wakes the thread that populates pages ahead, when `State::wanted` is set.
+    populate: Condvar,
 }
 
 #[derive(Default)]
@@ -55,9 +74,50 @@ struct State {
     in_use: Vec<u64>,
     /// Making more of the range usable failed once (strict overcommit, say): no more tries.
     full: bool,
+    /// Never-used pages faulted in ahead, handed out before fresh ones.
+    populated: Vec<usize>,
+    /// Pages the populating thread has taken and not yet put in `populated`.
+    populating: usize,
+    /// The populating thread was asked to fill up to [`Pages::populate_ahead`] again.
+    wanted: bool,
 }
 
 impl State {
+    /// Makes the range readable and writable up to at least `offset`, one step at a time;
+    /// `false` (and `full` set) when the kernel refuses.
+    fn commit(&mut self, pages: &Pages, offset: usize) -> bool {
+        while self.committed < offset {
+            if self.full {
+                return false;
+            }
+            let step = pages.commit_step.min(pages.len - self.committed);
+            // SAFETY: [committed, committed + step) lies inside the reservation.
+            let made = unsafe {
+                libc::mprotect(
+                    (pages.start + self.committed) as *mut libc::c_void,
+                    step,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                )
+            };
+            if made != 0 {
+                self.full = true;
+                return false;
+            }
+            self.committed += step;
+        }
+        true
+    }
+
+    /// The first page never handed out, made usable; `None` when the range is used up.
+    fn take_fresh(&mut self, pages: &Pages) -> Option<usize> {
+        let end = self.next + PAGE;
+        if end > pages.len || !self.commit(pages, end) {
+            return None;
+        }
+        self.next = end;
+        Some(end - PAGE)
+    }
+
     /// Marks the page at `offset` handed out (`true`) or free; returns its previous mark.
     fn mark(&mut self, offset: usize, in_use: bool) -> bool {
         let index = offset / PAGE;
@@ -77,15 +137,34 @@ impl State {
 
 static GLOBAL: OnceLock<Option<Pages>> = OnceLock::new();
 
-/// The process's pages, reserved at the first call; `None` when no range could be reserved.
+/// The process's pages, reserved at the first call, which also starts the thread that
+/// populates them ahead; `None` when no range could be reserved.
 pub(crate) fn global() -> Option<&'static Pages> {
-    GLOBAL
+    static POPULATING: Once = Once::new();
+    let pages = GLOBAL
         .get_or_init(|| {
             RESERVE
                 .iter()
-                .find_map(|&len| Pages::reserve(len, COMMIT_STEP, KEEP_RESIDENT))
+                .find_map(|&len| Pages::reserve(len, COMMIT_STEP, KEEP_RESIDENT, POPULATE_AHEAD))
         })
-        .as_ref()
+        .as_ref()?;
+    POPULATING.call_once(|| {
+        let spawned = std::thread::Builder::new()
+            .name("edgefn-pages".into())
+            .spawn(move || {
+                // Priority 0 is the only one SCHED_IDLE takes. If the policy cannot be set,
+                // the thread runs at the normal priority.
+                let param = libc::sched_param { sched_priority: 0 };
+                // SAFETY: changes the calling thread's own scheduling policy; `param` is a
+                // valid sched_param that outlives the call.
+                unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) };
+                pages.populate_forever();
+            });
+        if spawned.is_err() {
+            tracing::debug!("no thread to fault pages in ahead; they are faulted in when used");
+        }
+    });
+    Some(pages)
 }
 
 /// The process's pages when `ptr` is one of them. Cheap (no lock), and reserves nothing:
@@ -99,7 +178,12 @@ pub(crate) fn owner(ptr: *mut u8) -> Option<&'static Pages> {
 
 impl Pages {
     /// Reserves `len` bytes of address space (no memory); `None` when the kernel refuses.
-    pub(crate) fn reserve(len: usize, commit_step: usize, keep_resident: usize) -> Option<Pages> {
+    pub(crate) fn reserve(
+        len: usize,
+        commit_step: usize,
+        keep_resident: usize,
+        populate_ahead: usize,
+    ) -> Option<Pages> {
         // SAFETY: a fresh private anonymous mapping at an address of the kernel's choosing;
         // nothing else refers to it.
         let start = unsafe {
@@ -120,8 +204,14 @@ impl Pages {
             len,
             commit_step,
             keep_resident,
+            populate_ahead,
             state: Mutex::new(State::default()),
+            populate: Condvar::new(),
         })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Whether `ptr` points into this range.
@@ -132,31 +222,21 @@ impl Pages {
     /// A page, readable and writable, with whatever a previous user left in it; `None` when
     /// the range is used up.
     pub(crate) fn alloc(&self) -> Option<*mut u8> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let offset = match state.resident.pop().or_else(|| state.released.pop()) {
+        let mut state = self.lock();
+        let offset = match state.resident.pop() {
             Some(offset) => offset,
             None => {
-                if state.full || state.next + PAGE > self.len {
-                    return None;
+                let offset = match state.populated.pop().or_else(|| state.released.pop()) {
+                    Some(offset) => offset,
+                    None => state.take_fresh(self)?,
+                };
+                if !state.wanted
+                    && (state.populated.len() + state.populating) * PAGE < self.populate_ahead / 2
+                {
+                    state.wanted = true;
+                    self.populate.notify_one();
                 }
-                if state.next == state.committed {
-                    let step = self.commit_step.min(self.len - state.committed);
-                    // SAFETY: [committed, committed + step) lies inside the reservation.
-                    let made = unsafe {
-                        libc::mprotect(
-                            (self.start + state.committed) as *mut libc::c_void,
-                            step,
-                            libc::PROT_READ | libc::PROT_WRITE,
-                        )
-                    };
-                    if made != 0 {
-                        state.full = true;
-                        return None;
-                    }
-                    state.committed += step;
-                }
-                state.next += PAGE;
-                state.next - PAGE
+                offset
             }
         };
         state.mark(offset, true);
@@ -170,7 +250,7 @@ impl Pages {
     /// `page` came from [`Pages::alloc`] of this range and is not used after this call.
     pub(crate) unsafe fn free(&self, page: *mut u8) {
         let offset = page as usize - self.start;
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.lock();
         if !offset.is_multiple_of(PAGE) || offset >= state.next || !state.mark(offset, false) {
             drop(state);
             eprintln!("edgefn: free of a page that is not in use ({page:p}); aborting");
@@ -185,8 +265,52 @@ impl Pages {
         drop(state);
         // SAFETY: the page is ours and unused; its memory reads as zeros when next touched.
         unsafe { libc::madvise(page.cast(), PAGE, libc::MADV_DONTNEED) };
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.released.push(offset);
+        self.lock().released.push(offset);
+    }
+
+    /// The populating thread's loop: fills up each time an allocation asks for it.
+    fn populate_forever(&self) {
+        loop {
+            let mut state = self.lock();
+            while !state.wanted {
+                state = self.populate.wait(state).unwrap_or_else(|e| e.into_inner());
+            }
+            state.wanted = false;
+            drop(state);
+            self.populate_ahead_now();
+        }
+    }
+
+    /// Faults in never-used pages until [`Pages::populate_ahead`] of them wait for an
+    /// allocation, or the range is used up.
+    fn populate_ahead_now(&self) {
+        let mut batch = Vec::with_capacity(POPULATE_BATCH);
+        loop {
+            {
+                let mut state = self.lock();
+                state.populating -= batch.len();
+                state.populated.append(&mut batch);
+                while (state.populated.len() + state.populating + batch.len()) * PAGE
+                    < self.populate_ahead
+                    && batch.len() < POPULATE_BATCH
+                {
+                    match state.take_fresh(self) {
+                        Some(offset) => batch.push(offset),
+                        None => break,
+                    }
+                }
+                if batch.is_empty() {
+                    return;
+                }
+                state.populating += batch.len();
+            }
+            for &offset in &batch {
+                // SAFETY: the page was just taken from the range, so it is this thread's alone
+                // (nobody else can reach it until it is in `populated`), usable, and zero: it
+                // stays zero.
+                unsafe { ((self.start + offset) as *mut u8).write_volatile(0) };
+            }
+        }
     }
 }
 
@@ -204,7 +328,7 @@ mod tests {
 
     #[test]
     fn pages_are_handed_out_reused_and_returned() {
-        let pages = Pages::reserve(8 * PAGE, 2 * PAGE, 1).expect("a reservation");
+        let pages = Pages::reserve(8 * PAGE, 2 * PAGE, 1, 0).expect("a reservation");
         let first = pages.alloc().expect("a page");
         assert!(pages.contains(first));
         assert!(!pages.contains(std::ptr::null_mut()));
@@ -259,11 +383,73 @@ mod tests {
 
     #[test]
     fn a_used_up_range_hands_out_nothing() {
-        let pages = Pages::reserve(3 * PAGE, 2 * PAGE, 4).expect("a reservation");
+        let pages = Pages::reserve(3 * PAGE, 2 * PAGE, 4, 0).expect("a reservation");
         let taken: Vec<_> = (0..3).map(|_| pages.alloc().expect("a page")).collect();
         assert!(pages.alloc().is_none());
         // SAFETY: came from `alloc`, not used again.
         unsafe { pages.free(taken[1]) };
         assert_eq!(pages.alloc(), Some(taken[1]));
+    }
+
+    /// Which of the first `count` pages of `pages` are in memory.
+    fn resident(pages: &Pages, count: usize) -> Vec<bool> {
+        let mut vec = vec![0u8; count];
+        // SAFETY: the range is mapped (reserved), and `vec` has one byte per page.
+        let done = unsafe {
+            libc::mincore(
+                pages.start as *mut libc::c_void,
+                count * PAGE,
+                vec.as_mut_ptr(),
+            )
+        };
+        assert_eq!(done, 0, "mincore: {}", std::io::Error::last_os_error());
+        vec.iter().map(|b| b & 1 == 1).collect()
+    }
+
+    #[test]
+    fn pages_ahead_are_faulted_in_and_handed_out_first() {
+        let pages = Pages::reserve(64 * PAGE, 8 * PAGE, 4, 16 * PAGE).expect("a reservation");
+        assert!(!pages.lock().wanted);
+        let first = pages.alloc().expect("a page");
+        assert!(pages.lock().wanted, "a fresh page asks for pages ahead");
+        pages.lock().wanted = false; // as the populating thread does when it wakes
+        assert_eq!(resident(&pages, 3), [false, false, false]);
+        // SAFETY: the page is ours, readable and writable.
+        unsafe { first.write_bytes(7, PAGE) };
+
+        pages.populate_ahead_now();
+        let after = resident(&pages, 24);
+        assert!(after[..=16].iter().all(|&r| r), "{after:?}");
+        assert!(
+            after[17..].iter().all(|&r| !r),
+            "only as many as asked: {after:?}"
+        );
+        assert_eq!(pages.lock().populated.len(), 16);
+        assert_eq!(pages.lock().populating, 0);
+
+        let second = pages.alloc().expect("a page");
+        assert!(pages.contains(second) && second != first);
+        assert!(
+            (second as usize - first as usize) / PAGE <= 16,
+            "a populated page"
+        );
+        // SAFETY: a handed-out page.
+        let fresh = unsafe { std::slice::from_raw_parts(second, PAGE) };
+        assert!(fresh.iter().all(|&b| b == 0), "a populated page is empty");
+        assert!(
+            !pages.lock().wanted,
+            "no new request while most pages ahead are left"
+        );
+        for _ in 0..8 {
+            pages.alloc().expect("a page");
+        }
+        assert!(pages.lock().wanted, "fewer than half left: a new request");
+        // SAFETY: came from `alloc`, not used again.
+        unsafe { pages.free(second) };
+        assert_eq!(
+            pages.alloc(),
+            Some(second),
+            "a freed page still comes first"
+        );
     }
 }
