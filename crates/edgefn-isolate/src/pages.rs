@@ -11,13 +11,15 @@
 //! (`MADV_DONTNEED`) and the page's address is kept. When the range is used up, or cannot be
 //! reserved, the allocator serves those requests from the C allocator as before.
 //!
-//! A page handed out for the first time costs a page fault when first written: a fifth of
-//! the CPU time of preparing an isolate. A background thread, `edgefn-pages`, which runs only
-//! when a core would otherwise be idle (`SCHED_IDLE`), keeps [`POPULATE_AHEAD`] of never-used
-//! pages faulted in: it takes them from the range as an allocation would, writes to each, and
-//! puts them where the next allocations find them first. It holds no lock while it writes, so
-//! a thread that gets no CPU for a while delays nobody (unlike `MADV_POPULATE_WRITE`, which
-//! holds the process's address-space lock across pages).
+//! A page handed out for the first time costs a page fault when first written; the 120 or so
+//! of an isolate are a fifth of the CPU time of preparing it. A background thread,
+//! `edgefn-pages`, started with the range, which runs only when a core would otherwise be idle
+//! (`SCHED_IDLE`, on any core), keeps 2 to 4 MiB ([`POPULATE_AHEAD`]) of never-used pages
+//! faulted in: it takes a few from the range as an allocation would, writes to each, and puts
+//! them where allocations look before never-used and returned pages. It never holds the lock
+//! across a system call (allocations make the range usable ahead of it), so a thread that gets
+//! no CPU for a while delays nobody. (`MADV_POPULATE_WRITE` holds the process's address-space
+//! lock across pages: starved at idle priority, it stalled other threads' `mprotect` calls.)
 //!
 //! A page belongs to the process, not to a thread or an isolate: any thread may free one.
 
@@ -39,8 +41,8 @@ const RESERVE: [usize; 2] = [1 << 40, 1 << 34];
 /// The reserved range is made readable and writable in steps of this size.
 const COMMIT_STEP: usize = 1 << 20;
 
-/// Memory kept faulted in past the first page never handed out (4 MiB: about eight prepared
-/// isolates' worth).
+/// Never-used pages kept faulted in, at most (4 MiB: about eight prepared isolates' worth);
+/// below half of it, the populating thread is woken to fill up again.
 const POPULATE_AHEAD: usize = 1 << 22;
 
 /// The background thread takes this many pages at a time.
@@ -83,10 +85,10 @@ struct State {
 }
 
 impl State {
-    /// Makes the range readable and writable up to at least `offset`, one step at a time;
-    /// `false` (and `full` set) when the kernel refuses.
+    /// Makes the range readable and writable up to at least `offset` (or its end), one step
+    /// at a time; `false` (and `full` set) when the kernel refuses.
     fn commit(&mut self, pages: &Pages, offset: usize) -> bool {
-        while self.committed < offset {
+        while self.committed < offset.min(pages.len) {
             if self.full {
                 return false;
             }
@@ -116,6 +118,21 @@ impl State {
         }
         self.next = end;
         Some(end - PAGE)
+    }
+
+    /// The first page never handed out if it is usable already (no system call).
+    fn take_committed(&mut self) -> Option<usize> {
+        let end = self.next + PAGE;
+        (end <= self.committed).then(|| {
+            self.next = end;
+            end - PAGE
+        })
+    }
+
+    /// Whether never-used pages are left, or could be made usable.
+    fn can_grow(&self, pages: &Pages) -> bool {
+        let end = self.next + PAGE;
+        end <= pages.len && (end <= self.committed || !self.full)
     }
 
     /// Marks the page at `offset` handed out (`true`) or free; returns its previous mark.
@@ -152,6 +169,7 @@ pub(crate) fn global() -> Option<&'static Pages> {
         let spawned = std::thread::Builder::new()
             .name("edgefn-pages".into())
             .spawn(move || {
+                run_on_any_core();
                 // Priority 0 is the only one SCHED_IDLE takes. If the policy cannot be set,
                 // the thread runs at the normal priority.
                 let param = libc::sched_param { sched_priority: 0 };
@@ -165,6 +183,21 @@ pub(crate) fn global() -> Option<&'static Pages> {
         }
     });
     Some(pages)
+}
+
+/// Lets the calling thread run on the cores of the process's first thread. A thread inherits
+/// the CPU affinity of the thread that made it: the first page is asked for by a user-worker
+/// thread, which is pinned to one core (`pool.pin_threads`).
+fn run_on_any_core() {
+    // SAFETY: a zeroed cpu_set_t is an empty set; both calls get its true size, and the first
+    // thread's id is the process id.
+    unsafe {
+        let mut cores: libc::cpu_set_t = std::mem::zeroed();
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        if libc::sched_getaffinity(libc::getpid(), size, &mut cores) == 0 {
+            libc::sched_setaffinity(0, size, &cores);
+        }
+    }
 }
 
 /// The process's pages when `ptr` is one of them. Cheap (no lock), and reserves nothing:
@@ -230,11 +263,21 @@ impl Pages {
                     Some(offset) => offset,
                     None => state.take_fresh(self)?,
                 };
-                if !state.wanted
-                    && (state.populated.len() + state.populating) * PAGE < self.populate_ahead / 2
-                {
-                    state.wanted = true;
-                    self.populate.notify_one();
+                if self.populate_ahead > 0 {
+                    // The populating thread takes only usable pages, so that it makes no
+                    // system call with the lock held: the range is made usable ahead of it.
+                    if state.committed < state.next + self.populate_ahead {
+                        let one_more_step = state.committed + PAGE;
+                        state.commit(self, one_more_step);
+                    }
+                    if !state.wanted
+                        && (state.populated.len() + state.populating) * PAGE
+                            < self.populate_ahead / 2
+                        && state.can_grow(self)
+                    {
+                        state.wanted = true;
+                        self.populate.notify_one();
+                    }
                 }
                 offset
             }
@@ -282,7 +325,7 @@ impl Pages {
     }
 
     /// Faults in never-used pages until [`Pages::populate_ahead`] of them wait for an
-    /// allocation, or the range is used up.
+    /// allocation, or no usable page is left.
     fn populate_ahead_now(&self) {
         let mut batch = Vec::with_capacity(POPULATE_BATCH);
         loop {
@@ -294,7 +337,7 @@ impl Pages {
                     < self.populate_ahead
                     && batch.len() < POPULATE_BATCH
                 {
-                    match state.take_fresh(self) {
+                    match state.take_committed() {
                         Some(offset) => batch.push(offset),
                         None => break,
                     }
@@ -408,7 +451,7 @@ mod tests {
 
     #[test]
     fn pages_ahead_are_faulted_in_and_handed_out_first() {
-        let pages = Pages::reserve(64 * PAGE, 8 * PAGE, 4, 16 * PAGE).expect("a reservation");
+        let pages = Pages::reserve(64 * PAGE, 32 * PAGE, 4, 16 * PAGE).expect("a reservation");
         assert!(!pages.lock().wanted);
         let first = pages.alloc().expect("a page");
         assert!(pages.lock().wanted, "a fresh page asks for pages ahead");
@@ -436,13 +479,12 @@ mod tests {
         // SAFETY: a handed-out page.
         let fresh = unsafe { std::slice::from_raw_parts(second, PAGE) };
         assert!(fresh.iter().all(|&b| b == 0), "a populated page is empty");
-        assert!(
-            !pages.lock().wanted,
-            "no new request while most pages ahead are left"
-        );
-        for _ in 0..8 {
+        for _ in 0..7 {
             pages.alloc().expect("a page");
         }
+        assert_eq!(pages.lock().populated.len(), 8);
+        assert!(!pages.lock().wanted, "no new request while half are left");
+        pages.alloc().expect("a page");
         assert!(pages.lock().wanted, "fewer than half left: a new request");
         // SAFETY: came from `alloc`, not used again.
         unsafe { pages.free(second) };
@@ -451,5 +493,36 @@ mod tests {
             Some(second),
             "a freed page still comes first"
         );
+    }
+
+    #[test]
+    fn populating_stops_where_the_usable_range_ends_and_loses_no_page() {
+        let pages = Pages::reserve(20 * PAGE, 8 * PAGE, 0, 16 * PAGE).expect("a reservation");
+        let mut taken = vec![pages.alloc().expect("a page")];
+        assert_eq!(
+            pages.lock().committed,
+            16 * PAGE,
+            "an allocation makes the range usable one step ahead"
+        );
+        pages.populate_ahead_now();
+        assert_eq!(
+            pages.lock().populated.len(),
+            15,
+            "only pages already usable"
+        );
+        assert_eq!(pages.lock().next, 16 * PAGE);
+        while let Some(page) = pages.alloc() {
+            taken.push(page);
+        }
+        taken.sort();
+        taken.dedup();
+        assert_eq!(taken.len(), 20, "every page of the range, once");
+
+        // Nothing can grow any more: a page taken again asks the populating thread for none.
+        pages.lock().wanted = false;
+        // SAFETY: came from `alloc`, not used again.
+        unsafe { pages.free(taken[3]) };
+        assert_eq!(pages.alloc(), Some(taken[3]));
+        assert!(!pages.lock().wanted);
     }
 }
