@@ -7,9 +7,12 @@
 //! calls per isolate made, and 10% of the CPU time of a cold start. [`Pages`] serves those
 //! requests instead, from one range of address space reserved at the first request (no memory,
 //! just addresses), made usable 1 MiB at a time. A freed page is kept for the next request;
-//! past [`KEEP_RESIDENT`] kept pages, the kernel takes a freed page's memory back
-//! (`MADV_DONTNEED`) and the page's address is kept. When the range is used up, or cannot be
-//! reserved, the allocator serves those requests from the C allocator as before.
+//! past [`KEEP_RESIDENT`] kept pages, the kernel takes back the memory of the last
+//! [`RELEASE_BATCH`] freed (`MADV_DONTNEED`, one call for each run of adjacent pages: every
+//! call interrupts the other cores to flush their TLBs, which made dropping thousands of
+//! isolates, at shutdown say, take seconds), and their addresses are kept. When the range is
+//! used up, or cannot be reserved, the allocator serves those requests from the C allocator as
+//! before.
 //!
 //! A page handed out for the first time costs a page fault when first written; the 120 or so
 //! of an isolate are a fifth of the CPU time of preparing it. A background thread,
@@ -32,8 +35,11 @@ pub(crate) const PAGE: usize = 4096;
 /// 3,624 bytes (seven blocks of 512) to 4,088; other blocks of this size waste at most 12%.
 pub(crate) const MIN_REQUEST: usize = 3584;
 
-/// Freed pages kept with their memory (16 MiB); past it, a freed page's memory is returned.
+/// Freed pages kept with their memory (16 MiB); past it, freed pages' memory is returned.
 const KEEP_RESIDENT: usize = 4096;
+
+/// Freed pages past [`KEEP_RESIDENT`] whose memory is returned together (1 MiB).
+const RELEASE_BATCH: usize = 256;
 
 /// Address space reserved for pages, and the smaller one tried if that fails.
 const RESERVE: [usize; 2] = [1 << 40, 1 << 34];
@@ -48,14 +54,32 @@ const POPULATE_AHEAD: usize = 1 << 22;
 /// The background thread takes this many pages at a time.
 const POPULATE_BATCH: usize = 16;
 
+/// How a range grows and gives memory back.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tuning {
+    /// Bytes made readable and writable at a time ([`COMMIT_STEP`]).
+    pub(crate) commit_step: usize,
+    /// Freed pages kept with their memory ([`KEEP_RESIDENT`]).
+    pub(crate) keep_resident: usize,
+    /// Freed pages past those whose memory is returned together ([`RELEASE_BATCH`]).
+    pub(crate) release_batch: usize,
+    /// Bytes of never-used pages kept faulted in ([`POPULATE_AHEAD`]); 0 turns it off.
+    pub(crate) populate_ahead: usize,
+}
+
+/// The process's range.
+const PROCESS: Tuning = Tuning {
+    commit_step: COMMIT_STEP,
+    keep_resident: KEEP_RESIDENT,
+    release_batch: RELEASE_BATCH,
+    populate_ahead: POPULATE_AHEAD,
+};
+
 /// A reserved range of address space handing out pages.
 pub(crate) struct Pages {
     start: usize,
     len: usize,
-    commit_step: usize,
-    keep_resident: usize,
-    /// See [`POPULATE_AHEAD`]; 0 turns populating off.
-    populate_ahead: usize,
+    tuning: Tuning,
     state: Mutex<State>,
     /// Wakes the thread that populates pages ahead, when `State::wanted` is set.
     populate: Condvar,
@@ -80,7 +104,7 @@ struct State {
     populated: Vec<usize>,
     /// Pages the populating thread has taken and not yet put in `populated`.
     populating: usize,
-    /// The populating thread was asked to fill up to [`Pages::populate_ahead`] again.
+    /// The populating thread was asked to fill up to [`Tuning::populate_ahead`] again.
     wanted: bool,
 }
 
@@ -92,7 +116,7 @@ impl State {
             if self.full {
                 return false;
             }
-            let step = pages.commit_step.min(pages.len - self.committed);
+            let step = pages.tuning.commit_step.min(pages.len - self.committed);
             // SAFETY: [committed, committed + step) lies inside the reservation.
             let made = unsafe {
                 libc::mprotect(
@@ -159,11 +183,7 @@ static GLOBAL: OnceLock<Option<Pages>> = OnceLock::new();
 pub(crate) fn global() -> Option<&'static Pages> {
     static POPULATING: Once = Once::new();
     let pages = GLOBAL
-        .get_or_init(|| {
-            RESERVE
-                .iter()
-                .find_map(|&len| Pages::reserve(len, COMMIT_STEP, KEEP_RESIDENT, POPULATE_AHEAD))
-        })
+        .get_or_init(|| RESERVE.iter().find_map(|&len| Pages::reserve(len, PROCESS)))
         .as_ref()?;
     POPULATING.call_once(|| {
         let spawned = std::thread::Builder::new()
@@ -211,12 +231,7 @@ pub(crate) fn owner(ptr: *mut u8) -> Option<&'static Pages> {
 
 impl Pages {
     /// Reserves `len` bytes of address space (no memory); `None` when the kernel refuses.
-    pub(crate) fn reserve(
-        len: usize,
-        commit_step: usize,
-        keep_resident: usize,
-        populate_ahead: usize,
-    ) -> Option<Pages> {
+    pub(crate) fn reserve(len: usize, tuning: Tuning) -> Option<Pages> {
         // SAFETY: a fresh private anonymous mapping at an address of the kernel's choosing;
         // nothing else refers to it.
         let start = unsafe {
@@ -235,9 +250,7 @@ impl Pages {
         Some(Pages {
             start: start as usize,
             len,
-            commit_step,
-            keep_resident,
-            populate_ahead,
+            tuning,
             state: Mutex::new(State::default()),
             populate: Condvar::new(),
         })
@@ -263,16 +276,16 @@ impl Pages {
                     Some(offset) => offset,
                     None => state.take_fresh(self)?,
                 };
-                if self.populate_ahead > 0 {
+                let ahead = self.tuning.populate_ahead;
+                if ahead > 0 {
                     // The populating thread takes only usable pages, so that it makes no
                     // system call with the lock held: the range is made usable ahead of it.
-                    if state.committed < state.next + self.populate_ahead {
+                    if state.committed < state.next + ahead {
                         let one_more_step = state.committed + PAGE;
                         state.commit(self, one_more_step);
                     }
                     if !state.wanted
-                        && (state.populated.len() + state.populating) * PAGE
-                            < self.populate_ahead / 2
+                        && (state.populated.len() + state.populating) * PAGE < ahead / 2
                         && state.can_grow(self)
                     {
                         state.wanted = true;
@@ -299,16 +312,32 @@ impl Pages {
             eprintln!("edgefn: free of a page that is not in use ({page:p}); aborting");
             std::process::abort();
         }
-        if state.resident.len() < self.keep_resident {
-            state.resident.push(offset);
+        state.resident.push(offset);
+        let Tuning {
+            keep_resident,
+            release_batch,
+            ..
+        } = self.tuning;
+        if state.resident.len() < keep_resident + release_batch.max(1) {
             return;
         }
-        // The kernel takes the memory back outside the lock (it may flush other cores' TLBs);
-        // the page is handed out again only once that is done.
+        // The pages freed last go back to the kernel, outside the lock (each call flushes the
+        // other cores' TLBs); they are handed out again only once that is done.
+        let mut batch = state.resident.split_off(keep_resident);
         drop(state);
-        // SAFETY: the page is ours and unused; its memory reads as zeros when next touched.
-        unsafe { libc::madvise(page.cast(), PAGE, libc::MADV_DONTNEED) };
-        self.lock().released.push(offset);
+        batch.sort_unstable();
+        for run in batch.chunk_by(|a, b| b - a == PAGE) {
+            // SAFETY: the pages of `run` are adjacent, ours and unused; their memory reads as
+            // zeros when next touched.
+            unsafe {
+                libc::madvise(
+                    (self.start + run[0]) as *mut libc::c_void,
+                    run.len() * PAGE,
+                    libc::MADV_DONTNEED,
+                )
+            };
+        }
+        self.lock().released.append(&mut batch);
     }
 
     /// The populating thread's loop: fills up each time an allocation asks for it.
@@ -324,7 +353,7 @@ impl Pages {
         }
     }
 
-    /// Faults in never-used pages until [`Pages::populate_ahead`] of them wait for an
+    /// Faults in never-used pages until [`Tuning::populate_ahead`] of them wait for an
     /// allocation, or no usable page is left.
     fn populate_ahead_now(&self) {
         let mut batch = Vec::with_capacity(POPULATE_BATCH);
@@ -334,7 +363,7 @@ impl Pages {
                 state.populating -= batch.len();
                 state.populated.append(&mut batch);
                 while (state.populated.len() + state.populating + batch.len()) * PAGE
-                    < self.populate_ahead
+                    < self.tuning.populate_ahead
                     && batch.len() < POPULATE_BATCH
                 {
                     match state.take_committed() {
@@ -369,9 +398,23 @@ impl Drop for Pages {
 mod tests {
     use super::*;
 
+    fn tuning(
+        commit_step: usize,
+        keep_resident: usize,
+        release_batch: usize,
+        populate_ahead: usize,
+    ) -> Tuning {
+        Tuning {
+            commit_step,
+            keep_resident,
+            release_batch,
+            populate_ahead,
+        }
+    }
+
     #[test]
     fn pages_are_handed_out_reused_and_returned() {
-        let pages = Pages::reserve(8 * PAGE, 2 * PAGE, 1, 0).expect("a reservation");
+        let pages = Pages::reserve(8 * PAGE, tuning(2 * PAGE, 1, 1, 0)).expect("a reservation");
         let first = pages.alloc().expect("a page");
         assert!(pages.contains(first));
         assert!(!pages.contains(std::ptr::null_mut()));
@@ -426,7 +469,7 @@ mod tests {
 
     #[test]
     fn a_used_up_range_hands_out_nothing() {
-        let pages = Pages::reserve(3 * PAGE, 2 * PAGE, 4, 0).expect("a reservation");
+        let pages = Pages::reserve(3 * PAGE, tuning(2 * PAGE, 4, 1, 0)).expect("a reservation");
         let taken: Vec<_> = (0..3).map(|_| pages.alloc().expect("a page")).collect();
         assert!(pages.alloc().is_none());
         // SAFETY: came from `alloc`, not used again.
@@ -451,7 +494,8 @@ mod tests {
 
     #[test]
     fn pages_ahead_are_faulted_in_and_handed_out_first() {
-        let pages = Pages::reserve(64 * PAGE, 32 * PAGE, 4, 16 * PAGE).expect("a reservation");
+        let pages =
+            Pages::reserve(64 * PAGE, tuning(32 * PAGE, 4, 1, 16 * PAGE)).expect("a reservation");
         assert!(!pages.lock().wanted);
         let first = pages.alloc().expect("a page");
         assert!(pages.lock().wanted, "a fresh page asks for pages ahead");
@@ -497,7 +541,8 @@ mod tests {
 
     #[test]
     fn populating_stops_where_the_usable_range_ends_and_loses_no_page() {
-        let pages = Pages::reserve(20 * PAGE, 8 * PAGE, 0, 16 * PAGE).expect("a reservation");
+        let pages =
+            Pages::reserve(20 * PAGE, tuning(8 * PAGE, 0, 1, 16 * PAGE)).expect("a reservation");
         let mut taken = vec![pages.alloc().expect("a page")];
         assert_eq!(
             pages.lock().committed,
@@ -524,5 +569,47 @@ mod tests {
         unsafe { pages.free(taken[3]) };
         assert_eq!(pages.alloc(), Some(taken[3]));
         assert!(!pages.lock().wanted);
+    }
+
+    #[test]
+    fn freed_pages_past_those_kept_are_returned_together() {
+        let pages = Pages::reserve(16 * PAGE, tuning(16 * PAGE, 2, 4, 0)).expect("a reservation");
+        let taken: Vec<_> = (0..8).map(|_| pages.alloc().expect("a page")).collect();
+        for &page in &taken {
+            // SAFETY: a handed-out page, readable and writable.
+            unsafe { page.write_bytes(9, PAGE) };
+        }
+        assert!(resident(&pages, 8).iter().all(|&r| r));
+        // Freed out of order: 5, 4, 0, 1, 2 are kept; the sixth free (3) makes six, and the
+        // four freed last (0, 1, 2, 3) go back, in one call as they are adjacent.
+        for index in [5, 4, 0, 1, 2] {
+            // SAFETY: came from `alloc`, not used again.
+            unsafe { pages.free(taken[index]) };
+        }
+        assert!(
+            resident(&pages, 8).iter().all(|&r| r),
+            "nothing returned yet"
+        );
+        // SAFETY: came from `alloc`, not used again.
+        unsafe { pages.free(taken[3]) };
+        assert_eq!(
+            resident(&pages, 8),
+            [false, false, false, false, true, true, true, true]
+        );
+        let state = pages.lock();
+        assert_eq!(state.resident.len(), 2);
+        assert_eq!(state.released.len(), 4);
+        drop(state);
+
+        // Kept pages come back first, with their contents; then returned ones, empty.
+        let kept = [pages.alloc().unwrap(), pages.alloc().unwrap()];
+        assert_eq!(kept, [taken[4], taken[5]]);
+        // SAFETY: a handed-out page.
+        assert_eq!(unsafe { *kept[0] }, 9);
+        let returned = pages.alloc().expect("a returned page");
+        assert!(taken[..4].contains(&returned));
+        // SAFETY: a handed-out page.
+        let bytes = unsafe { std::slice::from_raw_parts(returned, PAGE) };
+        assert!(bytes.iter().all(|&b| b == 0));
     }
 }
