@@ -247,6 +247,12 @@ impl Pages {
         if start == libc::MAP_FAILED {
             return None;
         }
+        // Small pages even where transparent huge pages are on for every mapping: a 2 MiB page
+        // is cleared at its first touch (a cold start's p99 went from 2.5 to 7 ms with them),
+        // and it stays resident whole for a few arenas. Advice only: a kernel without it is
+        // no worse off.
+        // SAFETY: advice on the mapping just made; it changes no contents.
+        unsafe { libc::madvise(start, len, libc::MADV_NOHUGEPAGE) };
         Some(Pages {
             start: start as usize,
             len,
@@ -611,5 +617,21 @@ mod tests {
         // SAFETY: a handed-out page.
         let bytes = unsafe { std::slice::from_raw_parts(returned, PAGE) };
         assert!(bytes.iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn the_range_asks_for_small_pages() {
+        let pages = Pages::reserve(64 * PAGE, tuning(8 * PAGE, 0, 1, 0)).expect("a reservation");
+        let smaps = std::fs::read_to_string("/proc/self/smaps").expect("/proc/self/smaps");
+        let header = format!("{:x}-", pages.start);
+        let flags = smaps
+            .lines()
+            .skip_while(|line| !line.starts_with(&header))
+            .find(|line| line.starts_with("VmFlags:"))
+            .expect("the mapping and its flags");
+        assert!(
+            flags.split_whitespace().any(|flag| flag == "nh"),
+            "no huge pages: {flags}"
+        );
     }
 }
