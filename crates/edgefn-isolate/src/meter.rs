@@ -6,7 +6,8 @@
 //!   synchronous `while (true) {}` stops within milliseconds of the limit.
 //! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (the C
 //!   allocator, and [`crate::pages`] for the engine's arenas), which keeps an exact byte count
-//!   (cheap to read, unlike QuickJS's heap walk) and refuses allocations past the limit. QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
+//!   (cheap to read, unlike QuickJS's heap walk) and refuses allocations past the limit.
+//!   QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
 //!   remembered, and the isolate is stopped when the entry ends or at the next interrupt.
 //! - A deadline: the interrupt handler also stops JavaScript that runs past a wall-clock instant
 //!   set by the owner of the isolate.

@@ -136,12 +136,8 @@ impl State {
 
     /// The first page never handed out, made usable; `None` when the range is used up.
     fn take_fresh(&mut self, pages: &Pages) -> Option<usize> {
-        let end = self.next + PAGE;
-        if end > pages.len || !self.commit(pages, end) {
-            return None;
-        }
-        self.next = end;
-        Some(end - PAGE)
+        self.commit(pages, self.next + PAGE);
+        self.take_committed()
     }
 
     /// The first page never handed out if it is usable already (no system call).
