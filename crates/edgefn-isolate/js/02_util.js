@@ -215,22 +215,21 @@ function exposeOperation(name, value) {
 // property, so `globalThis.crypto = polyfill` keeps working. `getValue` is
 // called on each read (it memoizes, see once()).
 function exposeReplaceable(name, getValue) {
+  // Getter and setter in one function, as in exposeLazyInterface().
+  const accessor = {
+    [name](v) {
+      if (arguments.length === 0) return getValue();
+      ObjectDefineProperty(globalObject, name, {
+        value: v,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
+  }[name];
   ObjectDefineProperty(globalObject, name, {
-    get: {
-      [name]() {
-        return getValue();
-      },
-    }[name],
-    set: {
-      [name](v) {
-        ObjectDefineProperty(globalObject, name, {
-          value: v,
-          writable: true,
-          enumerable: true,
-          configurable: true,
-        });
-      },
-    }[name],
+    get: accessor,
+    set: accessor,
     enumerable: true,
     configurable: true,
   });
@@ -257,19 +256,18 @@ function once(factory) {
 // access by getValue(name). The accessor replaces itself by the usual data
 // property {writable, non-enumerable, configurable} at the first get or set.
 function exposeLazyInterface(name, getValue) {
+  // One function is both the getter and the setter (called with no argument,
+  // or with the value): a closure less for each of some fifty names.
+  const accessor = {
+    [name](value) {
+      if (arguments.length === 0) value = getValue(name);
+      defineInterfaceValue(name, value);
+      return value;
+    },
+  }[name];
   ObjectDefineProperty(globalObject, name, {
-    get: {
-      [name]() {
-        const value = getValue(name);
-        defineInterfaceValue(name, value);
-        return value;
-      },
-    }[name],
-    set: {
-      [name](value) {
-        defineInterfaceValue(name, value);
-      },
-    }[name],
+    get: accessor,
+    set: accessor,
     enumerable: false,
     configurable: true,
   });

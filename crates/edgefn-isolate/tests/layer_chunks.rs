@@ -114,6 +114,30 @@ fn a_plain_function_loads_no_chunk() {
 }
 
 #[test]
+fn a_global_assigned_before_its_first_read_takes_the_value_and_loads_no_chunk() {
+    let (isolate, response, _) = serve(
+        "const url = Object.getOwnPropertyDescriptor(globalThis, 'URL');
+         const crypto = Object.getOwnPropertyDescriptor(globalThis, 'crypto');
+         globalThis.URL = 'tenant URL';
+         globalThis.crypto = 'tenant crypto';
+         const after = Object.getOwnPropertyDescriptor(globalThis, 'URL');
+         export default { fetch() {
+           return new Response([
+             url.get === url.set, url.get.name, url.enumerable,
+             crypto.get === crypto.set, crypto.enumerable,
+             URL, after.writable, after.enumerable, after.configurable,
+             globalThis.crypto, Object.getOwnPropertyDescriptor(globalThis, 'crypto').enumerable,
+           ].join());
+         } };",
+    );
+    assert_eq!(
+        body(&response),
+        "true,URL,false,true,true,tenant URL,true,false,true,tenant crypto,true"
+    );
+    assert_eq!(isolate.layer_chunks(), Vec::<String>::new());
+}
+
+#[test]
 fn listeners_load_the_events_chunk_and_see_the_runtime_events() {
     let (isolate, responses, lines) = serve_n(
         "const seen = [];
