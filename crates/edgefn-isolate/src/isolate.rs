@@ -91,7 +91,7 @@ type ResponseSender = oneshot::Sender<Result<OutgoingResponse, HandlerError>>;
 
 /// The engine's built-ins in every context: what `JS_NewContext` adds, without QuickJS's own
 /// `atob`, `btoa`, `DOMException` and `performance`, which the Web layer replaces with its own
-/// (about 5 KiB less heap per isolate).
+/// (about 2 KiB less heap per isolate).
 type Intrinsics = (
     intrinsic::Date,
     intrinsic::Eval,
