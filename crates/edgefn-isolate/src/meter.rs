@@ -69,7 +69,7 @@ impl Meter {
 
     pub(crate) fn begin_entry(&self) {
         if self.entered_at.get().is_none() {
-            self.entered_at.set(Some(entry_start()));
+            self.entered_at.set(Some(entry_start(REUSE_WITHIN)));
         }
     }
 
@@ -125,7 +125,7 @@ impl Meter {
 
 /// How soon after the thread's last reading of its CPU clock an entry starts from that reading
 /// instead of reading the clock again (see the module's documentation).
-pub(crate) const REUSE_WITHIN: Duration = Duration::from_micros(50);
+const REUSE_WITHIN: Duration = Duration::from_micros(50);
 
 thread_local! {
     /// The calling thread's last reading of its CPU clock, and the wall-clock instant of it.
@@ -148,14 +148,10 @@ pub(crate) fn thread_cpu_time() -> Duration {
     cpu
 }
 
-/// Where an entry's CPU time starts: the thread's CPU clock, or, within [`REUSE_WITHIN`] of its
-/// last reading, that reading plus the wall time since (which the CPU clock cannot have
-/// exceeded).
-fn entry_start() -> Duration {
-    entry_start_within(REUSE_WITHIN)
-}
-
-fn entry_start_within(window: Duration) -> Duration {
+/// Where an entry's CPU time starts: the thread's CPU clock, or, within `window` (the meter
+/// uses [`REUSE_WITHIN`]) of its last reading, that reading plus the wall time since (which the
+/// CPU clock cannot have exceeded).
+fn entry_start(window: Duration) -> Duration {
     if let Some((cpu, at)) = LAST_READING.get() {
         let since = at.elapsed();
         if since < window {
@@ -342,7 +338,7 @@ mod tests {
         let before = thread_cpu_time();
         let (_, read_at) = LAST_READING.get().expect("a reading");
         let reads = CLOCK_READS.get();
-        let start = entry_start_within(Duration::from_secs(3600));
+        let start = entry_start(Duration::from_secs(3600));
         let after = Instant::now();
         assert_eq!(CLOCK_READS.get(), reads, "the clock was not read");
         assert!(start >= before, "never before the last reading");
@@ -351,7 +347,7 @@ mod tests {
             "at most the wall time since the reading later"
         );
 
-        let start = entry_start_within(Duration::ZERO);
+        let start = entry_start(Duration::ZERO);
         assert_eq!(
             CLOCK_READS.get(),
             reads + 1,
