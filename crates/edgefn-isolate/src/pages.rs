@@ -278,27 +278,35 @@ impl Pages {
                     Some(offset) => offset,
                     None => state.take_fresh(self)?,
                 };
-                let ahead = self.tuning.populate_ahead;
-                if ahead > 0 {
-                    // The populating thread takes only usable pages, so that it makes no
-                    // system call with the lock held: the range is made usable ahead of it.
-                    if state.committed < state.next + ahead {
-                        let one_more_step = state.committed + PAGE;
-                        state.commit(self, one_more_step);
-                    }
-                    if !state.wanted
-                        && (state.populated.len() + state.populating) * PAGE < ahead / 2
-                        && state.can_grow(self)
-                    {
-                        state.wanted = true;
-                        self.populate.notify_one();
-                    }
-                }
+                self.keep_populating(&mut state);
                 offset
             }
         };
         state.mark(offset, true);
         Some((self.start + offset) as *mut u8)
+    }
+
+    /// After a page left the populated, returned or never-used ones: keeps the range usable
+    /// ahead of the populating thread, and wakes it when fewer than half of
+    /// [`Tuning::populate_ahead`] are waiting and more can be made.
+    fn keep_populating(&self, state: &mut State) {
+        let ahead = self.tuning.populate_ahead;
+        if ahead == 0 {
+            return;
+        }
+        // The populating thread takes only usable pages, so that it makes no system call with
+        // the lock held: the range is made usable ahead of it.
+        if state.committed < state.next + ahead {
+            let one_more_step = state.committed + PAGE;
+            state.commit(self, one_more_step);
+        }
+        if !state.wanted
+            && (state.populated.len() + state.populating) * PAGE < ahead / 2
+            && state.can_grow(self)
+        {
+            state.wanted = true;
+            self.populate.notify_one();
+        }
     }
 
     /// Takes a page back. A pointer that is not a page handed out (freed twice, say) aborts
