@@ -6,13 +6,17 @@
 //!   `(function init(host, config) { <js/*.js, in name order> })`. The files share one scope;
 //!   the last one returns the hooks the host calls.
 //! - one script per chunk of [`CHUNKS`] (listed for the crate in `chunks.rs`), loaded into an
-//!   isolate on first use (see `js/29_extension.js`): `(function extend(scope) { const { <core
-//!   names> } = scope; <js/<folder>/*.js>; return { <getters for its own names> } })`.
+//!   isolate on first use (see `js/29_extension.js`): `(function extend(coreBindings,
+//!   dependencyExports) { const <name> = coreBindings[<index>]; ...; <js/<folder>/*.js>;
+//!   return { <getters for its own names> } })`.
 //!
 //! The names the core and a chunk exchange are found here, by a scan for the top-level
 //! declarations of each side (`function`, `const`, `let`, `class` at the start of a line) and
-//! the identifiers the chunk uses: `chunkScope(name)`, generated into the core, returns the
-//! core's bindings that the chunk uses (a core `let`, which may be assigned later, as a getter).
+//! the identifiers the chunk uses. Every core binding some chunk uses is captured once, at the
+//! end of `init`, into one array (`captureChunkBindings()`, generated into the core; a core
+//! `let`, which may be assigned later, as a getter), which each chunk reads by position. An
+//! array slot holds such a binding for a fraction of what a closure's reference to it costs in
+//! every isolate, also one that never loads a chunk.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -75,7 +79,6 @@ fn main() {
             "the chunk {used}, which {user} depends on, must not depend on another chunk"
         );
     }
-    let mut scope_cases = String::new();
     // The interfaces of every chunk, each made by one chunk only.
     let mut interface_cases = String::new();
     let mut interface_names: Vec<&str> = Vec::new();
@@ -93,7 +96,46 @@ fn main() {
             interface_names.extend(interfaces);
         }
     }
-    for (chunk, files) in &chunks {
+    // The names each chunk takes from the core or from a chunk it depends on, and every core
+    // binding any chunk takes, by position in the array the core passes each chunk.
+    let dependencies: Vec<Vec<ChunkNames>> = chunks
+        .iter()
+        .map(|(chunk, _)| {
+            CHUNK_DEPENDENCIES
+                .iter()
+                .filter(|(user, _)| user == chunk)
+                .map(|(_, used)| {
+                    let (_, files) = chunks
+                        .iter()
+                        .find(|(name, _)| name == used)
+                        .expect("a dependency is a chunk");
+                    ChunkNames {
+                        chunk: used,
+                        names: files.iter().flat_map(|(_, t)| declarations(t)).collect(),
+                        lets: files.iter().flat_map(|(_, t)| lets(t)).collect(),
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let imports: Vec<Vec<Import>> = chunks
+        .iter()
+        .zip(&dependencies)
+        .map(|((_, files), dependencies)| {
+            chunk_imports(files, &core_names, &core_lets, dependencies)
+        })
+        .collect();
+    let core_bindings: Vec<&Import> = imports
+        .iter()
+        .flatten()
+        .filter(|import| import.from.is_none())
+        .map(|import| (import.name, import))
+        .collect::<std::collections::BTreeMap<&str, &Import>>()
+        .into_values()
+        .collect();
+    let mut dependency_cases = String::new();
+    for (((chunk, files), dependencies), imports) in chunks.iter().zip(&dependencies).zip(&imports)
+    {
         writeln!(
             chunks_rs,
             "    (\"edgefn:{chunk}\", include_str!(concat!(env!(\"OUT_DIR\"), \"/{chunk}.js\"))),"
@@ -124,37 +166,38 @@ fn main() {
             unreachable.is_empty(),
             "names of the chunk {chunk} used outside it with no stub in the core: {unreachable:?}"
         );
-        let dependencies: Vec<ChunkNames> = CHUNK_DEPENDENCIES
-            .iter()
-            .filter(|(user, _)| user == chunk)
-            .map(|(_, used)| {
-                let (_, files) = chunks
-                    .iter()
-                    .find(|(name, _)| name == used)
-                    .expect("a dependency is a chunk");
-                ChunkNames {
-                    chunk: used,
-                    names: files.iter().flat_map(|(_, t)| declarations(t)).collect(),
-                    lets: files.iter().flat_map(|(_, t)| lets(t)).collect(),
-                }
-            })
-            .collect();
-        let (scope, script) = assemble_chunk(files, &core_names, &core_lets, &dependencies);
-        let loads: String = dependencies
-            .iter()
-            .map(|d| format!("const ${0} = layerChunk(\"{0}\"); ", d.chunk))
-            .collect();
-        writeln!(
-            scope_cases,
-            "    case \"{chunk}\": {{\n      {loads}return {{ {scope} }};\n    }}"
-        )
-        .unwrap();
+        if !dependencies.is_empty() {
+            let loads: Vec<String> = dependencies
+                .iter()
+                .map(|d| format!("layerChunk(\"{}\")", d.chunk))
+                .collect();
+            writeln!(
+                dependency_cases,
+                "    case \"{chunk}\":\n      return [{}];",
+                loads.join(", ")
+            )
+            .unwrap();
+        }
+        let script = assemble_chunk(files, imports, &core_bindings, dependencies);
         std::fs::write(out.join(format!("{chunk}.js")), script).expect("writable OUT_DIR");
     }
+    let captured: String = core_bindings
+        .iter()
+        .map(|import| match import.live {
+            true => format!("    () => {},\n", import.name),
+            false => format!("    {},\n", import.name),
+        })
+        .collect();
     writeln!(
         bootstrap,
-        "// ---- generated: the core's bindings each chunk uses\n\
-         function chunkScope(name) {{\n  switch (name) {{\n{scope_cases}  }}\n}}"
+        "// ---- generated: the core's bindings the chunks use, by position (a `let`, which may be\n\
+         // assigned later, through a getter), captured once at the end of init (99_internal.js)\n\
+         // by this function, which is dropped with init: a binding only chunks use is held by\n\
+         // one array slot, not by a closure.\n\
+         function captureChunkBindings() {{\n  return [\n{captured}  ];\n}}\n\
+         // ---- generated: the exports of the chunks each chunk depends on, loaded first\n\
+         function chunkDependencies(name) {{\n  switch (name) {{\n{dependency_cases}    \
+         default:\n      return [];\n  }}\n}}"
     )
     .unwrap();
     let names = interface_names
@@ -189,73 +232,110 @@ fn chunk_interfaces(files: &[(String, String)]) -> Vec<&str> {
         .collect()
 }
 
-/// A chunk's script, `(function extend(scope) { const { <core names> } = scope; <files>;
-/// return { <getters for its own names> } })`, and the object literal the core passes as
-/// `scope`.
-fn assemble_chunk(
-    files: &[(String, String)],
-    core_names: &BTreeSet<&str>,
-    core_lets: &BTreeSet<&str>,
-    dependencies: &[ChunkNames],
-) -> (String, String) {
+/// A name a chunk takes from the core or from a chunk it depends on.
+struct Import<'a> {
+    name: &'a str,
+    /// The chunk it comes from; `None` for the core.
+    from: Option<&'a str>,
+    /// A `let`, which may be assigned later: the chunk calls it through a getter.
+    live: bool,
+}
+
+/// The names a chunk takes from the core and from the chunks it depends on, by name: those it
+/// uses and does not declare. Where both declare a name (the core's stub for it), the chunk's
+/// own declaration is the one it sees, then a dependency's. A chunk that calls a `let` also
+/// takes `ReflectApply`, through which it does.
+fn chunk_imports<'a>(
+    files: &'a [(String, String)],
+    core_names: &BTreeSet<&'a str>,
+    core_lets: &BTreeSet<&'a str>,
+    dependencies: &[ChunkNames<'a>],
+) -> Vec<Import<'a>> {
     let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
     let used: BTreeSet<&str> = files.iter().flat_map(|(_, t)| identifiers(t)).collect();
-    // The chunk each name comes from, if not the core.
-    let from = |name: &str| dependencies.iter().find(|d| d.names.contains(name));
-    // Where both declare a name (the core's stub for it), the chunk's own declaration is the
-    // one it sees, then a dependency's.
-    let mut scope: Vec<&str> = ["host", "config"]
+    for name in ["coreBindings", "dependencyExports"] {
+        assert!(
+            !used.contains(name),
+            "`{name}` is the name of a chunk's parameter; a chunk must not use it"
+        );
+    }
+    let import = |name: &'a str| match dependencies.iter().find(|d| d.names.contains(name)) {
+        Some(d) => Import {
+            name,
+            from: Some(d.chunk),
+            live: d.lets.contains(name),
+        },
+        None => Import {
+            name,
+            from: None,
+            live: core_lets.contains(name),
+        },
+    };
+    let mut names: BTreeSet<&str> = ["host", "config"]
         .into_iter()
         .chain(core_names.iter().copied())
         .chain(dependencies.iter().flat_map(|d| d.names.iter().copied()))
         .filter(|name| used.contains(name) && !own.contains(name))
         .collect();
-    scope.sort_unstable();
-    scope.dedup();
-    let is_let = |name: &str| match from(name) {
-        Some(d) => d.lets.contains(name),
-        None => core_lets.contains(name),
-    };
-    let (live, mut copied): (Vec<&str>, Vec<&str>) = scope.iter().partition(|name| is_let(name));
-    // The chunk calls a `let` of the core or of a dependency through ReflectApply.
-    if !live.is_empty() && !copied.contains(&"ReflectApply") {
-        copied.push("ReflectApply");
+    if names.iter().any(|name| import(name).live) {
+        names.insert("ReflectApply");
     }
-    let value = |name: &str| match from(name) {
-        Some(d) => format!("${}.{name}", d.chunk),
-        None => name.to_owned(),
-    };
-    let literal = copied
-        .iter()
-        .map(|name| match from(name) {
-            Some(_) => format!("{name}: {}", value(name)),
-            None => name.to_string(),
-        })
-        .chain(
-            live.iter()
-                .map(|name| format!("get {name}() {{ return {}; }}", value(name))),
-        )
-        .collect::<Vec<_>>()
-        .join(", ");
+    names.into_iter().map(import).collect()
+}
 
-    let mut script = String::from("(function extend(scope) {\n\"use strict\";\n");
-    writeln!(script, "const {{ {} }} = scope;", copied.join(", ")).unwrap();
-    for name in &live {
-        writeln!(
-            script,
-            "const {name} = (...args) => ReflectApply(scope.{name}, undefined, args);"
-        )
+/// A chunk's script: `(function extend(coreBindings, dependencyExports) { <its imports>;
+/// <files>; return { <getters for its own names> } })`, where `coreBindings` is the array of
+/// `core_bindings` and `dependencyExports` the exports of the chunks it depends on, in the
+/// order of `dependencies`.
+fn assemble_chunk(
+    files: &[(String, String)],
+    imports: &[Import],
+    core_bindings: &[&Import],
+    dependencies: &[ChunkNames],
+) -> String {
+    let mut script =
+        String::from("(function extend(coreBindings, dependencyExports) {\n\"use strict\";\n");
+    if !dependencies.is_empty() {
+        let names: Vec<String> = dependencies
+            .iter()
+            .map(|d| format!("${}", d.chunk))
+            .collect();
+        writeln!(script, "const [{}] = dependencyExports;", names.join(", ")).unwrap();
+    }
+    for import in imports {
+        let name = import.name;
+        let value = match import.from {
+            Some(chunk) => format!("${chunk}.{name}"),
+            None => {
+                let index = core_bindings
+                    .iter()
+                    .position(|binding| binding.name == name)
+                    .expect("every core import is a core binding");
+                match import.live {
+                    true => format!("coreBindings[{index}]()"),
+                    false => format!("coreBindings[{index}]"),
+                }
+            }
+        };
+        match import.live {
+            true => writeln!(
+                script,
+                "const {name} = (...args) => ReflectApply({value}, undefined, args);"
+            ),
+            false => writeln!(script, "const {name} = {value};"),
+        }
         .unwrap();
     }
     for (name, text) in files {
         writeln!(script, "// ---- {name}\n{text}").unwrap();
     }
+    let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
     let getters: Vec<String> = own
         .iter()
         .map(|name| format!("  get {name}() {{ return {name}; }},"))
         .collect();
     writeln!(script, "return {{\n{}\n}};\n}})", getters.join("\n")).unwrap();
-    (literal, script)
+    script
 }
 
 /// `EDGEFN_DEPENDENCIES_HASH`: a hash of the workspace's `Cargo.lock` (empty outside the

@@ -411,6 +411,10 @@ function fireTimerFromHost(id) {
   }
 }
 
+// Every binding a chunk uses is initialised by now: capture them for the
+// chunks (29_extension.js).
+chunkBindings = captureChunkBindings();
+
 // A service isolate (the event worker, a main service) loads what only a
 // service has: EventManager, EdgeRuntime.userWorkers.
 if (config.inbox === true || config.userWorkers === true) {

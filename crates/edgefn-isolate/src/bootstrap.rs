@@ -149,7 +149,8 @@ pub(crate) unsafe fn load_script<'js>(
     }
 }
 
-/// Loads the chunk `name` into the isolate of `ctx` and returns its `extend(scope)` function.
+/// Loads the chunk `name` into the isolate of `ctx` and returns its
+/// `extend(coreBindings, dependencyExports)` function.
 pub(crate) fn load_chunk<'js>(ctx: &Ctx<'js>, name: &str) -> rquickjs::Result<Function<'js>> {
     let bytecode =
         chunk_bytecode(name).map_err(|e| rquickjs::Exception::throw_internal(ctx, &e))?;

@@ -46,7 +46,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         })?,
     )?;
 
-    // loadChunk(name) -> extend(scope): a chunk of the Web layer (js/29_extension.js).
+    // loadChunk(name) -> extend(coreBindings, dependencyExports): a chunk of the Web layer
+    // (js/29_extension.js).
     let w = weak.clone();
     set(
         "loadChunk",
