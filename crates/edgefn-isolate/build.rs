@@ -58,7 +58,12 @@ struct ChunkNames<'a> {
 fn main() {
     dependencies_hash();
     let js_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("js");
-    let core = read_dir(&js_dir);
+    let mut core = read_dir(&js_dir);
+    let mut chunks: Vec<(&str, Vec<(String, String)>)> = CHUNKS
+        .iter()
+        .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
+        .collect();
+    move_chunk_only_declarations(&mut core, &mut chunks);
     let core_names: BTreeSet<&str> = core.iter().flat_map(|(_, t)| declarations(t)).collect();
     // A `let` the core assigns later (an accessor set when its class is created) is passed as
     // a getter and called through it, so a chunk never holds a stale function.
@@ -68,10 +73,6 @@ fn main() {
     let mut bootstrap = String::from("(function init(host, config) {\n\"use strict\";\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").unwrap());
     let mut chunks_rs = format!("const CHUNKS: [(&str, &str); {}] = [\n", CHUNKS.len());
-    let chunks: Vec<(&str, Vec<(String, String)>)> = CHUNKS
-        .iter()
-        .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
-        .collect();
     // One level only: no chain, and so no cycle, of chunks loading each other.
     for (user, used) in CHUNK_DEPENDENCIES {
         assert!(
@@ -219,6 +220,122 @@ fn main() {
     std::fs::write(out.join("bootstrap.js"), bootstrap).expect("writable OUT_DIR");
     chunks_rs.push_str("];\n");
     std::fs::write(out.join("chunks.rs"), chunks_rs).expect("writable OUT_DIR");
+}
+
+/// Moves each top-level declaration of the core that only chunks use into every chunk that
+/// uses it (into its first file, `00_from_core.js`), so that a tenant holds it only once it
+/// loads such a chunk, and not from its start through the array of core bindings: a function
+/// (`function`, `async function`, `function*`; to the `}` that ends a line of its own) and a
+/// stub that forwards to a chunk (`const name = forwardToChunk(...);` on one line), each with
+/// the comment right above it. Repeated until nothing moves, since a function moved may have
+/// been the core's only user of another. A function that no chunk uses either stays.
+///
+/// Chunk-only means that no core file names it (also in a comment) outside its declaration.
+/// What moves is a function or a stub, not state: what it refers to in the core the chunk takes
+/// from the core like its own code. A declaration that refers to a core `let` stays, as the
+/// chunk would see a `let` only through a getter for calls.
+fn move_chunk_only_declarations(
+    core: &mut [(String, String)],
+    chunks: &mut [(&str, Vec<(String, String)>)],
+) {
+    let uses = |files: &[(String, String)], name: &str| {
+        files
+            .iter()
+            .any(|(_, text)| references(text).any(|word| word == name))
+            && !files
+                .iter()
+                .any(|(_, text)| declarations(text).any(|word| word == name))
+    };
+    // A `let` a moved function assigned or read as a value would be a copy in the chunk.
+    let core_lets: BTreeSet<String> = core
+        .iter()
+        .flat_map(|(_, text)| lets(text))
+        .map(str::to_owned)
+        .collect();
+    loop {
+        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+        for word in core.iter().flat_map(|(_, text)| references(text)) {
+            *counts.entry(word.to_owned()).or_default() += 1;
+        }
+        let mut moved: Vec<(String, String)> = Vec::new();
+        for (_, text) in core.iter_mut() {
+            for (name, span) in movable_declarations(text).into_iter().rev() {
+                let declaration = &text[span.clone()];
+                let own = references(declaration).filter(|word| *word == name).count();
+                if counts[&name] == own
+                    && !references(declaration).any(|word| core_lets.contains(word))
+                    && chunks.iter().any(|(_, files)| uses(files, &name))
+                {
+                    moved.push((name, text[span.clone()].to_owned()));
+                    text.replace_range(span, "");
+                }
+            }
+        }
+        if moved.is_empty() {
+            return;
+        }
+        for (name, declaration) in &moved {
+            for (_, files) in chunks.iter_mut() {
+                if uses(files, name) {
+                    if files
+                        .first()
+                        .is_none_or(|(file, _)| file != "00_from_core.js")
+                    {
+                        files.insert(0, ("00_from_core.js".to_owned(), String::new()));
+                    }
+                    files[0].1.push_str(declaration);
+                }
+            }
+        }
+    }
+}
+
+/// The functions and chunk stubs declared at the top level of a core file that
+/// [`move_chunk_only_declarations`] may move: each name with the span of its text (the
+/// comment right above it included), in the order of the file.
+fn movable_declarations(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut found = Vec::new();
+    // The start of the comment lines right above the current line, if any.
+    let mut comment_start: Option<usize> = None;
+    // A function being read: its name and the start of its span.
+    let mut open: Option<(String, usize)> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let bare = line.trim_end();
+        if let Some((name, span_start)) = &open {
+            if bare == "}" {
+                found.push((name.clone(), *span_start..offset));
+                open = None;
+            }
+            continue;
+        }
+        let span_start = comment_start.take().unwrap_or(start);
+        if bare.starts_with("//") {
+            comment_start = Some(span_start);
+            continue;
+        }
+        let unasync = bare.strip_prefix("async ").unwrap_or(bare);
+        let function = ["function* ", "function "]
+            .iter()
+            .find_map(|keyword| unasync.strip_prefix(keyword));
+        if let Some(rest) = function {
+            if let Some(name) = identifiers(rest)
+                .next()
+                .filter(|name| rest.starts_with(name))
+            {
+                open = Some((name.to_owned(), span_start));
+            }
+        } else if let Some(rest) = bare.strip_prefix("const ")
+            && let Some(name) = identifiers(rest).next()
+            && rest.starts_with(&format!("{name} = forwardToChunk("))
+            && rest.ends_with(");")
+        {
+            found.push((name.to_owned(), span_start..offset));
+        }
+    }
+    found
 }
 
 /// The interface objects a chunk puts on the global object: the `case "<name>":` labels of its
