@@ -22,6 +22,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "build/layer_names.rs"]
+mod layer_names;
+use layer_names::{declarations, identifiers, lets, move_chunk_only_declarations, references};
+
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a script
 /// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
 /// depends on ([`CHUNK_DEPENDENCIES`]); a name of any other chunk it reaches through the core's
@@ -222,122 +226,6 @@ fn main() {
     std::fs::write(out.join("chunks.rs"), chunks_rs).expect("writable OUT_DIR");
 }
 
-/// Moves each top-level declaration of the core that only chunks use into every chunk that
-/// uses it (into its first file, `00_from_core.js`), so that a tenant holds it only once it
-/// loads such a chunk, and not from its start through the array of core bindings: a function
-/// (`function`, `async function`, `function*`; to the `}` that ends a line of its own) and a
-/// stub that forwards to a chunk (`const name = forwardToChunk(...);` on one line), each with
-/// the comment right above it. Repeated until nothing moves, since a function moved may have
-/// been the core's only user of another. A function that no chunk uses either stays.
-///
-/// Chunk-only means that no core file names it (also in a comment) outside its declaration.
-/// What moves is a function or a stub, not state: what it refers to in the core the chunk takes
-/// from the core like its own code. A declaration that refers to a core `let` stays, as the
-/// chunk would see a `let` only through a getter for calls.
-fn move_chunk_only_declarations(
-    core: &mut [(String, String)],
-    chunks: &mut [(&str, Vec<(String, String)>)],
-) {
-    let uses = |files: &[(String, String)], name: &str| {
-        files
-            .iter()
-            .any(|(_, text)| references(text).any(|word| word == name))
-            && !files
-                .iter()
-                .any(|(_, text)| declarations(text).any(|word| word == name))
-    };
-    // A `let` a moved function assigned or read as a value would be a copy in the chunk.
-    let core_lets: BTreeSet<String> = core
-        .iter()
-        .flat_map(|(_, text)| lets(text))
-        .map(str::to_owned)
-        .collect();
-    loop {
-        let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-        for word in core.iter().flat_map(|(_, text)| references(text)) {
-            *counts.entry(word.to_owned()).or_default() += 1;
-        }
-        let mut moved: Vec<(String, String)> = Vec::new();
-        for (_, text) in core.iter_mut() {
-            for (name, span) in movable_declarations(text).into_iter().rev() {
-                let declaration = &text[span.clone()];
-                let own = references(declaration).filter(|word| *word == name).count();
-                if counts[&name] == own
-                    && !references(declaration).any(|word| core_lets.contains(word))
-                    && chunks.iter().any(|(_, files)| uses(files, &name))
-                {
-                    moved.push((name, text[span.clone()].to_owned()));
-                    text.replace_range(span, "");
-                }
-            }
-        }
-        if moved.is_empty() {
-            return;
-        }
-        for (name, declaration) in &moved {
-            for (_, files) in chunks.iter_mut() {
-                if uses(files, name) {
-                    if files
-                        .first()
-                        .is_none_or(|(file, _)| file != "00_from_core.js")
-                    {
-                        files.insert(0, ("00_from_core.js".to_owned(), String::new()));
-                    }
-                    files[0].1.push_str(declaration);
-                }
-            }
-        }
-    }
-}
-
-/// The functions and chunk stubs declared at the top level of a core file that
-/// [`move_chunk_only_declarations`] may move: each name with the span of its text (the
-/// comment right above it included), in the order of the file.
-fn movable_declarations(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut found = Vec::new();
-    // The start of the comment lines right above the current line, if any.
-    let mut comment_start: Option<usize> = None;
-    // A function being read: its name and the start of its span.
-    let mut open: Option<(String, usize)> = None;
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let bare = line.trim_end();
-        if let Some((name, span_start)) = &open {
-            if bare == "}" {
-                found.push((name.clone(), *span_start..offset));
-                open = None;
-            }
-            continue;
-        }
-        let span_start = comment_start.take().unwrap_or(start);
-        if bare.starts_with("//") {
-            comment_start = Some(span_start);
-            continue;
-        }
-        let unasync = bare.strip_prefix("async ").unwrap_or(bare);
-        let function = ["function* ", "function "]
-            .iter()
-            .find_map(|keyword| unasync.strip_prefix(keyword));
-        if let Some(rest) = function {
-            if let Some(name) = identifiers(rest)
-                .next()
-                .filter(|name| rest.starts_with(name))
-            {
-                open = Some((name.to_owned(), span_start));
-            }
-        } else if let Some(rest) = bare.strip_prefix("const ")
-            && let Some(name) = identifiers(rest).next()
-            && rest.starts_with(&format!("{name} = forwardToChunk("))
-            && rest.ends_with(");")
-        {
-            found.push((name.to_owned(), span_start..offset));
-        }
-    }
-    found
-}
-
 /// The interface objects a chunk puts on the global object: the `case "<name>":` labels of its
 /// `99_interfaces.js` (whose `interfaceNamed(name)` makes them).
 fn chunk_interfaces(files: &[(String, String)]) -> Vec<&str> {
@@ -492,44 +380,4 @@ fn read_dir(dir: &Path) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-/// The names declared at the top level of a file: the layer's files are formatted so that
-/// exactly those declarations start at the beginning of a line.
-fn declarations(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter_map(|line| {
-        let line = line.strip_prefix("async ").unwrap_or(line);
-        let rest = ["function* ", "function ", "const ", "let ", "class "]
-            .iter()
-            .find_map(|keyword| line.strip_prefix(keyword))?;
-        let name = identifiers(rest).next()?;
-        rest.starts_with(name).then_some(name)
-    })
-}
-
-/// The names a file declares with `let` at its top level.
-fn lets(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter_map(|line| {
-        let rest = line.strip_prefix("let ")?;
-        identifiers(rest)
-            .next()
-            .filter(|name| rest.starts_with(name))
-    })
-}
-
-/// The identifier-like words of `text` that are not a property access (`.name`; a spread,
-/// `...name`, is a reference).
-fn references(text: &str) -> impl Iterator<Item = &str> {
-    identifiers(text).filter(move |word| {
-        // `word` is a sub-slice of `text`, so this is its offset.
-        let before = &text[..word.as_ptr() as usize - text.as_ptr() as usize];
-        !before.ends_with('.') || before.ends_with("...")
-    })
-}
-
-/// Every identifier-like word of `text` (also inside strings and comments, which only adds
-/// names that need not be passed).
-fn identifiers(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-        .filter(|word| word.chars().next().is_some_and(|c| !c.is_ascii_digit()))
 }

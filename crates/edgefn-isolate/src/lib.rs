@@ -7,6 +7,11 @@
 //! `unsafe` code of the project lives here, next to the engine.
 
 mod bootstrap;
+// The scan of the Web layer's files that `build.rs` makes, compiled here for its tests.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../build/layer_names.rs"]
+mod build_layer_names;
 mod host;
 mod host_compression;
 mod host_crypto;

@@ -1,0 +1,301 @@
+//! What `build.rs` reads from the Web layer's files: the names they declare and use, by a scan
+//! that relies on how the files are formatted (a top-level declaration starts at the beginning
+//! of a line, and a function spanning lines ends with a `}` line of its own), and the move of
+//! the core's chunk-only declarations into the chunks. Also compiled into the crate's tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Moves each top-level declaration of the core that only chunks use into every chunk that
+/// uses it (into its first file, `00_from_core.js`), so that a tenant holds it only once it
+/// loads such a chunk, and not from its start through the array of core bindings: a function
+/// (`function`, `async function`, `function*`; to the `}` that ends a line of its own, or its
+/// first line if that ends with `}`) and a stub that forwards to a chunk (`const name =
+/// forwardToChunk(...);` on one line), each with the comment right above it. Repeated until nothing moves, since a function moved may have
+/// been the core's only user of another. A function that no chunk uses either stays.
+///
+/// Chunk-only means that no core file names it (also in a comment) outside its declaration.
+/// What moves is a function or a stub, not state: what it refers to in the core the chunk takes
+/// from the core like its own code. A declaration that refers to a core `let` stays, as the
+/// chunk would see a `let` only through a getter for calls.
+pub(crate) fn move_chunk_only_declarations(
+    core: &mut [(String, String)],
+    chunks: &mut [(&str, Vec<(String, String)>)],
+) {
+    let uses = |files: &[(String, String)], name: &str| {
+        files
+            .iter()
+            .any(|(_, text)| references(text).any(|word| word == name))
+            && !files
+                .iter()
+                .any(|(_, text)| declarations(text).any(|word| word == name))
+    };
+    // A `let` a moved function assigned or read as a value would be a copy in the chunk.
+    let core_lets: BTreeSet<String> = core
+        .iter()
+        .flat_map(|(_, text)| lets(text))
+        .map(str::to_owned)
+        .collect();
+    loop {
+        let mut counts: BTreeMap<String, usize> = Default::default();
+        for word in core.iter().flat_map(|(_, text)| references(text)) {
+            *counts.entry(word.to_owned()).or_default() += 1;
+        }
+        let mut moved: Vec<(String, String)> = Vec::new();
+        for (_, text) in core.iter_mut() {
+            // Taken out from the end, so that the spans before stay valid; moved in file order.
+            let first = moved.len();
+            for (name, span) in movable_declarations(text).into_iter().rev() {
+                let declaration = &text[span.clone()];
+                let own = references(declaration).filter(|word| *word == name).count();
+                if counts[&name] == own
+                    && !references(declaration).any(|word| core_lets.contains(word))
+                    && chunks.iter().any(|(_, files)| uses(files, &name))
+                {
+                    moved.push((name, text[span.clone()].to_owned()));
+                    text.replace_range(span, "");
+                }
+            }
+            moved[first..].reverse();
+        }
+        if moved.is_empty() {
+            return;
+        }
+        for (name, declaration) in &moved {
+            for (_, files) in chunks.iter_mut() {
+                if uses(files, name) {
+                    if files
+                        .first()
+                        .is_none_or(|(file, _)| file != "00_from_core.js")
+                    {
+                        files.insert(0, ("00_from_core.js".to_owned(), String::new()));
+                    }
+                    files[0].1.push_str(declaration);
+                }
+            }
+        }
+    }
+}
+
+/// The functions and chunk stubs declared at the top level of a core file that
+/// [`move_chunk_only_declarations`] may move: each name with the span of its text (the
+/// comment right above it included), in the order of the file.
+fn movable_declarations(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut found = Vec::new();
+    // The start of the comment lines right above the current line, if any.
+    let mut comment_start: Option<usize> = None;
+    // A function being read: its name and the start of its span.
+    let mut open: Option<(String, usize)> = None;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let bare = line.trim_end();
+        if let Some((name, span_start)) = &open {
+            if bare == "}" {
+                found.push((name.clone(), *span_start..offset));
+                open = None;
+            }
+            continue;
+        }
+        let span_start = comment_start.take().unwrap_or(start);
+        if bare.starts_with("//") {
+            comment_start = Some(span_start);
+            continue;
+        }
+        let unasync = bare.strip_prefix("async ").unwrap_or(bare);
+        let function = ["function* ", "function "]
+            .iter()
+            .find_map(|keyword| unasync.strip_prefix(keyword));
+        if let Some(rest) = function {
+            if let Some(name) = identifiers(rest)
+                .next()
+                .filter(|name| rest.starts_with(name))
+            {
+                // A function on one line (`function noop() {}`) ends there.
+                match bare.ends_with('}') {
+                    true => found.push((name.to_owned(), span_start..offset)),
+                    false => open = Some((name.to_owned(), span_start)),
+                }
+            }
+        } else if let Some(rest) = bare.strip_prefix("const ")
+            && let Some(name) = identifiers(rest).next()
+            && rest.starts_with(&format!("{name} = forwardToChunk("))
+            && rest.ends_with(");")
+        {
+            found.push((name.to_owned(), span_start..offset));
+        }
+    }
+    found
+}
+
+/// The names declared at the top level of a file: the layer's files are formatted so that
+/// exactly those declarations start at the beginning of a line.
+pub(crate) fn declarations(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter_map(|line| {
+        let line = line.strip_prefix("async ").unwrap_or(line);
+        let rest = ["function* ", "function ", "const ", "let ", "class "]
+            .iter()
+            .find_map(|keyword| line.strip_prefix(keyword))?;
+        let name = identifiers(rest).next()?;
+        rest.starts_with(name).then_some(name)
+    })
+}
+
+/// The names a file declares with `let` at its top level.
+pub(crate) fn lets(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter_map(|line| {
+        let rest = line.strip_prefix("let ")?;
+        identifiers(rest)
+            .next()
+            .filter(|name| rest.starts_with(name))
+    })
+}
+
+/// The identifier-like words of `text` that are not a property access (`.name`; a spread,
+/// `...name`, is a reference).
+pub(crate) fn references(text: &str) -> impl Iterator<Item = &str> {
+    identifiers(text).filter(move |word| {
+        // `word` is a sub-slice of `text`, so this is its offset.
+        let before = &text[..word.as_ptr() as usize - text.as_ptr() as usize];
+        !before.ends_with('.') || before.ends_with("...")
+    })
+}
+
+/// Every identifier-like word of `text` (also inside strings and comments, which only adds
+/// names that need not be passed).
+pub(crate) fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+        .filter(|word| word.chars().next().is_some_and(|c| !c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder's files: each name with its text.
+    type Files = Vec<(String, String)>;
+
+    fn file(name: &str, text: &str) -> (String, String) {
+        (name.to_owned(), text.to_owned())
+    }
+
+    /// The core's files and the chunks' after the move, each file's text by name.
+    fn moved<'a>(
+        core: &[(&str, &str)],
+        chunks: &[(&'a str, &[(&str, &str)])],
+    ) -> (Files, Vec<(&'a str, Files)>) {
+        let mut core: Vec<_> = core.iter().map(|(n, t)| file(n, t)).collect();
+        let mut chunks: Vec<_> = chunks
+            .iter()
+            .map(|(chunk, files)| (*chunk, files.iter().map(|(n, t)| file(n, t)).collect()))
+            .collect();
+        move_chunk_only_declarations(&mut core, &mut chunks);
+        (core, chunks)
+    }
+
+    #[test]
+    fn a_function_only_chunks_use_moves_with_its_comment_into_each_chunk_that_uses_it() {
+        let core = "function noop() {}\n\
+                    // Doubles.\n\
+                    // Twice.\n\
+                    function twice(x) {\n  return x * 2;\n}\n\
+                    function used() {\n  return noop();\n}\n\
+                    used();\n";
+        let (core, chunks) = moved(
+            &[("01_a.js", core)],
+            &[
+                ("one", &[("a.js", "twice(1);\n")]),
+                ("two", &[("b.js", "const y = twice(2);\n")]),
+                ("three", &[("c.js", "used();\n")]),
+            ],
+        );
+        assert_eq!(
+            core[0].1,
+            "function noop() {}\nfunction used() {\n  return noop();\n}\nused();\n"
+        );
+        let moved = "// Doubles.\n// Twice.\nfunction twice(x) {\n  return x * 2;\n}\n";
+        assert_eq!(
+            chunks[0].1,
+            [file("00_from_core.js", moved), file("a.js", "twice(1);\n")]
+        );
+        assert_eq!(chunks[1].1[0], file("00_from_core.js", moved));
+        assert_eq!(chunks[2].1, [file("c.js", "used();\n")]);
+    }
+
+    #[test]
+    fn a_one_line_function_is_a_declaration_of_its_own() {
+        let core = "function noop() {}\nfunction helper() {\n  return 1;\n}\nnoop();\n";
+        let (core, chunks) = moved(&[("01_a.js", core)], &[("one", &[("a.js", "helper();\n")])]);
+        assert_eq!(core[0].1, "function noop() {}\nnoop();\n");
+        assert_eq!(chunks[0].1[0].1, "function helper() {\n  return 1;\n}\n");
+    }
+
+    #[test]
+    fn a_function_the_core_names_elsewhere_stays_also_in_a_comment() {
+        let core = "function a() {\n  return 1;\n}\n\
+                    function b() {\n  return 2;\n}\n\
+                    // b() is for the chunks.\n\
+                    a();\n";
+        let (core, chunks) = moved(&[("01_a.js", core)], &[("one", &[("a.js", "a(); b();\n")])]);
+        assert!(core[0].1.contains("function a()"), "{}", core[0].1);
+        assert!(core[0].1.contains("function b()"), "{}", core[0].1);
+        assert_eq!(chunks[0].1.len(), 1);
+    }
+
+    #[test]
+    fn a_function_that_refers_to_a_core_let_stays() {
+        let core = "let nextId = 1;\nfunction newId() {\n  return nextId++;\n}\n";
+        let (core, chunks) = moved(&[("01_a.js", core)], &[("one", &[("a.js", "newId();\n")])]);
+        assert!(core[0].1.contains("function newId()"), "{}", core[0].1);
+        assert_eq!(chunks[0].1.len(), 1);
+    }
+
+    #[test]
+    fn a_function_only_a_moved_function_used_moves_after_it() {
+        let core = "function inner() {\n  return 1;\n}\n\
+                    function outer() {\n  return inner();\n}\n";
+        let (core, chunks) = moved(&[("01_a.js", core)], &[("one", &[("a.js", "outer();\n")])]);
+        assert_eq!(core[0].1, "");
+        let from_core = &chunks[0].1[0].1;
+        assert!(from_core.contains("function outer()"), "{from_core}");
+        assert!(from_core.contains("function inner()"), "{from_core}");
+    }
+
+    #[test]
+    fn a_chunk_stub_moves_and_other_constants_stay() {
+        let core = "const format = forwardToChunk(\"console\", \"format\");\n\
+                    const limit = 3;\n\
+                    function forwardToChunk(chunk, name) {\n  return [chunk, name];\n}\n\
+                    forwardToChunk(\"x\", \"y\");\n";
+        let (core, chunks) = moved(
+            &[("01_a.js", core)],
+            &[("one", &[("a.js", "format(limit);\n")])],
+        );
+        assert!(!core[0].1.contains("const format"), "{}", core[0].1);
+        assert!(core[0].1.contains("const limit = 3;"), "{}", core[0].1);
+        assert_eq!(
+            chunks[0].1[0].1,
+            "const format = forwardToChunk(\"console\", \"format\");\n"
+        );
+    }
+
+    #[test]
+    fn a_function_no_chunk_uses_and_a_name_a_chunk_declares_itself_stay() {
+        let core = "function unused() {\n  return 1;\n}\nfunction shadowed() {\n  return 2;\n}\n";
+        let (core, chunks) = moved(
+            &[("01_a.js", core)],
+            &[(
+                "one",
+                &[(
+                    "a.js",
+                    "function shadowed() {\n  return 3;\n}\nshadowed();\n",
+                )],
+            )],
+        );
+        assert_eq!(
+            core[0].1,
+            "function unused() {\n  return 1;\n}\nfunction shadowed() {\n  return 2;\n}\n"
+        );
+        assert_eq!(chunks[0].1.len(), 1);
+    }
+}
