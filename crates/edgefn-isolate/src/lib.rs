@@ -23,7 +23,6 @@ mod isolate;
 mod meter;
 mod module_cache;
 pub mod modules;
-mod pages;
 mod panic_guard;
 mod types;
 pub mod typescript;

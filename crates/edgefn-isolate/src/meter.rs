@@ -9,8 +9,8 @@
 //!   since, which is never less than the thread's CPU time then: the entry is charged at most
 //!   what it used, and at most `REUSE_WITHIN` less (if the thread was preempted in between).
 //!   Under load, entries follow one another closely and the clock is read once per entry.
-//! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (the C
-//!   allocator, and [`crate::pages`] for the engine's arenas), which keeps an exact byte count
+//! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (to mimalloc,
+//!   shared by the thread's isolates), which keeps an exact byte count
 //!   (cheap to read, unlike QuickJS's heap walk) and refuses allocations past the limit.
 //!   QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
 //!   remembered, and the isolate is stopped when the entry ends or at the next interrupt.
@@ -22,8 +22,6 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use rquickjs::allocator::Allocator;
-
-use crate::pages;
 
 /// Why the engine stopped an isolate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,18 +163,83 @@ fn entry_start(window: Duration) -> Duration {
 thread_local! {
     /// How many times the calling thread read its CPU clock.
     static CLOCK_READS: Cell<u64> = const { Cell::new(0) };
+    /// How many blocks of the sizes QuickJS's arenas ask for [`CountingAllocator`] was asked
+    /// for on the calling thread.
+    static ARENA_SIZED_REQUESTS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The sizes QuickJS's arenas (when it is built with them) ask for: 4 KiB less the arena's
+/// header, down to seven blocks of 512 bytes.
+#[cfg(test)]
+const ARENA_SIZES: std::ops::RangeInclusive<usize> = 3584..=4096;
+
+/// The heap of the runtime's blocks: mimalloc, shared by every isolate of the thread. QuickJS is built without its own arenas (`.cargo/config.toml`), which gave each
+/// runtime 4 KiB pages of 31 size classes, partly empty, about 60 KiB per isolate; here the
+/// partly filled pages of a size class are shared by the thread's isolates.
+mod c_heap {
+    use std::ffi::c_void;
+    use std::sync::Once;
+
+    use libmimalloc_sys as mi;
+
+    /// `mi_option_arena_eager_commit` (mimalloc 3's `mimalloc.h`; the crate has no constant
+    /// for it): with it on, a new 1 GiB arena is committed whole, and its first touches, in
+    /// transparent huge pages, stalled a cold start for 6 ms now and then (p99).
+    const ARENA_EAGER_COMMIT: mi::mi_option_t = 4;
+
+    /// Sets mimalloc's options, once, before its first allocation.
+    pub(super) fn configure() {
+        static CONFIGURE: Once = Once::new();
+        // SAFETY: setting an option has no precondition.
+        CONFIGURE.call_once(|| unsafe { mi::mi_option_set(ARENA_EAGER_COMMIT, 0) });
+    }
+
+    /// # Safety
+    /// As `malloc`.
+    pub(super) unsafe fn malloc(size: usize) -> *mut c_void {
+        // SAFETY: as the caller's.
+        unsafe { mi::mi_malloc(size) }
+    }
+
+    /// # Safety
+    /// As `calloc`.
+    pub(super) unsafe fn calloc(count: usize, size: usize) -> *mut c_void {
+        // SAFETY: as the caller's.
+        unsafe { mi::mi_calloc(count, size) }
+    }
+
+    /// # Safety
+    /// As `realloc`: `ptr` is null or a live block of this heap.
+    pub(super) unsafe fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
+        // SAFETY: as the caller's.
+        unsafe { mi::mi_realloc(ptr, size) }
+    }
+
+    /// # Safety
+    /// As `free`: `ptr` is null or a live block of this heap, not used after.
+    pub(super) unsafe fn free(ptr: *mut c_void) {
+        // SAFETY: as the caller's.
+        unsafe { mi::mi_free(ptr) }
+    }
+
+    /// # Safety
+    /// `ptr` is a live block of this heap.
+    pub(super) unsafe fn usable_size(ptr: *const c_void) -> usize {
+        // SAFETY: as the caller's.
+        unsafe { mi::mi_usable_size(ptr) }
+    }
 }
 
 // === impl CountingAllocator ===
 
-/// The runtime's allocator: the C allocator, and [`pages`] for the engine's arenas, with an
-/// exact count of live bytes and a limit.
+/// The runtime's allocator: [`c_heap`], with an exact count of live bytes and a limit.
 pub(crate) struct CountingAllocator {
     meter: Rc<Meter>,
 }
 
 impl CountingAllocator {
     pub(crate) fn new(meter: Rc<Meter>) -> Self {
+        c_heap::configure();
         CountingAllocator { meter }
     }
 
@@ -201,120 +264,72 @@ impl CountingAllocator {
             .set(self.meter.memory_used.get().saturating_sub(size));
     }
 
-    /// Counts in a block the C allocator just returned (`null` counts nothing).
-    fn count_in_c(&self, ptr: *mut u8) -> *mut u8 {
+    /// Counts in a block [`c_heap`] just returned (`null` counts nothing).
+    fn count_in_heap(&self, ptr: *mut u8) -> *mut u8 {
         if !ptr.is_null() {
-            // SAFETY: `ptr` was just returned by the C allocator.
-            self.count_in(unsafe { libc::malloc_usable_size(ptr.cast()) });
+            // SAFETY: `ptr` was just returned by the heap.
+            self.count_in(unsafe { c_heap::usable_size(ptr.cast()) });
         }
         ptr
     }
 }
 
-/// Whether a request of `size` bytes is served by a page.
-fn wants_page(size: usize) -> bool {
-    size > pages::MIN_REQUEST && size <= pages::PAGE
-}
-
-/// The usable size of a live block of [`CountingAllocator`].
-///
-/// # Safety
-/// `ptr` is a live allocation of [`CountingAllocator`].
-unsafe fn usable(ptr: *mut u8) -> usize {
-    if pages::owner(ptr).is_some() {
-        return pages::PAGE;
-    }
-    // SAFETY: not a page, so a live block of the C allocator.
-    unsafe { libc::malloc_usable_size(ptr.cast()) }
-}
-
-// SAFETY: every pointer comes from the C allocator, whose `malloc` returns memory aligned for
-// any type (so for `usize`), or is a page (4 KiB-aligned); `usable_size` answers for both.
+// SAFETY: every pointer comes from mimalloc, whose `mi_malloc` returns memory aligned for any
+// type of its size (so for `usize`), and `mi_usable_size` answers for it.
 unsafe impl Allocator for CountingAllocator {
     fn alloc(&mut self, size: usize) -> *mut u8 {
-        if wants_page(size) {
-            // A page is counted whole.
-            if !self.admit(pages::PAGE) {
-                return std::ptr::null_mut();
-            }
-            if let Some(page) = pages::global().and_then(pages::Pages::alloc) {
-                self.count_in(pages::PAGE);
-                return page;
-            }
-        } else if !self.admit(size) {
+        #[cfg(test)]
+        if ARENA_SIZES.contains(&size) {
+            ARENA_SIZED_REQUESTS.set(ARENA_SIZED_REQUESTS.get() + 1);
+        }
+        if !self.admit(size) {
             return std::ptr::null_mut();
         }
-        // SAFETY: plain C allocation.
-        self.count_in_c(unsafe { libc::malloc(size) }.cast::<u8>())
+        // SAFETY: a plain allocation.
+        self.count_in_heap(unsafe { c_heap::malloc(size) }.cast::<u8>())
     }
 
     fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
         if !self.admit(count.saturating_mul(size)) {
             return std::ptr::null_mut();
         }
-        // SAFETY: plain C allocation.
-        self.count_in_c(unsafe { libc::calloc(count, size) }.cast::<u8>())
+        // SAFETY: a plain allocation.
+        self.count_in_heap(unsafe { c_heap::calloc(count, size) }.cast::<u8>())
     }
 
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
-        if let Some(pages) = pages::owner(ptr) {
-            self.count_out(pages::PAGE);
-            // SAFETY: the caller guarantees `ptr` is this allocator's and no longer used.
-            unsafe { pages.free(ptr) };
-        } else if !ptr.is_null() {
-            // SAFETY: the caller guarantees `ptr` came from this allocator: not a page, so C.
+        if !ptr.is_null() {
+            // SAFETY: the caller guarantees `ptr` is a live block of this allocator, not used
+            // after.
             unsafe {
-                self.count_out(libc::malloc_usable_size(ptr.cast()));
-                libc::free(ptr.cast());
+                self.count_out(c_heap::usable_size(ptr.cast()));
+                c_heap::free(ptr.cast());
             }
         }
     }
 
     unsafe fn realloc(&mut self, ptr: *mut u8, new_size: usize) -> *mut u8 {
-        if let Some(pages) = pages::owner(ptr) {
-            if wants_page(new_size) {
-                return ptr;
-            }
-            // The block leaves its page for the C allocator.
-            if new_size > pages::PAGE && !self.admit(new_size - pages::PAGE) {
-                return std::ptr::null_mut();
-            }
-            // SAFETY: plain C allocation.
-            let new = self.count_in_c(unsafe { libc::malloc(new_size) }.cast::<u8>());
-            if new.is_null() {
-                return new;
-            }
-            // SAFETY: both blocks hold at least the bytes copied, and are distinct; the page
-            // is not used after it is freed.
-            unsafe {
-                std::ptr::copy_nonoverlapping(ptr, new, new_size.min(pages::PAGE));
-                pages.free(ptr);
-            }
-            self.count_out(pages::PAGE);
-            return new;
-        }
         let old_size = if ptr.is_null() {
             0
         } else {
-            // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator, and
-            // it is not a page.
-            unsafe { libc::malloc_usable_size(ptr.cast()) }
+            // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator.
+            unsafe { c_heap::usable_size(ptr.cast()) }
         };
         if new_size > old_size && !self.admit(new_size - old_size) {
             return std::ptr::null_mut();
         }
         // SAFETY: as above; on failure the old block stays valid and counted.
-        let new = unsafe { libc::realloc(ptr.cast(), new_size) }.cast::<u8>();
+        let new = unsafe { c_heap::realloc(ptr.cast(), new_size) }.cast::<u8>();
         if !new.is_null() {
             self.count_out(old_size);
-            self.count_in_c(new);
+            self.count_in_heap(new);
         }
         new
     }
 
     unsafe fn usable_size(ptr: *mut u8) -> usize {
         // SAFETY: the caller guarantees `ptr` is a live allocation of this allocator.
-        unsafe { usable(ptr) }
+        unsafe { c_heap::usable_size(ptr.cast()) }
     }
 }
 
@@ -376,48 +391,74 @@ mod tests {
     }
 
     #[test]
-    fn the_engine_s_arenas_get_pages_and_every_byte_is_counted() {
+    fn every_byte_is_counted_and_given_back() {
         let meter = Rc::new(Meter::default());
         let mut allocator = CountingAllocator::new(meter.clone());
-        let arena = allocator.alloc(4072);
-        assert!(
-            pages::owner(arena).is_some(),
-            "an arena's request gets a page"
-        );
-        assert_eq!(meter.memory_used.get(), pages::PAGE);
         let small = allocator.alloc(100);
-        assert!(pages::owner(small).is_none());
         // SAFETY: `small` is a live block of this allocator.
-        let small_size = unsafe { usable(small) };
-        assert_eq!(meter.memory_used.get(), pages::PAGE + small_size);
-
-        // SAFETY: `arena` is live and 4072 bytes long; each realloc returns the live block.
+        let small_size = unsafe { CountingAllocator::usable_size(small) };
+        assert!(small_size >= 100);
+        assert_eq!(meter.memory_used.get(), small_size);
+        // SAFETY: `small` is live and 100 bytes long; realloc returns the live block.
         unsafe {
-            arena.write_bytes(9, 4072);
-            let same = allocator.realloc(arena, 3700);
-            assert_eq!(same, arena, "a block that still wants a page keeps it");
-            let moved = allocator.realloc(same, 10_000);
-            assert!(pages::owner(moved).is_none());
+            small.write_bytes(9, 100);
+            let grown = allocator.realloc(small, 10_000);
             assert!(
-                std::slice::from_raw_parts(moved, 3700)
+                std::slice::from_raw_parts(grown, 100)
                     .iter()
                     .all(|&b| b == 9)
             );
-            assert_eq!(meter.memory_used.get(), usable(moved) + small_size);
-            allocator.dealloc(moved);
-            allocator.dealloc(small);
+            assert_eq!(
+                meter.memory_used.get(),
+                CountingAllocator::usable_size(grown)
+            );
+            allocator.dealloc(grown);
         }
         assert_eq!(meter.memory_used.get(), 0);
     }
 
     #[test]
-    fn a_page_is_refused_past_the_limit() {
+    fn a_block_is_refused_past_the_limit() {
         let meter = Rc::new(Meter::default());
-        // Room for the 4,000 bytes asked for, not for the page that would hold them.
-        meter.memory_limit.set(4050);
+        meter.memory_limit.set(4000);
         let mut allocator = CountingAllocator::new(meter.clone());
-        assert!(allocator.alloc(4000).is_null());
+        let kept = allocator.alloc(3000);
+        assert!(!kept.is_null());
+        assert!(allocator.alloc(2000).is_null());
         assert!(meter.memory_exceeded.get());
+        // SAFETY: `kept` is a live block of this allocator.
+        unsafe {
+            assert_eq!(
+                meter.memory_used.get(),
+                CountingAllocator::usable_size(kept)
+            );
+            allocator.dealloc(kept);
+        }
         assert_eq!(meter.memory_used.get(), 0);
+    }
+
+    #[test]
+    fn quickjs_gives_its_small_blocks_to_the_heap_not_to_arenas_of_its_own() {
+        // Built with its arenas (without the define in .cargo/config.toml), QuickJS asks for a
+        // block of about 4 KiB for each of the size classes it uses and for each 4 KiB of small
+        // blocks: a context and two thousand small objects take more than a hundred.
+        let meter = Rc::new(Meter::default());
+        let before = ARENA_SIZED_REQUESTS.get();
+        let runtime = rquickjs::Runtime::new_with_alloc(CountingAllocator::new(meter.clone()))
+            .expect("a runtime");
+        let context = rquickjs::Context::full(&runtime).expect("a context");
+        context.with(|ctx| {
+            ctx.eval::<(), _>(
+                "globalThis.kept = Array.from({ length: 2000 }, (_, i) => ({ i, s: 'x' + i }));",
+            )
+            .expect("the script runs");
+        });
+        let arenas = ARENA_SIZED_REQUESTS.get() - before;
+        assert!(arenas < 4, "{arenas} arenas: QuickJS was built with them");
+        assert!(
+            meter.memory_used.get() > 2000 * 32,
+            "the objects are counted: {} bytes",
+            meter.memory_used.get()
+        );
     }
 }
