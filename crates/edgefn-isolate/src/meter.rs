@@ -173,14 +173,33 @@ thread_local! {
 #[cfg(test)]
 const ARENA_SIZES: std::ops::RangeInclusive<usize> = 3584..=4096;
 
-/// The heap of the runtime's blocks: mimalloc, shared by every isolate of the thread. QuickJS is built without its own arenas (`.cargo/config.toml`), which gave each
-/// runtime 4 KiB pages of 31 size classes, partly empty, about 60 KiB per isolate; here the
-/// partly filled pages of a size class are shared by the thread's isolates.
+/// The heap of the runtime's blocks: mimalloc, shared by every isolate of the thread. QuickJS
+/// is built without its own arenas (`.cargo/config.toml`), which gave each runtime 4 KiB pages
+/// of 31 size classes, partly empty, about 55 KiB per isolate; here the partly filled pages of
+/// a size class are shared by the thread's isolates.
+///
+/// Every block is counted by its usable size, which mimalloc 3's `mi_umalloc` family returns
+/// with the operation: looking it up apart (`mi_usable_size`) for each block allocated and
+/// freed took 6% of the CPU of a JSON round trip, which allocates a block for every value.
 mod c_heap {
     use std::ffi::c_void;
     use std::sync::Once;
 
     use libmimalloc_sys as mi;
+
+    // mimalloc 3's functions that also give a block's usable size (`mimalloc.h`; libmimalloc-sys
+    // builds mimalloc 3 by default, and has no bindings for them).
+    unsafe extern "C" {
+        fn mi_umalloc(size: usize, block_size: *mut usize) -> *mut c_void;
+        fn mi_ucalloc(count: usize, size: usize, block_size: *mut usize) -> *mut c_void;
+        fn mi_urealloc(
+            ptr: *mut c_void,
+            size: usize,
+            block_size_pre: *mut usize,
+            block_size_post: *mut usize,
+        ) -> *mut c_void;
+        fn mi_ufree(ptr: *mut c_void, block_size: *mut usize);
+    }
 
     /// `mi_option_arena_eager_commit` (mimalloc 3's `mimalloc.h`; the crate has no constant
     /// for it): with it on, a new 1 GiB arena is committed whole, and its first touches, in
@@ -194,32 +213,43 @@ mod c_heap {
         CONFIGURE.call_once(|| unsafe { mi::mi_option_set(ARENA_EAGER_COMMIT, 0) });
     }
 
-    /// # Safety
-    /// As `malloc`.
-    pub(super) unsafe fn malloc(size: usize) -> *mut c_void {
-        // SAFETY: as the caller's.
-        unsafe { mi::mi_malloc(size) }
+    /// A new block of at least `size` bytes (null if there is no memory), and its usable size.
+    pub(super) fn malloc(size: usize) -> (*mut c_void, usize) {
+        let mut usable = 0;
+        // SAFETY: `usable` is a valid place for the size.
+        let ptr = unsafe { mi_umalloc(size, &mut usable) };
+        (ptr, usable)
     }
 
-    /// # Safety
-    /// As `calloc`.
-    pub(super) unsafe fn calloc(count: usize, size: usize) -> *mut c_void {
-        // SAFETY: as the caller's.
-        unsafe { mi::mi_calloc(count, size) }
+    /// As [`malloc`], zeroed, for `count` values of `size` bytes.
+    pub(super) fn calloc(count: usize, size: usize) -> (*mut c_void, usize) {
+        let mut usable = 0;
+        // SAFETY: `usable` is a valid place for the size.
+        let ptr = unsafe { mi_ucalloc(count, size, &mut usable) };
+        (ptr, usable)
     }
 
+    /// The block `ptr` resized to at least `size` bytes, and its usable size; null if there is
+    /// no memory, with `ptr` still valid.
+    ///
     /// # Safety
-    /// As `realloc`: `ptr` is null or a live block of this heap.
-    pub(super) unsafe fn realloc(ptr: *mut c_void, size: usize) -> *mut c_void {
-        // SAFETY: as the caller's.
-        unsafe { mi::mi_realloc(ptr, size) }
+    /// `ptr` is null or a live block of this heap, not used after unless null is returned.
+    pub(super) unsafe fn realloc(ptr: *mut c_void, size: usize) -> (*mut c_void, usize) {
+        let (mut before, mut after) = (0, 0);
+        // SAFETY: as the caller's; the sizes have valid places.
+        let new = unsafe { mi_urealloc(ptr, size, &mut before, &mut after) };
+        (new, after)
     }
 
+    /// Frees `ptr` and returns its usable size.
+    ///
     /// # Safety
-    /// As `free`: `ptr` is null or a live block of this heap, not used after.
-    pub(super) unsafe fn free(ptr: *mut c_void) {
-        // SAFETY: as the caller's.
-        unsafe { mi::mi_free(ptr) }
+    /// `ptr` is a live block of this heap, not used after.
+    pub(super) unsafe fn free(ptr: *mut c_void) -> usize {
+        let mut usable = 0;
+        // SAFETY: as the caller's; the size has a valid place.
+        unsafe { mi_ufree(ptr, &mut usable) };
+        usable
     }
 
     /// # Safety
@@ -264,13 +294,12 @@ impl CountingAllocator {
             .set(self.meter.memory_used.get().saturating_sub(size));
     }
 
-    /// Counts in a block [`c_heap`] just returned (`null` counts nothing).
-    fn count_in_heap(&self, ptr: *mut u8) -> *mut u8 {
+    /// Counts in a block [`c_heap`] just returned with its usable size (null counts nothing).
+    fn count_in_heap(&self, (ptr, usable): (*mut std::ffi::c_void, usize)) -> *mut u8 {
         if !ptr.is_null() {
-            // SAFETY: `ptr` was just returned by the heap.
-            self.count_in(unsafe { c_heap::usable_size(ptr.cast()) });
+            self.count_in(usable);
         }
-        ptr
+        ptr.cast()
     }
 }
 
@@ -285,26 +314,21 @@ unsafe impl Allocator for CountingAllocator {
         if !self.admit(size) {
             return std::ptr::null_mut();
         }
-        // SAFETY: a plain allocation.
-        self.count_in_heap(unsafe { c_heap::malloc(size) }.cast::<u8>())
+        self.count_in_heap(c_heap::malloc(size))
     }
 
     fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
         if !self.admit(count.saturating_mul(size)) {
             return std::ptr::null_mut();
         }
-        // SAFETY: a plain allocation.
-        self.count_in_heap(unsafe { c_heap::calloc(count, size) }.cast::<u8>())
+        self.count_in_heap(c_heap::calloc(count, size))
     }
 
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
         if !ptr.is_null() {
             // SAFETY: the caller guarantees `ptr` is a live block of this allocator, not used
             // after.
-            unsafe {
-                self.count_out(c_heap::usable_size(ptr.cast()));
-                c_heap::free(ptr.cast());
-            }
+            self.count_out(unsafe { c_heap::free(ptr.cast()) });
         }
     }
 
@@ -319,12 +343,12 @@ unsafe impl Allocator for CountingAllocator {
             return std::ptr::null_mut();
         }
         // SAFETY: as above; on failure the old block stays valid and counted.
-        let new = unsafe { c_heap::realloc(ptr.cast(), new_size) }.cast::<u8>();
+        let (new, usable) = unsafe { c_heap::realloc(ptr.cast(), new_size) };
         if !new.is_null() {
             self.count_out(old_size);
-            self.count_in_heap(new);
+            self.count_in(usable);
         }
-        new
+        new.cast()
     }
 
     unsafe fn usable_size(ptr: *mut u8) -> usize {
