@@ -10,10 +10,10 @@
 //!   what it used, and at most `REUSE_WITHIN` less (if the thread was preempted in between).
 //!   Under load, entries follow one another closely and the clock is read once per entry.
 //! - Memory: every allocation of the runtime goes through [`CountingAllocator`] (to mimalloc,
-//!   shared by the thread's isolates), which keeps an exact byte count
-//!   (cheap to read, unlike QuickJS's heap walk) and refuses allocations past the limit.
-//!   QuickJS then throws "out of memory", which JavaScript could catch; the refusal is
-//!   remembered, and the isolate is stopped when the entry ends or at the next interrupt.
+//!   shared by the thread's isolates), which keeps an exact byte count (cheap to read, unlike
+//!   QuickJS's heap walk) and refuses allocations past the limit. QuickJS then throws "out of
+//!   memory", which JavaScript could catch; the refusal is remembered, and the isolate is
+//!   stopped when the entry ends or at the next interrupt.
 //! - A deadline: the interrupt handler also stops JavaScript that runs past a wall-clock instant
 //!   set by the owner of the isolate.
 
