@@ -5,6 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The file of a chunk that holds what [`move_chunk_only_declarations`] moved into it.
+const FROM_CORE: &str = "00_from_core.js";
+
 /// Moves each top-level declaration of the core that only chunks use into every chunk that
 /// uses it (into its first file, `00_from_core.js`), so that a tenant holds it only once it
 /// loads such a chunk, and not from its start through the array of core bindings: a function
@@ -15,11 +18,14 @@ use std::collections::{BTreeMap, BTreeSet};
 ///
 /// Chunk-only means that no core file names it (also in a comment) outside its declaration.
 /// What moves is a function or a stub, not state: what it refers to in the core the chunk takes
-/// from the core like its own code. A declaration that refers to a core `let` stays, as the
-/// chunk would see a `let` only through a getter for calls.
+/// from the core like its own code. A declaration stays in the core if it refers to a core
+/// `let` (the chunk would see a `let` only through a getter for calls), or to a name that a
+/// chunk using it, or a chunk that one depends on (`dependencies`: (chunk, the chunk it uses)),
+/// declares itself: moved, it would see that chunk's binding instead of the core's.
 pub(crate) fn move_chunk_only_declarations(
     core: &mut [(String, String)],
     chunks: &mut [(&str, Vec<(String, String)>)],
+    dependencies: &[(&str, &str)],
 ) {
     let uses = |files: &[(String, String)], name: &str| {
         files
@@ -35,6 +41,18 @@ pub(crate) fn move_chunk_only_declarations(
         .flat_map(|(_, text)| lets(text))
         .map(str::to_owned)
         .collect();
+    // The names each chunk sees declared by itself or by a chunk it depends on, other than
+    // those moved in from the core (which are the core's bindings).
+    let declared_in = |chunks: &[(&str, Vec<(String, String)>)], chunk: &str| -> BTreeSet<String> {
+        chunks
+            .iter()
+            .filter(|(other, _)| *other == chunk || dependencies.contains(&(chunk, *other)))
+            .flat_map(|(_, files)| files)
+            .filter(|(file, _)| file != FROM_CORE)
+            .flat_map(|(_, text)| declarations(text))
+            .map(str::to_owned)
+            .collect()
+    };
     loop {
         let mut counts: BTreeMap<String, usize> = Default::default();
         for word in core.iter().flat_map(|(_, text)| references(text)) {
@@ -47,9 +65,19 @@ pub(crate) fn move_chunk_only_declarations(
             for (name, span) in movable_declarations(text).into_iter().rev() {
                 let declaration = &text[span.clone()];
                 let own = references(declaration).filter(|word| *word == name).count();
+                let users: Vec<&str> = chunks
+                    .iter()
+                    .filter(|(_, files)| uses(files, &name))
+                    .map(|(chunk, _)| *chunk)
+                    .collect();
+                let shadowed = users.iter().any(|chunk| {
+                    let declared = declared_in(chunks, chunk);
+                    references(declaration).any(|word| word != name && declared.contains(word))
+                });
                 if counts[&name] == own
                     && !references(declaration).any(|word| core_lets.contains(word))
-                    && chunks.iter().any(|(_, files)| uses(files, &name))
+                    && !users.is_empty()
+                    && !shadowed
                 {
                     moved.push((name, text[span.clone()].to_owned()));
                     text.replace_range(span, "");
@@ -63,11 +91,8 @@ pub(crate) fn move_chunk_only_declarations(
         for (name, declaration) in &moved {
             for (_, files) in chunks.iter_mut() {
                 if uses(files, name) {
-                    if files
-                        .first()
-                        .is_none_or(|(file, _)| file != "00_from_core.js")
-                    {
-                        files.insert(0, ("00_from_core.js".to_owned(), String::new()));
+                    if files.first().is_none_or(|(file, _)| file != FROM_CORE) {
+                        files.insert(0, (FROM_CORE.to_owned(), String::new()));
                     }
                     files[0].1.push_str(declaration);
                 }
@@ -124,6 +149,14 @@ fn movable_declarations(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
         {
             found.push((name.to_owned(), span_start..offset));
         }
+    }
+    for (name, span) in &found {
+        let names: Vec<&str> = declarations(&text[span.clone()]).collect();
+        assert!(
+            names == [name.as_str()],
+            "the span read for the top-level `{name}` declares {names:?}: a function must end \
+             with a line `}}` of its own, or on its first line with `}}`"
+        );
     }
     found
 }
@@ -189,7 +222,7 @@ mod tests {
             .iter()
             .map(|(chunk, files)| (*chunk, files.iter().map(|(n, t)| file(n, t)).collect()))
             .collect();
-        move_chunk_only_declarations(&mut core, &mut chunks);
+        move_chunk_only_declarations(&mut core, &mut chunks, &[("two", "one")]);
         (core, chunks)
     }
 
@@ -277,6 +310,34 @@ mod tests {
             chunks[0].1[0].1,
             "const format = forwardToChunk(\"console\", \"format\");\n"
         );
+    }
+
+    #[test]
+    fn a_function_that_refers_to_a_name_a_user_or_its_dependency_declares_stays() {
+        let core = "function state() {\n  return 1;\n}\n\
+                    function helper() {\n  return state();\n}\n\
+                    function other() {\n  return state();\n}\n";
+        let (core, chunks) = moved(
+            &[("01_a.js", core)],
+            &[
+                (
+                    "one",
+                    &[("a.js", "function state() {\n  return 2;\n}\nhelper();\n")],
+                ),
+                ("two", &[("b.js", "other();\n")]),
+            ],
+        );
+        // `helper` would call chunk one's `state`, and `other` the `state` of chunk one, which
+        // chunk two depends on.
+        assert!(core[0].1.contains("function helper()"), "{}", core[0].1);
+        assert!(core[0].1.contains("function other()"), "{}", core[0].1);
+        assert_eq!(chunks[1].1.len(), 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "declares")]
+    fn a_function_line_that_does_not_end_the_function_is_refused() {
+        movable_declarations("function noop() {} // nothing\nfunction next() {\n  return 1;\n}\n");
     }
 
     #[test]

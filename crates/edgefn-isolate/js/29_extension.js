@@ -39,13 +39,17 @@
 const loadedChunks = { __proto__: null };
 
 // The core's bindings the chunks use, captured at the end of init
-// (99_internal.js), when every one of them is initialised.
+// (99_internal.js), when every one of them is initialised: a core declaration
+// a chunk uses must come before that line, and no chunk loads before it.
 let chunkBindings = null;
 
 // The exports of the chunk `name`, loaded on first use.
 function layerChunk(name) {
   let exports = loadedChunks[name];
   if (exports === undefined) {
+    if (chunkBindings === null) {
+      throw new ErrorCtor(`the chunk ${name} of the Web layer was asked for before init captured the bindings it uses`);
+    }
     // The chunks this one depends on first.
     const dependencies = chunkDependencies(name);
     exports = host.loadChunk(name)(chunkBindings, dependencies);

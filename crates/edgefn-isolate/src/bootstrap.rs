@@ -119,7 +119,7 @@ fn compile_script(name: &str, source: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The script with its local names shortened (oxc's mangler; a function's or class's `name`
-/// is kept, and so are property names): every name a function keeps is an atom of the engine,
+/// is kept, and so are property names and private names, which the engine's errors show): every name a function keeps is an atom of the engine,
 /// about 60 bytes of every isolate, and the layer's closures keep hundreds of long ones.
 fn mangle(name: &str, source: &str) -> Result<String, String> {
     use oxc::allocator::Allocator;
@@ -148,7 +148,6 @@ fn mangle(name: &str, source: &str) -> Result<String, String> {
             ..CodegenOptions::default()
         })
         .with_scoping(Some(mangled.scoping))
-        .with_private_member_mappings(Some(mangled.class_private_mappings))
         .build(&parsed.program)
         .code)
 }

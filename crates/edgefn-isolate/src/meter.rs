@@ -229,16 +229,16 @@ mod c_heap {
         (ptr, usable)
     }
 
-    /// The block `ptr` resized to at least `size` bytes, and its usable size; null if there is
-    /// no memory, with `ptr` still valid.
+    /// The block `ptr` resized to at least `size` bytes, with the usable sizes of the old block
+    /// and of the new; null if there is no memory, with `ptr` still valid.
     ///
     /// # Safety
     /// `ptr` is null or a live block of this heap, not used after unless null is returned.
-    pub(super) unsafe fn realloc(ptr: *mut c_void, size: usize) -> (*mut c_void, usize) {
+    pub(super) unsafe fn realloc(ptr: *mut c_void, size: usize) -> (*mut c_void, usize, usize) {
         let (mut before, mut after) = (0, 0);
         // SAFETY: as the caller's; the sizes have valid places.
         let new = unsafe { mi_urealloc(ptr, size, &mut before, &mut after) };
-        (new, after)
+        (new, before, after)
     }
 
     /// Frees `ptr` and returns its usable size.
@@ -343,10 +343,11 @@ unsafe impl Allocator for CountingAllocator {
             return std::ptr::null_mut();
         }
         // SAFETY: as above; on failure the old block stays valid and counted.
-        let (new, usable) = unsafe { c_heap::realloc(ptr.cast(), new_size) };
+        let (new, before, after) = unsafe { c_heap::realloc(ptr.cast(), new_size) };
         if !new.is_null() {
-            self.count_out(old_size);
-            self.count_in(usable);
+            // Out with the size the block was counted in with, as `mi_ufree` reports it.
+            self.count_out(before);
+            self.count_in(after);
         }
         new.cast()
     }
