@@ -67,7 +67,8 @@ fn main() {
         .iter()
         .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
         .collect();
-    move_chunk_only_declarations(&mut core, &mut chunks, &CHUNK_DEPENDENCIES);
+    move_chunk_only_declarations(&mut core, &mut chunks, &CHUNK_DEPENDENCIES)
+        .unwrap_or_else(|error| panic!("{error}"));
     let core_names: BTreeSet<&str> = core.iter().flat_map(|(_, t)| declarations(t)).collect();
     // A `let` the core assigns later (an accessor set when its class is created) is passed as
     // a getter and called through it, so a chunk never holds a stale function.

@@ -13,8 +13,10 @@ const FROM_CORE: &str = "00_from_core.js";
 /// loads such a chunk, and not from its start through the array of core bindings: a function
 /// (`function`, `async function`, `function*`; to the `}` that ends a line of its own, or its
 /// first line if that ends with `}`) and a stub that forwards to a chunk (`const name =
-/// forwardToChunk(...);` on one line), each with the comment right above it. Repeated until nothing moves, since a function moved may have
-/// been the core's only user of another. A function that no chunk uses either stays.
+/// forwardToChunk(...);` on one line), each with the comment right above it. Repeated until
+/// nothing moves, since a function moved may have been the core's only user of another. A
+/// function that no chunk uses either stays. Fails if a file breaks the formatting the scan
+/// relies on (see [`movable_declarations`]).
 ///
 /// Chunk-only means that no core file names it (also in a comment) outside its declaration.
 /// What moves is a function or a stub, not state: what it refers to in the core the chunk takes
@@ -26,7 +28,7 @@ pub(crate) fn move_chunk_only_declarations(
     core: &mut [(String, String)],
     chunks: &mut [(&str, Vec<(String, String)>)],
     dependencies: &[(&str, &str)],
-) {
+) -> Result<(), String> {
     let uses = |files: &[(String, String)], name: &str| {
         files
             .iter()
@@ -62,9 +64,10 @@ pub(crate) fn move_chunk_only_declarations(
         for (_, text) in core.iter_mut() {
             // Taken out from the end, so that the spans before stay valid; moved in file order.
             let first = moved.len();
-            for (name, span) in movable_declarations(text).into_iter().rev() {
+            for (name, span) in movable_declarations(text)?.into_iter().rev() {
                 let declaration = &text[span.clone()];
-                let own = references(declaration).filter(|word| *word == name).count();
+                let referenced: Vec<&str> = references(declaration).collect();
+                let own = referenced.iter().filter(|word| **word == name).count();
                 let users: Vec<&str> = chunks
                     .iter()
                     .filter(|(_, files)| uses(files, &name))
@@ -72,10 +75,12 @@ pub(crate) fn move_chunk_only_declarations(
                     .collect();
                 let shadowed = users.iter().any(|chunk| {
                     let declared = declared_in(chunks, chunk);
-                    references(declaration).any(|word| word != name && declared.contains(word))
+                    referenced
+                        .iter()
+                        .any(|word| *word != name && declared.contains(*word))
                 });
                 if counts[&name] == own
-                    && !references(declaration).any(|word| core_lets.contains(word))
+                    && !referenced.iter().any(|word| core_lets.contains(*word))
                     && !users.is_empty()
                     && !shadowed
                 {
@@ -86,7 +91,7 @@ pub(crate) fn move_chunk_only_declarations(
             moved[first..].reverse();
         }
         if moved.is_empty() {
-            return;
+            return Ok(());
         }
         for (name, declaration) in &moved {
             for (_, files) in chunks.iter_mut() {
@@ -103,8 +108,9 @@ pub(crate) fn move_chunk_only_declarations(
 
 /// The functions and chunk stubs declared at the top level of a core file that
 /// [`move_chunk_only_declarations`] may move: each name with the span of its text (the
-/// comment right above it included), in the order of the file.
-fn movable_declarations(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+/// comment right above it included), in the order of the file. Fails if a span declares
+/// another name too: a function that does not end as the scan expects.
+fn movable_declarations(text: &str) -> Result<Vec<(String, std::ops::Range<usize>)>, String> {
     let mut found = Vec::new();
     // The start of the comment lines right above the current line, if any.
     let mut comment_start: Option<usize> = None;
@@ -152,13 +158,14 @@ fn movable_declarations(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
     }
     for (name, span) in &found {
         let names: Vec<&str> = declarations(&text[span.clone()]).collect();
-        assert!(
-            names == [name.as_str()],
-            "the span read for the top-level `{name}` declares {names:?}: a function must end \
-             with a line `}}` of its own, or on its first line with `}}`"
-        );
+        if names != [name.as_str()] {
+            return Err(format!(
+                "the span read for the top-level `{name}` declares {names:?}: a function must \
+                 end with a line `}}` of its own, or on its first line with `}}`"
+            ));
+        }
     }
-    found
+    Ok(found)
 }
 
 /// The names declared at the top level of a file: the layer's files are formatted so that
@@ -222,7 +229,8 @@ mod tests {
             .iter()
             .map(|(chunk, files)| (*chunk, files.iter().map(|(n, t)| file(n, t)).collect()))
             .collect();
-        move_chunk_only_declarations(&mut core, &mut chunks, &[("two", "one")]);
+        move_chunk_only_declarations(&mut core, &mut chunks, &[("two", "one")])
+            .expect("the files are formatted as the scan expects");
         (core, chunks)
     }
 
@@ -335,9 +343,12 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "declares")]
     fn a_function_line_that_does_not_end_the_function_is_refused() {
-        movable_declarations("function noop() {} // nothing\nfunction next() {\n  return 1;\n}\n");
+        let error = movable_declarations(
+            "function noop() {} // nothing\nfunction next() {\n  return 1;\n}\n",
+        )
+        .unwrap_err();
+        assert!(error.contains(r#"declares ["noop", "next"]"#), "{error}");
     }
 
     #[test]

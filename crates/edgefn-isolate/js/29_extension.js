@@ -48,7 +48,9 @@ function layerChunk(name) {
   let exports = loadedChunks[name];
   if (exports === undefined) {
     if (chunkBindings === null) {
-      throw new ErrorCtor(`the chunk ${name} of the Web layer was asked for before init captured the bindings it uses`);
+      throw new ErrorCtor(
+        `the chunk ${name} of the Web layer was asked for before init captured the bindings it uses`,
+      );
     }
     // The chunks this one depends on first.
     const dependencies = chunkDependencies(name);

@@ -119,8 +119,9 @@ fn compile_script(name: &str, source: &str) -> Result<Vec<u8>, String> {
 }
 
 /// The script with its local names shortened (oxc's mangler; a function's or class's `name`
-/// is kept, and so are property names and private names, which the engine's errors show): every name a function keeps is an atom of the engine,
-/// about 60 bytes of every isolate, and the layer's closures keep hundreds of long ones.
+/// is kept, and so are property names and private names, which the engine's errors show):
+/// every name a function keeps is an atom of the engine, about 60 bytes of every isolate, and
+/// the layer's closures keep hundreds of long ones.
 fn mangle(name: &str, source: &str) -> Result<String, String> {
     use oxc::allocator::Allocator;
     use oxc::codegen::{Codegen, CodegenOptions};
