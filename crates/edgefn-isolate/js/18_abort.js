@@ -65,12 +65,6 @@ function abortSignalRetain(signal) {
   }
 }
 
-// An `abort` listener was added to an event target.
-function abortSignalListenerAdded(target) {
-  const signal = abortSignalStateOrUndefined(target);
-  if (signal !== undefined) abortSignalRetain(signal);
-}
-
 function abortSignalAddDependent(source, dependent) {
   if (source.dependents === null) source.dependents = [];
   const dependents = source.dependents;

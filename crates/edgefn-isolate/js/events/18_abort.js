@@ -18,6 +18,12 @@ function createTimeoutAbortSignal(ms) {
 let abortSignalStateOrUndefined = (value) => undefined;
 let isAbortSignal = (value) => false;
 
+// An `abort` listener was added to an event target (15_events.js).
+function abortSignalListenerAdded(target) {
+  const signal = abortSignalStateOrUndefined(target);
+  if (signal !== undefined) abortSignalRetain(signal);
+}
+
 const abortSignalClass = once(() => {
   const EventTarget = eventTargetClass();
   class AbortSignal extends EventTarget {
