@@ -34,6 +34,13 @@ pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES, TenantOptions,
 };
 pub use meter::Stop;
+
+/// Sets the options of mimalloc, the heap the engine's blocks come from. Creating an isolate
+/// does it too, but a program whose global allocator is mimalloc (as the `edgefn` binary's is)
+/// calls it first in `main`: the options apply only to the memory mimalloc reserves after.
+pub fn configure_heap() {
+    meter::c_heap::configure();
+}
 pub use module_cache::{ModuleCache, ModuleCacheOptions, ModuleCacheStats};
 pub use types::{
     BodyError, BodyStream, BootError, ClientGone, ClientGuard, HandlerError, IncomingRequest,

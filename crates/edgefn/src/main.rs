@@ -9,6 +9,24 @@ use clap::{Parser, Subcommand};
 use edgefn_runtime::{Config, ConfigSources, LogFormat};
 use edgefn_server::{Server, ServerError, ServerRuntimes};
 
+/// The process's heap is mimalloc, which the engine's blocks come from too (see
+/// `crates/edgefn-isolate/src/meter.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// mimalloc's options apply to the memory it reserves after they are set, and the standard
+/// library allocates (so mimalloc reserves its first 1 GiB arena) before `main`. A function in
+/// `.init_array` runs before that, with the program's other constructors.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static CONFIGURE_HEAP: extern "C" fn() = {
+    extern "C" fn configure_heap() {
+        edgefn_isolate::configure_heap();
+    }
+    configure_heap
+};
+
 /// Exit code for a configuration or start-up problem the user must fix.
 const EXIT_USAGE: u8 = 2;
 

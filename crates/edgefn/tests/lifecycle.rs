@@ -273,6 +273,29 @@ fn threads_are_named_after_their_pools() {
     }
 }
 
+/// The process's heap (mimalloc) is configured before its first arena is reserved: no memory
+/// of the process is advised for transparent huge pages (`hg` in a mapping's `VmFlags`), which
+/// would make it resident 2 MiB at a time (see `crates/edgefn/src/main.rs`).
+#[tokio::test]
+async fn no_memory_is_advised_for_huge_pages() {
+    let process = Process::start(&[("f", "Deno.serve(() => new Response('x'));")], "", &[]);
+    let response = reqwest::get(process.url("/f")).await.unwrap();
+    assert_eq!(response.text().await.unwrap(), "x");
+    let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", process.child.id())).unwrap();
+    let mut mapping = "";
+    let mut flags_seen = 0;
+    for line in smaps.lines() {
+        if let Some(flags) = line.strip_prefix("VmFlags:") {
+            flags_seen += 1;
+            let flags: Vec<&str> = flags.split_whitespace().collect();
+            assert!(!flags.contains(&"hg"), "advised for huge pages: {mapping}");
+        } else if line.split_whitespace().next().is_some_and(|f| f.contains('-')) {
+            mapping = line;
+        }
+    }
+    assert!(flags_seen > 0, "no VmFlags in {smaps}");
+}
+
 #[test]
 fn log_format_json_writes_one_object_per_line() {
     for (config, args) in [
