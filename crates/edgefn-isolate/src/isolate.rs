@@ -124,7 +124,7 @@ pub(crate) struct Inner {
     /// HTML's `rejectionhandled`; the Web layer knows which of them it reported).
     handled_later: RefCell<Vec<Persistent<Value<'static>>>>,
     /// The requests whose client may still go away, by request id.
-    watched: RefCell<HashMap<u32, Watched>>,
+    watched: RefCell<IdMap<Watched>>,
     context: Context,
     runtime: Runtime,
     pub(crate) state: RefCell<HostState>,
@@ -172,22 +172,37 @@ struct Hooks {
     config: Persistent<Object<'static>>,
 }
 
+/// A map keyed by the ids this host hands out (never by a value from outside), so with a plain
+/// hasher, which also keeps each map 16 bytes smaller than with `RandomState`: an isolate's
+/// `Inner` has nine.
+pub(crate) type IdMap<V> = HashMap<u32, V, rustc_hash::FxBuildHasher>;
+
+/// Removes `id` from `map`, and frees the map's table once it is empty, so that a warm tenant
+/// holds no table for its requests between them (0.35 KiB of each idle tenant).
+fn take<V>(map: &mut IdMap<V>, id: u32) -> Option<V> {
+    let value = map.remove(&id);
+    if map.is_empty() {
+        map.shrink_to_fit();
+    }
+    value
+}
+
 /// Host-side resources JavaScript refers to by number.
 #[derive(Default)]
 pub(crate) struct HostState {
     next_id: u32,
-    pub(crate) requests: HashMap<u32, ResponseSender>,
-    pub(crate) bodies: HashMap<u32, BodySlot>,
+    pub(crate) requests: IdMap<ResponseSender>,
+    pub(crate) bodies: IdMap<BodySlot>,
     /// The body of each request still waiting for its response.
-    pub(crate) request_bodies: HashMap<u32, u32>,
-    pub(crate) streams: HashMap<u32, StreamSlot>,
-    pub(crate) timers: HashMap<u32, AbortHandle>,
+    pub(crate) request_bodies: IdMap<u32>,
+    pub(crate) streams: IdMap<StreamSlot>,
+    pub(crate) timers: IdMap<AbortHandle>,
     /// Outgoing fetches whose response head has not arrived.
-    pub(crate) fetches: HashMap<u32, AbortHandle>,
+    pub(crate) fetches: IdMap<AbortHandle>,
     /// Compression streams' codecs.
-    pub(crate) codecs: HashMap<u32, crate::host_compression::Codec>,
+    pub(crate) codecs: IdMap<crate::host_compression::Codec>,
     /// Text decoders in the middle of a streaming decode.
-    pub(crate) decoders: HashMap<u32, encoding_rs::Decoder>,
+    pub(crate) decoders: IdMap<encoding_rs::Decoder>,
 }
 
 /// A body JavaScript streams to the host: a response body, with the request body it keeps
@@ -382,7 +397,7 @@ impl Building {
             outbox: RefCell::new(Vec::new()),
             rejections: RefCell::new(Vec::new()),
             handled_later: RefCell::new(Vec::new()),
-            watched: RefCell::new(HashMap::new()),
+            watched: RefCell::default(),
             context,
             runtime,
             state: RefCell::new(HostState::default()),
@@ -939,7 +954,7 @@ impl Inner {
             let Some(Watched {
                 record: Some(record),
                 ..
-            }) = inner.watched.borrow_mut().remove(&request_id)
+            }) = take(&mut inner.watched.borrow_mut(), request_id)
             else {
                 return;
             };
@@ -966,7 +981,7 @@ impl Inner {
         let complete =
             !matches!(&result, Ok(response) if matches!(response.body, ResponseBody::Stream(_)));
         let watched = complete
-            .then(|| self.watched.borrow_mut().remove(&request_id))
+            .then(|| take(&mut self.watched.borrow_mut(), request_id))
             .flatten();
         // A client not watched yet (an answer inside `dispatch`) is simply dropped.
         if let Some(task) = watched.and_then(|watched| watched.task) {
@@ -977,7 +992,7 @@ impl Inner {
             if let Some(body) = state.request_bodies.remove(&request_id) {
                 state.drop_body(body);
             }
-            state.requests.remove(&request_id)
+            take(&mut state.requests, request_id)
         };
         if let Some(sender) = sender {
             self.outbox.borrow_mut().push((sender, result));

@@ -568,6 +568,10 @@ impl Worker {
     fn remove_deadline(&self, isolate: &Isolate, key: (Instant, u64)) {
         let mut deadlines = self.deadlines.borrow_mut();
         deadlines.remove(&key);
+        if deadlines.is_empty() {
+            // An emptied B-tree keeps its 280-byte node: an idle worker keeps none.
+            *deadlines = BTreeSet::new();
+        }
         isolate.set_deadline(deadlines.first().map(|(at, _)| *at));
     }
 }
