@@ -289,7 +289,11 @@ async fn no_memory_is_advised_for_huge_pages() {
             flags_seen += 1;
             let flags: Vec<&str> = flags.split_whitespace().collect();
             assert!(!flags.contains(&"hg"), "advised for huge pages: {mapping}");
-        } else if line.split_whitespace().next().is_some_and(|f| f.contains('-')) {
+        } else if line
+            .split_whitespace()
+            .next()
+            .is_some_and(|f| f.contains('-'))
+        {
             mapping = line;
         }
     }
