@@ -111,10 +111,6 @@ const StringPrototypeValueOf = String.prototype.valueOf;
 const BigIntPrototypeValueOf = BigInt.prototype.valueOf;
 const SymbolPrototypeValueOf = Symbol.prototype.valueOf;
 
-const DateCtor = Date;
-const DateNow = Date.now;
-const DatePrototypeGetTime = Date.prototype.getTime;
-const DatePrototypeToISOString = Date.prototype.toISOString;
 const RegExpPrototypeGetSource = getterOf(RegExp.prototype, "source");
 const RegExpPrototypeToString = RegExp.prototype.toString;
 const RegExpCtor = RegExp;

@@ -64,6 +64,35 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         })?,
     )?;
 
+    // addDate() -> Date: adds the Date built-in to the context, which starts without it (5 KB
+    // and 45 names in every isolate that never uses it), and returns its constructor, read from
+    // the new prototype, which no code has seen yet. The layer calls it once (js/02_util.js).
+    set(
+        "addDate",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
+                let raw = ctx.as_raw().as_ptr();
+                // SAFETY: `raw` is this context, entered; `JS_NewDate` returns an owned value.
+                let date = unsafe {
+                    if rquickjs::qjs::JS_AddIntrinsicDate(raw) < 0 {
+                        return Err(rquickjs::Error::Exception);
+                    }
+                    let date = rquickjs::qjs::JS_NewDate(raw, 0.0);
+                    if rquickjs::qjs::JS_IsException(date) {
+                        return Err(rquickjs::Error::Exception);
+                    }
+                    Value::from_raw(ctx.clone(), date)
+                };
+                let prototype = date
+                    .as_object()
+                    .and_then(Object::get_prototype)
+                    .ok_or_else(|| Exception::throw_internal(&ctx, "a Date without a prototype"))?;
+                prototype.get("constructor")
+            },
+        )?,
+    )?;
+
     // now() -> milliseconds since the isolate's time origin (monotonic).
     let w = weak.clone();
     set(

@@ -93,7 +93,7 @@ type ResponseSender = oneshot::Sender<Result<OutgoingResponse, HandlerError>>;
 /// `atob`, `btoa`, `DOMException` and `performance`, which the Web layer replaces with its own
 /// (about 2 KiB less heap per isolate).
 type Intrinsics = (
-    intrinsic::Date,
+    // Not Date: the layer adds it on first use (`addDate` in host.rs).
     intrinsic::Eval,
     intrinsic::RegExp,
     intrinsic::Json,

@@ -113,6 +113,61 @@ fn a_plain_function_loads_no_chunk() {
     assert_eq!(isolate.layer_chunks(), Vec::<String>::new());
 }
 
+/// The context starts without the Date built-in: the global `Date` is an accessor until the
+/// first use, which adds the engine's own Date, with the built-in's property attributes.
+#[test]
+fn date_is_added_on_first_use_as_the_engine_defines_it() {
+    let (_, response, lines) = serve(
+        "const before = Object.getOwnPropertyDescriptor(globalThis, 'Date');
+         export default { fetch() {
+           const now = Date.now();
+           const after = Object.getOwnPropertyDescriptor(globalThis, 'Date');
+           const copy = structuredClone(new Date(5));
+           console.log(new Date(0), { when: new Date(86400000) });
+           return new Response([
+             typeof before.get, typeof now, after.value === Date, after.writable,
+             after.enumerable, after.configurable, Date.name, Date.length,
+             Date.prototype.constructor === Date, new Date(0).toISOString(),
+             Object.prototype.toString.call(new Date(0)), copy instanceof Date, copy.getTime(),
+             JSON.stringify({ d: new Date(0) }), new File([], 'f').lastModified > 0,
+             new Date(Date.UTC(2020, 0, 2)).getUTCDate(),
+           ].join());
+         } };",
+    );
+    assert_eq!(
+        body(&response),
+        "function,number,true,true,false,true,Date,7,true,1970-01-01T00:00:00.000Z,\
+         [object Date],true,5,{\"d\":\"1970-01-01T00:00:00.000Z\"},true,2"
+    );
+    assert_eq!(
+        lines,
+        ["1970-01-01T00:00:00.000Z { when: 1970-01-02T00:00:00.000Z }"]
+    );
+}
+
+/// The layer adding Date for its own use (a File's `lastModified`) leaves what the tenant put
+/// in the global `Date` before, or its deletion, as it was.
+#[test]
+fn a_tenant_value_for_date_stays_when_the_layer_adds_date() {
+    let (_, response, _) = serve(
+        "export default { fetch() {
+           globalThis.Date = 'tenant Date';
+           const replaced = [new File([], 'f').lastModified > 0, globalThis.Date];
+           delete globalThis.Date;
+           return new Response([...replaced, 'Date' in globalThis].join());
+         } };",
+    );
+    assert_eq!(body(&response), "true,tenant Date,false");
+    let (_, response, _) = serve(
+        "export default { fetch() {
+           delete globalThis.Date;
+           const file = new File([], 'f');
+           return new Response([file.lastModified > 0, 'Date' in globalThis].join());
+         } };",
+    );
+    assert_eq!(body(&response), "true,false");
+}
+
 #[test]
 fn a_global_assigned_before_its_first_read_takes_the_value_and_loads_no_chunk() {
     let (isolate, response, _) = serve(

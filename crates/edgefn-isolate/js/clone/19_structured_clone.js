@@ -138,8 +138,8 @@ const structuredCloneOps = once(() => {
     const blob = blobInternals(value);
     if (blob !== null) return { t: SC_BLOB, blob };
     if (isErrorData(value)) return { t: SC_ERROR };
-    if (hasSlot(DatePrototypeGetTime, value)) {
-      return { t: SC_DATE, time: ReflectApply(DatePrototypeGetTime, value, []) };
+    if (isDate(value)) {
+      return { t: SC_DATE, time: ReflectApply(date().getTime, value, []) };
     }
     if (hasSlot(MapPrototypeGetSize, value)) return { t: SC_MAP, entries: [] };
     if (hasSlot(SetPrototypeGetSize, value)) return { t: SC_SET, values: [] };
@@ -306,7 +306,7 @@ const structuredCloneOps = once(() => {
       case SC_PRIMITIVE_WRAPPER:
         return ObjectCtor(record.value);
       case SC_DATE:
-        return new DateCtor(record.time);
+        return new (date().ctor)(record.time);
       case SC_REGEXP:
         return new RegExpCtor(record.source, record.flags);
       case SC_ARRAY_BUFFER: {

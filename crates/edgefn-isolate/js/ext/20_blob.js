@@ -222,7 +222,7 @@ const blobClasses = once(() => {
       this.#name = name;
       this.#lastModified =
         lastModified === undefined
-          ? ReflectApply(DateNow, DateCtor, [])
+          ? dateNow()
           : toLongLong(lastModified);
     }
 

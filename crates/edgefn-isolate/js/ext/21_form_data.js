@@ -187,7 +187,7 @@ const formDataOps = once(() => {
     if (blob.name === undefined || filename !== undefined) {
       const fileName = filename === undefined ? (blob.name ?? "blob") : filename;
       const lastModified =
-        blob.lastModified === undefined ? ReflectApply(DateNow, DateCtor, []) : blob.lastModified;
+        blob.lastModified === undefined ? dateNow() : blob.lastModified;
       value = createFile(blob.bytes, blob.type, fileName, lastModified);
     }
     return [name, value];
@@ -467,7 +467,7 @@ const formDataOps = once(() => {
         entries[entries.length] = [part.name, utf8DecodeWithBOM(body)];
       } else {
         const type = part.contentType === null ? "text/plain" : normalizeBlobType(part.contentType);
-        const now = ReflectApply(DateNow, DateCtor, []);
+        const now = dateNow();
         const file = createFile(copyBytes(body), type, part.filename, now);
         entries[entries.length] = [part.name, file];
       }

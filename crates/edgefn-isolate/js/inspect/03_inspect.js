@@ -375,13 +375,10 @@ function inspectObject(ctx, obj, level, indent) {
     // not a WeakSet
   }
 
-  try {
-    const time = ReflectApply(DatePrototypeGetTime, obj, []);
-    return NumberIsNaN(time)
-      ? "Invalid Date"
-      : ReflectApply(DatePrototypeToISOString, obj, []);
-  } catch {
-    // not a Date
+  if (isDate(obj)) {
+    const builtins = date();
+    const time = ReflectApply(builtins.getTime, obj, []);
+    return NumberIsNaN(time) ? "Invalid Date" : ReflectApply(builtins.toISOString, obj, []);
   }
 
   try {
