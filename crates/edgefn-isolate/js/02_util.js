@@ -301,21 +301,24 @@ let dateAccessor;
 function date() {
   if (dateBuiltins === undefined) {
     const before = ObjectGetOwnPropertyDescriptor(globalObject, "Date");
-    const DateCtor = host.addDate();
-    dateBuiltins = {
-      ctor: DateCtor,
-      now: DateCtor.now,
-      getTime: DateCtor.prototype.getTime,
-      toISOString: DateCtor.prototype.toISOString,
-    };
-    // The engine defined the global `Date`: what the tenant put there first
-    // (or its deletion) stays.
-    if (before === undefined || before.get !== dateAccessor) {
-      try {
-        if (before === undefined) delete globalObject.Date;
-        else ObjectDefineProperty(globalObject, "Date", before);
-      } catch {
-        // The global object was frozen: the engine could not define it either.
+    try {
+      const DateCtor = host.addDate();
+      dateBuiltins = {
+        ctor: DateCtor,
+        now: DateCtor.now,
+        getTime: DateCtor.prototype.getTime,
+        toISOString: DateCtor.prototype.toISOString,
+      };
+    } finally {
+      // The engine defined the global `Date` (also when it then ran out of
+      // memory): what the tenant put there first, or its deletion, stays.
+      if (before === undefined || before.get !== dateAccessor) {
+        try {
+          if (before === undefined) delete globalObject.Date;
+          else ObjectDefineProperty(globalObject, "Date", before);
+        } catch {
+          // The global object was frozen: the engine could not define it either.
+        }
       }
     }
   }

@@ -36,8 +36,10 @@ pub use isolate::{
 pub use meter::Stop;
 
 /// Sets the options of mimalloc, the heap the engine's blocks come from. Creating an isolate
-/// does it too, but a program whose global allocator is mimalloc (as the `edgefn` binary's is)
-/// calls it first in `main`: the options apply only to the memory mimalloc reserves after.
+/// does it too, but the options apply only to the memory mimalloc reserves after, so a program
+/// whose global allocator is mimalloc calls it before its first allocation: the `edgefn` binary
+/// does from `.init_array` (`crates/edgefn/src/main.rs`), as `main` comes after the standard
+/// library's first allocation. The options override mimalloc's `MIMALLOC_*` variables.
 pub fn configure_heap() {
     meter::c_heap::configure();
 }

@@ -208,13 +208,12 @@ pub(crate) mod c_heap {
 
     /// `mi_option_allow_thp` (as above): with it on, mimalloc asks for transparent huge pages
     /// (`MADV_HUGEPAGE`) on the memory it maps, which is then resident 2 MiB at a time, ahead of
-    /// use: with mimalloc as the `edgefn` binary's global allocator, the process's RSS with 1,000
-    /// hello tenants was 442 MB with it, 422 MB without.
+    /// use. (The `edgefn` binary also turns them off for the whole process: `main.rs`.)
     const ALLOW_THP: mi::mi_option_t = 43;
 
     /// Sets mimalloc's options, once. They apply to the arenas reserved after, so the
-    /// `edgefn` binary, whose global allocator is mimalloc too, calls this first thing in
-    /// `main` (through [`crate::configure_heap`]), before its first arena is reserved.
+    /// `edgefn` binary, whose global allocator is mimalloc too, calls this from `.init_array`
+    /// (through [`crate::configure_heap`]), before its first arena is reserved.
     pub(crate) fn configure() {
         static CONFIGURE: Once = Once::new();
         // SAFETY: setting an option has no precondition.

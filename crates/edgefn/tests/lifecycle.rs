@@ -275,7 +275,8 @@ fn threads_are_named_after_their_pools() {
 
 /// The process's heap (mimalloc) is configured before its first arena is reserved: no memory
 /// of the process is advised for transparent huge pages (`hg` in a mapping's `VmFlags`), which
-/// would make it resident 2 MiB at a time (see `crates/edgefn/src/main.rs`).
+/// would make it resident 2 MiB at a time, and the process has them turned off (see
+/// `crates/edgefn/src/main.rs`).
 #[tokio::test]
 async fn no_memory_is_advised_for_huge_pages() {
     let process = Process::start(&[("f", "Deno.serve(() => new Response('x'));")], "", &[]);
@@ -298,6 +299,11 @@ async fn no_memory_is_advised_for_huge_pages() {
         }
     }
     assert!(flags_seen > 0, "no VmFlags in {smaps}");
+    // And none are used at all (the field is there when the kernel has them).
+    let status = std::fs::read_to_string(format!("/proc/{}/status", process.child.id())).unwrap();
+    if let Some(line) = status.lines().find(|l| l.starts_with("THP_enabled:")) {
+        assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    }
 }
 
 #[test]
