@@ -21,6 +21,20 @@ use crate::types::{BodyError, HandlerError, OutgoingResponse, ResponseBody};
 /// How many chunks a streamed body (a response, a fetch upload) may run ahead of its reader.
 pub(crate) const STREAM_CHANNEL_CHUNKS: usize = 16;
 
+/// The prototype of the Dates the engine makes in `ctx`: none before the Date built-in was
+/// added (see `addDate` below).
+pub(crate) fn date_prototype<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Option<Object<'js>>> {
+    // SAFETY: `ctx` is entered; `JS_NewDate` returns an owned value of it, or an exception.
+    let date = unsafe {
+        let date = rquickjs::qjs::JS_NewDate(ctx.as_raw().as_ptr(), 0.0);
+        if rquickjs::qjs::JS_IsException(date) {
+            return Err(rquickjs::Error::Exception);
+        }
+        Value::from_raw(ctx.clone(), date)
+    };
+    Ok(date.as_object().and_then(Object::get_prototype))
+}
+
 /// Builds the host object for one isolate.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
@@ -72,23 +86,13 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         Function::new(
             ctx.clone(),
             |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
-                let raw = ctx.as_raw().as_ptr();
-                // SAFETY: `raw` is this context, entered; `JS_NewDate` returns an owned value.
-                let date = unsafe {
-                    if rquickjs::qjs::JS_AddIntrinsicDate(raw) < 0 {
-                        return Err(rquickjs::Error::Exception);
-                    }
-                    let date = rquickjs::qjs::JS_NewDate(raw, 0.0);
-                    if rquickjs::qjs::JS_IsException(date) {
-                        return Err(rquickjs::Error::Exception);
-                    }
-                    Value::from_raw(ctx.clone(), date)
-                };
-                let prototype = date
-                    .as_object()
-                    .and_then(Object::get_prototype)
-                    .ok_or_else(|| Exception::throw_internal(&ctx, "a Date without a prototype"))?;
-                prototype.get("constructor")
+                // SAFETY: `ctx` is this context, entered.
+                if unsafe { rquickjs::qjs::JS_AddIntrinsicDate(ctx.as_raw().as_ptr()) } < 0 {
+                    return Err(rquickjs::Error::Exception);
+                }
+                date_prototype(&ctx)?
+                    .ok_or_else(|| Exception::throw_internal(&ctx, "a Date without a prototype"))?
+                    .get("constructor")
             },
         )?,
     )?;

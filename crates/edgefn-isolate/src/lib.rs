@@ -34,6 +34,12 @@ pub use isolate::{
     Isolate, IsolateOptions, LogLevel, LogSink, ResponseReceiver, STACK_LIMIT_BYTES, TenantOptions,
 };
 pub use meter::Stop;
+pub use module_cache::{ModuleCache, ModuleCacheOptions, ModuleCacheStats};
+pub use types::{
+    BodyError, BodyStream, BootError, ClientGone, ClientGuard, HandlerError, IncomingRequest,
+    OutgoingResponse, ResponseBody, client_watch,
+};
+pub use user_workers::{UserWorkerError, UserWorkerOptions, UserWorkers};
 
 /// Sets the options of mimalloc, the heap the engine's blocks come from. Creating an isolate
 /// does it too, but the options apply only to the memory mimalloc reserves after, so a program
@@ -43,9 +49,3 @@ pub use meter::Stop;
 pub fn configure_heap() {
     meter::c_heap::configure();
 }
-pub use module_cache::{ModuleCache, ModuleCacheOptions, ModuleCacheStats};
-pub use types::{
-    BodyError, BodyStream, BootError, ClientGone, ClientGuard, HandlerError, IncomingRequest,
-    OutgoingResponse, ResponseBody, client_watch,
-};
-pub use user_workers::{UserWorkerError, UserWorkerOptions, UserWorkers};
