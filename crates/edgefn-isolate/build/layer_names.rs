@@ -29,38 +29,45 @@ pub(crate) fn move_chunk_only_declarations(
     chunks: &mut [(&str, Vec<(String, String)>)],
     dependencies: &[(&str, &str)],
 ) -> Result<(), String> {
-    let uses = |files: &[(String, String)], name: &str| {
-        files
-            .iter()
-            .any(|(_, text)| references(text).any(|word| word == name))
-            && !files
-                .iter()
-                .any(|(_, text)| declarations(text).any(|word| word == name))
-    };
     // A `let` a moved function assigned or read as a value would be a copy in the chunk.
     let core_lets: BTreeSet<String> = core
         .iter()
         .flat_map(|(_, text)| lets(text))
         .map(str::to_owned)
         .collect();
-    // The names each chunk sees declared by itself or by a chunk it depends on, other than
-    // those moved in from the core (which are the core's bindings).
-    let declared_in = |chunks: &[(&str, Vec<(String, String)>)], chunk: &str| -> BTreeSet<String> {
-        chunks
-            .iter()
-            .filter(|(other, _)| *other == chunk || dependencies.contains(&(chunk, *other)))
-            .flat_map(|(_, files)| files)
-            .filter(|(file, _)| file != FROM_CORE)
-            .flat_map(|(_, text)| declarations(text))
-            .map(str::to_owned)
-            .collect()
-    };
     loop {
-        let mut counts: BTreeMap<String, usize> = Default::default();
+        let mut counts: BTreeMap<&str, usize> = Default::default();
         for word in core.iter().flat_map(|(_, text)| references(text)) {
-            *counts.entry(word.to_owned()).or_default() += 1;
+            *counts.entry(word).or_default() += 1;
         }
-        let mut moved: Vec<(String, String)> = Vec::new();
+        let counts: BTreeMap<String, usize> = counts
+            .into_iter()
+            .map(|(word, n)| (word.to_owned(), n))
+            .collect();
+        // Each chunk read once a pass (what moves is appended after it): the names it uses
+        // without declaring them, and those it sees declared by itself or by a chunk it
+        // depends on, other than those moved in from the core (which are the core's bindings).
+        let scans: Vec<(&str, BTreeSet<&str>, BTreeSet<&str>)> = chunks
+            .iter()
+            .map(|(chunk, files)| {
+                let texts = || files.iter().map(|(_, text)| text.as_str());
+                let declared: BTreeSet<&str> = texts().flat_map(declarations).collect();
+                let used = texts()
+                    .flat_map(references)
+                    .filter(|word| !declared.contains(word))
+                    .collect();
+                let seen = chunks
+                    .iter()
+                    .filter(|(other, _)| other == chunk || dependencies.contains(&(chunk, other)))
+                    .flat_map(|(_, files)| files)
+                    .filter(|(file, _)| file != FROM_CORE)
+                    .flat_map(|(_, text)| declarations(text))
+                    .collect();
+                (*chunk, used, seen)
+            })
+            .collect();
+        // Each declaration moved, and the chunks (by index) it moves into.
+        let mut moved: Vec<(String, Vec<usize>)> = Vec::new();
         for (_, text) in core.iter_mut() {
             // Taken out from the end, so that the spans before stay valid; moved in file order.
             let first = moved.len();
@@ -68,23 +75,20 @@ pub(crate) fn move_chunk_only_declarations(
                 let declaration = &text[span.clone()];
                 let referenced: Vec<&str> = references(declaration).collect();
                 let own = referenced.iter().filter(|word| **word == name).count();
-                let users: Vec<&str> = chunks
-                    .iter()
-                    .filter(|(_, files)| uses(files, &name))
-                    .map(|(chunk, _)| *chunk)
+                let users: Vec<usize> = (0..scans.len())
+                    .filter(|&i| scans[i].1.contains(name.as_str()))
                     .collect();
-                let shadowed = users.iter().any(|chunk| {
-                    let declared = declared_in(chunks, chunk);
+                let shadowed = users.iter().any(|&i| {
                     referenced
                         .iter()
-                        .any(|word| *word != name && declared.contains(*word))
+                        .any(|word| *word != name && scans[i].2.contains(word))
                 });
                 if counts[&name] == own
                     && !referenced.iter().any(|word| core_lets.contains(*word))
                     && !users.is_empty()
                     && !shadowed
                 {
-                    moved.push((name, text[span.clone()].to_owned()));
+                    moved.push((text[span.clone()].to_owned(), users));
                     text.replace_range(span, "");
                 }
             }
@@ -93,14 +97,13 @@ pub(crate) fn move_chunk_only_declarations(
         if moved.is_empty() {
             return Ok(());
         }
-        for (name, declaration) in &moved {
-            for (_, files) in chunks.iter_mut() {
-                if uses(files, name) {
-                    if files.first().is_none_or(|(file, _)| file != FROM_CORE) {
-                        files.insert(0, (FROM_CORE.to_owned(), String::new()));
-                    }
-                    files[0].1.push_str(declaration);
+        for (declaration, users) in &moved {
+            for &i in users {
+                let files = &mut chunks[i].1;
+                if files.first().is_none_or(|(file, _)| file != FROM_CORE) {
+                    files.insert(0, (FROM_CORE.to_owned(), String::new()));
                 }
+                files[0].1.push_str(declaration);
             }
         }
     }
@@ -133,20 +136,11 @@ fn movable_declarations(text: &str) -> Result<Vec<(String, std::ops::Range<usize
             comment_start = Some(span_start);
             continue;
         }
-        let unasync = bare.strip_prefix("async ").unwrap_or(bare);
-        let function = ["function* ", "function "]
-            .iter()
-            .find_map(|keyword| unasync.strip_prefix(keyword));
-        if let Some(rest) = function {
-            if let Some(name) = identifiers(rest)
-                .next()
-                .filter(|name| rest.starts_with(name))
-            {
-                // A function on one line (`function noop() {}`) ends there.
-                match bare.ends_with('}') {
-                    true => found.push((name.to_owned(), span_start..offset)),
-                    false => open = Some((name.to_owned(), span_start)),
-                }
+        if let Some(("function* " | "function ", name)) = declared(bare) {
+            // A function on one line (`function noop() {}`) ends there.
+            match bare.ends_with('}') {
+                true => found.push((name.to_owned(), span_start..offset)),
+                false => open = Some((name.to_owned(), span_start)),
             }
         } else if let Some(rest) = bare.strip_prefix("const ")
             && let Some(name) = identifiers(rest).next()
@@ -168,26 +162,28 @@ fn movable_declarations(text: &str) -> Result<Vec<(String, std::ops::Range<usize
     Ok(found)
 }
 
-/// The names declared at the top level of a file: the layer's files are formatted so that
-/// exactly those declarations start at the beginning of a line.
+/// The keyword and the name of the top-level declaration `line` starts, if it starts one (an
+/// `async function` as a `function`): the layer's files are formatted so that exactly those
+/// declarations start at the beginning of a line.
+fn declared(line: &str) -> Option<(&'static str, &str)> {
+    let line = line.strip_prefix("async ").unwrap_or(line);
+    let (keyword, rest) = ["function* ", "function ", "const ", "let ", "class "]
+        .iter()
+        .find_map(|keyword| Some((*keyword, line.strip_prefix(keyword)?)))?;
+    let name = identifiers(rest).next()?;
+    rest.starts_with(name).then_some((keyword, name))
+}
+
+/// The names declared at the top level of a file.
 pub(crate) fn declarations(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter_map(|line| {
-        let line = line.strip_prefix("async ").unwrap_or(line);
-        let rest = ["function* ", "function ", "const ", "let ", "class "]
-            .iter()
-            .find_map(|keyword| line.strip_prefix(keyword))?;
-        let name = identifiers(rest).next()?;
-        rest.starts_with(name).then_some(name)
-    })
+    text.lines().filter_map(|line| Some(declared(line)?.1))
 }
 
 /// The names a file declares with `let` at its top level.
 pub(crate) fn lets(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter_map(|line| {
-        let rest = line.strip_prefix("let ")?;
-        identifiers(rest)
-            .next()
-            .filter(|name| rest.starts_with(name))
+    text.lines().filter_map(|line| match declared(line)? {
+        ("let ", name) => Some(name),
+        _ => None,
     })
 }
 
