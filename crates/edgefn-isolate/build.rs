@@ -124,11 +124,17 @@ fn main() {
                 .collect()
         })
         .collect();
+    // The names each chunk declares, read once.
+    let declared: Vec<BTreeSet<&str>> = chunks
+        .iter()
+        .map(|(_, files)| files.iter().flat_map(|(_, t)| declarations(t)).collect())
+        .collect();
     let imports: Vec<Vec<Import>> = chunks
         .iter()
+        .zip(&declared)
         .zip(&dependencies)
-        .map(|((_, files), dependencies)| {
-            chunk_imports(files, &core_names, &core_lets, dependencies)
+        .map(|(((_, files), own), dependencies)| {
+            chunk_imports(files, own, &core_names, &core_lets, dependencies)
         })
         .collect();
     let core_bindings: Vec<&Import> = imports
@@ -140,7 +146,11 @@ fn main() {
         .into_values()
         .collect();
     let mut dependency_cases = String::new();
-    for (((chunk, files), dependencies), imports) in chunks.iter().zip(&dependencies).zip(&imports)
+    for ((((chunk, files), own), dependencies), imports) in chunks
+        .iter()
+        .zip(&declared)
+        .zip(&dependencies)
+        .zip(&imports)
     {
         writeln!(
             chunks_rs,
@@ -149,14 +159,14 @@ fn main() {
         .unwrap();
         // The core, and every other chunk, reach a chunk's name only through a stub of the
         // core, except a chunk that depends on it.
-        let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
         let others = chunks
             .iter()
-            .filter(|(other, _)| other != chunk && !CHUNK_DEPENDENCIES.contains(&(*other, *chunk)))
-            .flat_map(|(_, files)| {
+            .zip(&declared)
+            .filter(|((other, _), _)| {
+                other != chunk && !CHUNK_DEPENDENCIES.contains(&(*other, *chunk))
+            })
+            .flat_map(|((_, files), declared)| {
                 // A name the other chunk declares itself is its own.
-                let declared: BTreeSet<&str> =
-                    files.iter().flat_map(|(_, t)| declarations(t)).collect();
                 files
                     .iter()
                     .flat_map(|(_, t)| references(t))
@@ -184,7 +194,7 @@ fn main() {
             )
             .unwrap();
         }
-        let script = assemble_chunk(files, imports, &core_bindings, dependencies);
+        let script = assemble_chunk(files, own, imports, &core_bindings, dependencies);
         std::fs::write(out.join(format!("{chunk}.js")), script).expect("writable OUT_DIR");
     }
     let captured: String = core_bindings
@@ -253,11 +263,11 @@ struct Import<'a> {
 /// takes `ReflectApply`, through which it does.
 fn chunk_imports<'a>(
     files: &'a [(String, String)],
+    own: &BTreeSet<&'a str>,
     core_names: &BTreeSet<&'a str>,
     core_lets: &BTreeSet<&'a str>,
     dependencies: &[ChunkNames<'a>],
 ) -> Vec<Import<'a>> {
-    let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
     let used: BTreeSet<&str> = files.iter().flat_map(|(_, t)| identifiers(t)).collect();
     for name in ["coreBindings", "dependencyExports"] {
         assert!(
@@ -295,6 +305,7 @@ fn chunk_imports<'a>(
 /// order of `dependencies`.
 fn assemble_chunk(
     files: &[(String, String)],
+    own: &BTreeSet<&str>,
     imports: &[Import],
     core_bindings: &[&Import],
     dependencies: &[ChunkNames],
@@ -335,7 +346,6 @@ fn assemble_chunk(
     for (name, text) in files {
         writeln!(script, "// ---- {name}\n{text}").unwrap();
     }
-    let own: BTreeSet<&str> = files.iter().flat_map(|(_, t)| declarations(t)).collect();
     let getters: Vec<String> = own
         .iter()
         .map(|name| format!("  get {name}() {{ return {name}; }},"))
