@@ -117,53 +117,8 @@ const RegExpCtor = RegExp;
 const RegExpPrototypeExec = RegExp.prototype.exec;
 const RegExpPrototypeGetFlags = getterOf(RegExp.prototype, "flags");
 
-const ArrayBufferCtor = ArrayBuffer;
-const ArrayBufferIsView = ArrayBuffer.isView;
-const ArrayBufferPrototypeGetByteLength = getterOf(ArrayBuffer.prototype, "byteLength");
-const ArrayBufferPrototypeSlice = ArrayBuffer.prototype.slice;
-// ES2024 ArrayBuffer.prototype.transfer / detached / resizable (QuickJS-NG
-// has them): the streams' TransferArrayBuffer and structuredClone's transfer.
-const ArrayBufferPrototypeTransfer = ArrayBuffer.prototype.transfer;
-const ArrayBufferPrototypeGetDetached = getterOf(ArrayBuffer.prototype, "detached");
-const ArrayBufferPrototypeGetResizable = getterOf(ArrayBuffer.prototype, "resizable");
-const ArrayBufferPrototypeGetMaxByteLength = getterOf(ArrayBuffer.prototype, "maxByteLength");
-const DataViewCtor = DataView;
-const SharedArrayBufferPrototypeGetByteLength =
-  typeof SharedArrayBuffer === "function"
-    ? getterOf(SharedArrayBuffer.prototype, "byteLength")
-    : undefined;
-const DataViewPrototypeGetBuffer = getterOf(DataView.prototype, "buffer");
-const DataViewPrototypeGetByteOffset = getterOf(DataView.prototype, "byteOffset");
-const DataViewPrototypeGetByteLength = getterOf(DataView.prototype, "byteLength");
-
-const Uint8ArrayCtor = Uint8Array;
-// Typed array constructors by [[TypedArrayName]] (structuredClone, BYOB reads).
-const TypedArrayConstructors = {
-  __proto__: null,
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-};
-if (typeof Float16Array === "function") {
-  TypedArrayConstructors.Float16Array = Float16Array;
-}
-const TypedArrayPrototype = ObjectGetPrototypeOf(Uint8Array.prototype);
-const TypedArrayPrototypeGetBuffer = getterOf(TypedArrayPrototype, "buffer");
-const TypedArrayPrototypeGetByteOffset = getterOf(TypedArrayPrototype, "byteOffset");
-const TypedArrayPrototypeGetByteLength = getterOf(TypedArrayPrototype, "byteLength");
-const TypedArrayPrototypeGetLength = getterOf(TypedArrayPrototype, "length");
-// Returns the typed array's kind ("Uint8Array", ...) or undefined for any
-// other value: a forgery-proof brand check.
-const TypedArrayPrototypeGetToStringTag = getterOf(TypedArrayPrototype, SymbolToStringTag);
-const TypedArrayPrototypeSet = TypedArrayPrototype.set;
+// ArrayBuffer, DataView and the typed arrays are added on first use: see
+// typedArrays() (02_util.js).
 
 // %IteratorPrototype% and %AsyncIteratorPrototype% (ECMA-262 §27.1.2/§27.1.3)
 const IteratorPrototype = ObjectGetPrototypeOf(

@@ -5,9 +5,10 @@
 
 // A Uint8Array view of u8[start, end) (no copy, no species lookup).
 function u8View(u8, start, end) {
-  return new Uint8ArrayCtor(
-    ReflectApply(TypedArrayPrototypeGetBuffer, u8, []),
-    ReflectApply(TypedArrayPrototypeGetByteOffset, u8, []) + start,
+  const ta = typedArrays();
+  return new ta.Uint8Array(
+    ReflectApply(ta.typedArrayBuffer, u8, []),
+    ReflectApply(ta.typedArrayByteOffset, u8, []) + start,
     end - start,
   );
 }

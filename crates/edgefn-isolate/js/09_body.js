@@ -80,7 +80,7 @@ function readHostBodyAll(bodyId) {
     if (value === null || value === undefined) {
       deferred.resolve(
         count === 0
-          ? new Uint8ArrayCtor(0)
+          ? newUint8Array(0)
           : count === 1
             ? chunks[0]
             : concatBytes(chunks, count, total),
@@ -203,7 +203,7 @@ function extractBody(init) {
 // Fetch §5.3 "consume body" to bytes (Uint8Array we own) or, for
 // wantText, directly to a string when the source is one.
 function consumeBodyRaw(body, wantText) {
-  if (body === null) return promiseResolve(wantText ? "" : new Uint8ArrayCtor(0));
+  if (body === null) return promiseResolve(wantText ? "" : newUint8Array(0));
   if (body.stream === undefined) {
     body.used = true;
     const source = body.source;

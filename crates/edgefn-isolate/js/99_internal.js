@@ -441,4 +441,5 @@ return {
   rejectionHandled: dispatchRejectionHandled,
   beforeUnload,
   clientGone,
+  typedArrays,
 };

@@ -35,6 +35,118 @@ pub(crate) fn date_prototype<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Option<Obj
     Ok(date.as_object().and_then(Object::get_prototype))
 }
 
+/// The global names of the built-ins `JS_AddIntrinsicTypedArrays` adds with a class of their
+/// own, in the order of the engine's class ids (from `JS_CLASS_ARRAY_BUFFER` on; Atomics is the
+/// one without).
+const TYPED_ARRAY_CLASSES: [&str; 15] = [
+    "ArrayBuffer",
+    "SharedArrayBuffer",
+    "Uint8ClampedArray",
+    "Int8Array",
+    "Uint8Array",
+    "Int16Array",
+    "Uint16Array",
+    "Int32Array",
+    "Uint32Array",
+    "BigInt64Array",
+    "BigUint64Array",
+    "Float16Array",
+    "Float32Array",
+    "Float64Array",
+    "DataView",
+];
+
+/// Adds ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView and Atomics to the context
+/// and returns their constructors by global name, read from the engine's new prototypes, which
+/// no code has seen yet (the globals may hold what the tenant put there).
+fn add_typed_arrays<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+    // The engine defines the global `Atomics` as a property it makes on first read, and aborts
+    // the process if the global object has one already (the layer's accessor, or the tenant's,
+    // which the layer puts back afterwards).
+    let globals = ctx.globals();
+    let _ = globals.remove("Atomics");
+    if globals.contains_key("Atomics")? {
+        return Err(Exception::throw_type(
+            ctx,
+            "the typed arrays cannot be added: the global object was frozen before their first use",
+        ));
+    }
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `ctx` is this context, entered.
+    if unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(raw) } < 0 {
+        return Err(rquickjs::Error::Exception);
+    }
+    let buffer = rquickjs::ArrayBuffer::new(ctx.clone(), Vec::<u8>::new())?;
+    // SAFETY: `buffer` is a live value of this context.
+    let first = unsafe { rquickjs::qjs::JS_GetClassID(buffer.as_value().as_raw()) };
+    let constructors = Object::new(ctx.clone())?;
+    for (class_id, name) in (first..).zip(TYPED_ARRAY_CLASSES) {
+        // SAFETY: as above; `JS_GetClassProto` returns an owned value (null for a class the
+        // context has no prototype of).
+        let proto =
+            unsafe { Value::from_raw(ctx.clone(), rquickjs::qjs::JS_GetClassProto(raw, class_id)) };
+        let constructor: Option<Function> = match proto.as_object() {
+            Some(proto) => proto.get("constructor")?,
+            None => None,
+        };
+        match constructor {
+            Some(constructor) if constructor.get::<_, String>("name")? == name => {
+                constructors.set(name, constructor)?;
+            }
+            _ => {
+                return Err(Exception::throw_internal(
+                    ctx,
+                    &format!("the engine has no {name} after adding the typed arrays"),
+                ));
+            }
+        }
+    }
+    Ok(constructors)
+}
+
+/// The getter and setter of a global the layer makes on first use (see `lazyAccessor` below),
+/// whose data is `[access, name, getValue]`: a read calls `access(name, getValue)`, a write
+/// `access(name, getValue, value)`.
+unsafe extern "C" fn lazy_global_accessor(
+    ctx: *mut rquickjs::qjs::JSContext,
+    _this: rquickjs::qjs::JSValue,
+    argc: std::ffi::c_int,
+    argv: *mut rquickjs::qjs::JSValue,
+    _magic: std::ffi::c_int,
+    data: *mut rquickjs::qjs::JSValue,
+) -> rquickjs::qjs::JSValue {
+    // SAFETY: the engine calls this with the three values `lazyAccessor` gave the function, and
+    // `argc` arguments (at least `length`, 0) in `argv`; `JS_Call` borrows its arguments and
+    // returns an owned value or an exception, which is what this function returns.
+    unsafe {
+        let data = std::slice::from_raw_parts(data, 3);
+        let mut args = [data[1], data[2], rquickjs::qjs::JS_UNDEFINED];
+        let count = if argc > 0 {
+            args[2] = *argv;
+            3
+        } else {
+            2
+        };
+        rquickjs::qjs::JS_Call(
+            ctx,
+            data[0],
+            rquickjs::qjs::JS_UNDEFINED,
+            count,
+            args.as_mut_ptr(),
+        )
+    }
+}
+
+/// A new `Uint8Array` of `bytes`, in a context that may not have the typed arrays yet.
+pub(crate) fn new_bytes<'js>(
+    ctx: &Ctx<'js>,
+    weak: &Weak<Inner>,
+    bytes: Vec<u8>,
+) -> rquickjs::Result<TypedArray<'js, u8>> {
+    live_inner(ctx, weak)?.typed_arrays(ctx)?;
+    TypedArray::new(ctx.clone(), bytes)
+}
+
 /// Builds the host object for one isolate.
 pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Result<Object<'js>> {
     let host = Object::new(ctx.clone())?;
@@ -93,6 +205,59 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
                 date_prototype(&ctx)?
                     .ok_or_else(|| Exception::throw_internal(&ctx, "a Date without a prototype"))?
                     .get("constructor")
+            },
+        )?,
+    )?;
+
+    // addTypedArrays() -> { ArrayBuffer, ..., DataView }: adds the typed arrays to the context,
+    // which starts without them (17.6 KB and 55 names in every isolate that never uses them).
+    // The layer calls it once (typedArrays() in js/02_util.js), also for the host (see
+    // `Inner::typed_arrays`).
+    let w = weak.clone();
+    set(
+        "addTypedArrays",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
+            let constructors = add_typed_arrays(&ctx)?;
+            live_inner(&ctx, &w)?.typed_arrays_added.set(true);
+            Ok::<_, rquickjs::Error>(constructors)
+        })?,
+    )?;
+
+    // lazyAccessor(name, getValue, access) -> the getter and setter of the global `name`, which
+    // calls `access(name, getValue)` or `access(name, getValue, value)`: a function the engine
+    // makes with the three values as its data, about 60 bytes smaller than a closure over `name`
+    // and `getValue` (4 KiB of every isolate, which has some seventy globals made on first use;
+    // js/02_util.js).
+    set(
+        "lazyAccessor",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>,
+             name: rquickjs::String<'js>,
+             get_value: Value<'js>,
+             access: Function<'js>|
+             -> rquickjs::Result<Value<'js>> {
+                let c_name = std::ffi::CString::new(name.to_string()?)
+                    .map_err(|_| Exception::throw_type(&ctx, "a global name with a NUL"))?;
+                let mut data = [access.as_raw(), name.as_raw(), get_value.as_raw()];
+                // SAFETY: `ctx` is entered; the function takes its own references to the values
+                // of `data`, which live until the end of this call; the result is owned (or an
+                // exception).
+                unsafe {
+                    let accessor = rquickjs::qjs::JS_NewCFunctionData2(
+                        ctx.as_raw().as_ptr(),
+                        Some(lazy_global_accessor),
+                        c_name.as_ptr(),
+                        0,
+                        0,
+                        3,
+                        data.as_mut_ptr(),
+                    );
+                    if rquickjs::qjs::JS_IsException(accessor) {
+                        return Err(rquickjs::Error::Exception);
+                    }
+                    Ok(Value::from_raw(ctx, accessor))
+                }
             },
         )?,
     )?;
@@ -222,12 +387,12 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         })?,
     )?;
 
-    install_encoding(ctx, &host)?;
+    install_encoding(ctx, &host, &weak)?;
     crate::host_user_workers::install(ctx, &host, &weak)?;
     crate::host_fetch::install(ctx, &host, &weak)?;
     crate::host_urlpattern::install(ctx, &host)?;
     crate::host_compression::install(ctx, &host, &weak)?;
-    crate::host_crypto::install(ctx, &host)?;
+    crate::host_crypto::install(ctx, &host, &weak)?;
     crate::host_encoding::install(ctx, &host, &weak)?;
     install_url(ctx, &host)?;
     install_bodies(ctx, &host, &weak)?;
@@ -246,14 +411,22 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
 
 // === encoding ===
 
-fn install_encoding<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
+fn install_encoding<'js>(
+    ctx: &Ctx<'js>,
+    host: &Object<'js>,
+    weak: &Weak<Inner>,
+) -> rquickjs::Result<()> {
     // utf8Encode(string) -> Uint8Array
+    let w = weak.clone();
     host.set(
         "utf8Encode",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, text: rquickjs::String<'js>| {
-            let text = js_string_lossy(&text)?;
-            TypedArray::<u8>::new(ctx, text.into_bytes())
-        })?,
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, text: rquickjs::String<'js>| {
+                let text = js_string_lossy(&text)?;
+                new_bytes(&ctx, &w, text.into_bytes())
+            },
+        )?,
     )?;
 
     // utf8EncodeInto(string, u8) -> [read (UTF-16 units), written (bytes)]

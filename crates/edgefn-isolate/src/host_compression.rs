@@ -16,7 +16,7 @@ use flate2::write::{
 };
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
 
-use crate::host::{copy_bytes, live_inner};
+use crate::host::{copy_bytes, live_inner, new_bytes};
 use crate::isolate::Inner;
 
 /// One compressor or decompressor writing into a buffer drained after every call.
@@ -115,7 +115,7 @@ pub(crate) fn install<'js>(
                     codec.write(&input)
                 };
                 match output {
-                    Ok(bytes) => TypedArray::new(ctx, bytes),
+                    Ok(bytes) => new_bytes(&ctx, &w, bytes),
                     Err(error) => {
                         inner.state.borrow_mut().codecs.remove(&id);
                         Err(Exception::throw_type(
@@ -142,7 +142,7 @@ pub(crate) fn install<'js>(
                     .remove(&id)
                     .ok_or_else(|| Exception::throw_type(&ctx, "the stream is closed"))?;
                 match codec.finish() {
-                    Ok(bytes) => TypedArray::new(ctx, bytes),
+                    Ok(bytes) => new_bytes(&ctx, &w, bytes),
                     Err(error) => Err(Exception::throw_type(
                         &ctx,
                         &format!("the compressed data is truncated or not valid: {error}"),

@@ -14,7 +14,10 @@ use hmac::{KeyInit, Mac};
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 use sha2::Digest;
 
-use crate::host::copy_bytes;
+use std::rc::Weak;
+
+use crate::host::{copy_bytes, new_bytes};
+use crate::isolate::Inner;
 
 /// Calls `$f::<H>($args...)` with the RustCrypto hash `H` named by `$hash` (a normalised
 /// WebCrypto name); `None` for any other name. Defined before the sub-modules, which use it too.
@@ -57,10 +60,15 @@ where
     Some(mac.verify_slice(signature).is_ok())
 }
 
-pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Result<()> {
+pub(crate) fn install<'js>(
+    ctx: &Ctx<'js>,
+    host: &Object<'js>,
+    weak: &Weak<Inner>,
+) -> rquickjs::Result<()> {
     let unsupported = |ctx: &Ctx<'js>, hash: &str| {
         Exception::throw_type(ctx, &format!("unsupported hash {hash}"))
     };
+    let w = weak.clone();
     host.set(
         "subtleDigest",
         Function::new(
@@ -72,10 +80,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                 let data = copy_bytes(&ctx, data)?;
                 let out = by_hash!(hash.as_str(), digest, &data)
                     .ok_or_else(|| unsupported(&ctx, &hash))?;
-                TypedArray::new(ctx, out)
+                new_bytes(&ctx, &w, out)
             },
         )?,
     )?;
+    let w = weak.clone();
     host.set(
         "subtleHmacSign",
         Function::new(
@@ -89,7 +98,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                 let data = copy_bytes(&ctx, data)?;
                 let out = by_hash!(hash.as_str(), hmac_sign, &key, &data)
                     .ok_or_else(|| unsupported(&ctx, &hash))?;
-                TypedArray::new(ctx, out)
+                new_bytes(&ctx, &w, out)
             },
         )?,
     )?;
@@ -111,6 +120,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
             },
         )?,
     )?;
+    let w = weak.clone();
     host.set(
         "subtleOp",
         Function::new(
@@ -128,11 +138,11 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, host: &Object<'js>) -> rquickjs::Resu
                 Ok(match ops::run(&op, &name, &numbers, &buffers) {
                     None => Value::new_null(ctx),
                     Some(ops::Out::Bool(b)) => Value::new_bool(ctx, b),
-                    Some(ops::Out::Bytes(b)) => TypedArray::new(ctx, b)?.into_value(),
+                    Some(ops::Out::Bytes(b)) => new_bytes(&ctx, &w, b)?.into_value(),
                     Some(ops::Out::List(list)) => {
                         let array = rquickjs::Array::new(ctx.clone())?;
                         for (i, b) in list.into_iter().enumerate() {
-                            array.set(i, TypedArray::new(ctx.clone(), b)?)?;
+                            array.set(i, new_bytes(&ctx, &w, b)?)?;
                         }
                         array.into_value()
                     }

@@ -91,15 +91,14 @@ type ResponseSender = oneshot::Sender<Result<OutgoingResponse, HandlerError>>;
 
 /// The engine's built-ins in every context: what `JS_NewContext` adds, without QuickJS's own
 /// `atob`, `btoa`, `DOMException` and `performance`, which the Web layer replaces with its own
-/// (about 2 KiB less heap per isolate), and without Date, which the layer adds on first use
-/// (`addDate` in host.rs; 5 KB).
+/// (about 2 KiB less heap per isolate), and without Date (5 KB) and the typed arrays (17.6 KB),
+/// which the layer adds on first use (`addDate` and `addTypedArrays` in host.rs).
 type Intrinsics = (
     intrinsic::Eval,
     intrinsic::RegExp,
     intrinsic::Json,
     intrinsic::Proxy,
     intrinsic::MapSet,
-    intrinsic::TypedArrays,
     intrinsic::Promise,
     intrinsic::WeakRef,
 );
@@ -135,6 +134,8 @@ pub(crate) struct Inner {
     pub(crate) time_origin_unix_ms: Cell<f64>,
     meter: Rc<Meter>,
     stopped: Cell<Option<Stop>>,
+    /// Whether the context has the typed arrays yet (see [`Inner::typed_arrays`]).
+    pub(crate) typed_arrays_added: Cell<bool>,
     /// Promises given to `waitUntil` that have not settled yet.
     pub(crate) background: Cell<usize>,
     pub(crate) background_settled: tokio::sync::Notify,
@@ -168,6 +169,7 @@ struct Hooks {
     rejection_handled: Persistent<Function<'static>>,
     before_unload: Persistent<Function<'static>>,
     client_gone: Persistent<Function<'static>>,
+    typed_arrays: Persistent<Function<'static>>,
     /// The `config` object the layer was initialised with; `env` is read from it lazily.
     config: Persistent<Object<'static>>,
 }
@@ -426,6 +428,7 @@ impl Building {
             time_origin_unix_ms: Cell::new(unix_ms_now()),
             meter,
             stopped: Cell::new(None),
+            typed_arrays_added: Cell::new(false),
             background: Cell::new(0),
             background_settled: tokio::sync::Notify::new(),
             inbox: RefCell::new(None),
@@ -489,6 +492,7 @@ impl Building {
                 rejection_handled: hook("rejectionHandled")?,
                 before_unload: hook("beforeUnload")?,
                 client_gone: hook("clientGone")?,
+                typed_arrays: hook("typedArrays")?,
                 config: Persistent::save(&ctx, config),
             })
         })?;
@@ -837,6 +841,27 @@ impl Inner {
         }
     }
 
+    /// Adds the typed arrays to the context if it has none yet (it starts without them), through
+    /// the layer, which keeps what the tenant put in their globals: the host calls it before it
+    /// makes a `Uint8Array`.
+    pub(crate) fn typed_arrays(&self, ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+        if !self.typed_arrays_added.get() {
+            let add = self
+                .hooks
+                .borrow()
+                .as_ref()
+                .map(|hooks| hooks.typed_arrays.clone())
+                .ok_or_else(|| {
+                    rquickjs::Exception::throw_internal(
+                        ctx,
+                        "bytes were made before the layer was loaded",
+                    )
+                })?;
+            add.restore(ctx)?.call::<_, Value>(())?;
+        }
+        Ok(())
+    }
+
     fn hook<T: Clone>(&self, pick: impl Fn(&Hooks) -> &T) -> T {
         pick(
             self.hooks
@@ -1036,6 +1061,7 @@ impl Inner {
             let complete = self.hook(|h| &h.complete).restore(&ctx)?;
             let value = match chunk {
                 Some(bytes) => {
+                    self.typed_arrays(&ctx)?;
                     rquickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec())?.into_value()
                 }
                 None => Value::new_null(ctx.clone()),
@@ -1208,6 +1234,42 @@ mod tests {
             .inner
             .enter(|ctx| host::date_prototype(&ctx).expect("a Date").is_some())
             .expect("the isolate runs")
+    }
+
+    /// Whether the engine has an ArrayBuffer prototype in the isolate's context (one made
+    /// without is an object with none).
+    fn has_typed_arrays(isolate: &Isolate) -> bool {
+        isolate
+            .inner
+            .enter(|ctx| {
+                let buffer = rquickjs::ArrayBuffer::new(ctx, Vec::<u8>::new()).expect("a buffer");
+                buffer.as_object().get_prototype().is_some()
+            })
+            .expect("the isolate runs")
+    }
+
+    /// A prepared isolate's context has no typed arrays; the host adds them (through the
+    /// layer) before it hands out bytes, and so does the first use of their globals.
+    #[tokio::test]
+    async fn a_context_has_no_typed_arrays_until_their_first_use() {
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async {
+                let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
+                let isolate = Isolate::prepare("edgefn", fetch).await.expect("an isolate");
+                assert!(!has_typed_arrays(&isolate));
+                let kind: String = isolate
+                    .inner
+                    .enter(|ctx| {
+                        isolate.inner.typed_arrays(&ctx)?;
+                        ctx.eval::<String, _>("Object.prototype.toString.call(new Int8Array(1))")
+                    })
+                    .expect("the isolate runs")
+                    .expect("an Int8Array");
+                assert_eq!(kind, "[object Int8Array]");
+                assert!(has_typed_arrays(&isolate));
+            })
+            .await;
     }
 
     /// A prepared isolate's context has no Date built-in; the global `Date` adds it.

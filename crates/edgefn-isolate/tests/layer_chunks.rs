@@ -168,6 +168,82 @@ fn a_tenant_value_for_date_stays_when_the_layer_adds_date() {
     assert_eq!(body(&response), "true,false");
 }
 
+/// The context starts without ArrayBuffer, the typed arrays, DataView and Atomics: their globals
+/// are accessors until the first use of one, which adds the engine's own, with the built-ins'
+/// property attributes; the Web layer's bytes are the engine's Uint8Arrays.
+#[test]
+fn typed_arrays_are_added_on_first_use_as_the_engine_defines_them() {
+    let (_, response, _) = serve(
+        "const names = ['ArrayBuffer', 'SharedArrayBuffer', 'Uint8ClampedArray', 'Int8Array',
+           'Uint8Array', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array',
+           'BigUint64Array', 'Float16Array', 'Float32Array', 'Float64Array', 'DataView', 'Atomics'];
+         const before = names.map((n) => typeof Object.getOwnPropertyDescriptor(globalThis, n).get);
+         export default { async fetch() {
+           const bytes = new TextEncoder().encode('h\\u00e9');
+           const after = names.map((n) => Object.getOwnPropertyDescriptor(globalThis, n));
+           const typed = Object.getPrototypeOf(Int8Array);
+           const buffer = await new Response('abc').arrayBuffer();
+           const view = new DataView(new ArrayBuffer(8));
+           view.setUint16(0, 258);
+           return new Response([
+             before.every((t) => t === 'function'),
+             after.every((d) => 'value' in d && d.writable && !d.enumerable && d.configurable),
+             names.slice(0, 15).every((n) => globalThis[n].name === n
+               && globalThis[n].prototype.constructor === globalThis[n]),
+             names.slice(2, 14).every((n) => Object.getPrototypeOf(globalThis[n]) === typed),
+             bytes instanceof Uint8Array, bytes.join(' '), buffer instanceof ArrayBuffer,
+             buffer.byteLength, new Uint8Array(view.buffer)[1], Atomics[Symbol.toStringTag],
+             new Float16Array([1.5])[0], structuredClone(new Int16Array([-2]))[0],
+             ArrayBuffer.isView(view), Object.prototype.toString.call(new SharedArrayBuffer(1)),
+           ].join());
+         } };",
+    );
+    assert_eq!(
+        body(&response),
+        "true,true,true,true,true,104 195 169,true,3,2,Atomics,1.5,-2,true,[object SharedArrayBuffer]"
+    );
+}
+
+/// The host adding the typed arrays before it hands out bytes (here the body of
+/// `arrayBuffer()`) leaves what the tenant put in their globals, or their deletion, as it was.
+#[test]
+fn a_tenant_value_for_a_typed_array_global_stays_when_the_host_adds_them() {
+    let (_, response, _) = serve(
+        "globalThis.Uint8Array = 'tenant Uint8Array';
+         delete globalThis.DataView;
+         globalThis.Atomics = 'tenant Atomics';
+         export default { async fetch() {
+           const buffer = await new Response('ab').arrayBuffer();
+           return new Response([
+             Object.prototype.toString.call(buffer), buffer.byteLength, globalThis.Uint8Array,
+             'DataView' in globalThis, globalThis.Atomics, typeof Int8Array,
+           ].join());
+         } };",
+    );
+    assert_eq!(
+        body(&response),
+        "[object ArrayBuffer],2,tenant Uint8Array,false,tenant Atomics,function"
+    );
+}
+
+/// A tenant that froze the global object before the first use of a typed array gets an error
+/// from that use (the engine cannot define them any more), and the process goes on.
+#[test]
+fn typed_arrays_after_the_global_object_was_frozen_are_an_error() {
+    let (_, response, _) = serve(
+        "export default { async fetch() {
+           Object.freeze(globalThis);
+           const errors = [];
+           try { await new Response('ab').arrayBuffer(); } catch (e) { errors.push(e.message); }
+           try { new Uint8Array(1); } catch (e) { errors.push(e.message); }
+           return new Response(errors.join('|'));
+         } };",
+    );
+    let frozen = "the typed arrays cannot be added: the global object was frozen before their \
+                  first use";
+    assert_eq!(body(&response), format!("{frozen}|{frozen}"));
+}
+
 #[test]
 fn a_global_assigned_before_its_first_read_takes_the_value_and_loads_no_chunk() {
     let (isolate, response, _) = serve(

@@ -73,8 +73,8 @@ const structuredCloneOps = once(() => {
     if (hasSlot(SymbolPrototypeValueOf, value)) return true;
     if (hasSlot(WeakRefPrototypeDeref, value)) return true;
     if (
-      SharedArrayBufferPrototypeGetByteLength !== undefined &&
-      hasSlot(SharedArrayBufferPrototypeGetByteLength, value)
+      typedArraysAdded() &&
+      hasSlot(typedArrays().sharedArrayBufferByteLength, value)
     ) {
       return true;
     }
@@ -125,7 +125,7 @@ const structuredCloneOps = once(() => {
     if (ArrayIsArray(value)) return { t: SC_ARRAY, length: value.length, properties: [] };
     const proto = ObjectGetPrototypeOf(value);
     if (proto === ObjectPrototype || proto === null) return { t: SC_OBJECT, properties: [] };
-    if (ArrayBufferIsView(value)) return { t: SC_VIEW, buffer: null };
+    if (isArrayBufferView(value)) return { t: SC_VIEW, buffer: null };
     const exception = domExceptionInternals(value);
     if (exception !== null) {
       return {
@@ -180,12 +180,13 @@ const structuredCloneOps = once(() => {
     if (isDetachedBuffer(buffer)) {
       throw dataCloneError("a detached ArrayBuffer could not be cloned");
     }
-    const resizable = ReflectApply(ArrayBufferPrototypeGetResizable, buffer, []);
+    const ta = typedArrays();
+    const resizable = ReflectApply(ta.arrayBufferResizable, buffer, []);
     return {
       t: SC_ARRAY_BUFFER,
-      bytes: new Uint8ArrayCtor(ReflectApply(ArrayBufferPrototypeSlice, buffer, [0])),
+      bytes: new ta.Uint8Array(ReflectApply(ta.arrayBufferSlice, buffer, [0])),
       maxByteLength: resizable
-        ? ReflectApply(ArrayBufferPrototypeGetMaxByteLength, buffer, [])
+        ? ReflectApply(ta.arrayBufferMaxByteLength, buffer, [])
         : undefined,
     };
   }
@@ -235,18 +236,19 @@ const structuredCloneOps = once(() => {
   }
 
   function serializeView(view, record, memory) {
-    const kind = ReflectApply(TypedArrayPrototypeGetToStringTag, view, []);
+    const ta = typedArrays();
+    const kind = ReflectApply(ta.typedArrayKind, view, []);
     let buffer;
     if (kind === undefined) {
-      buffer = ReflectApply(DataViewPrototypeGetBuffer, view, []);
+      buffer = ReflectApply(ta.dataViewBuffer, view, []);
       record.kind = "DataView";
-      record.byteOffset = ReflectApply(DataViewPrototypeGetByteOffset, view, []);
-      record.length = ReflectApply(DataViewPrototypeGetByteLength, view, []);
+      record.byteOffset = ReflectApply(ta.dataViewByteOffset, view, []);
+      record.length = ReflectApply(ta.dataViewByteLength, view, []);
     } else {
-      buffer = ReflectApply(TypedArrayPrototypeGetBuffer, view, []);
+      buffer = ReflectApply(ta.typedArrayBuffer, view, []);
       record.kind = kind;
-      record.byteOffset = ReflectApply(TypedArrayPrototypeGetByteOffset, view, []);
-      record.length = ReflectApply(TypedArrayPrototypeGetLength, view, []);
+      record.byteOffset = ReflectApply(ta.typedArrayByteOffset, view, []);
+      record.length = ReflectApply(ta.typedArrayLength, view, []);
     }
     if (isDetachedBuffer(buffer)) {
       throw dataCloneError("a view of a detached ArrayBuffer could not be cloned");
@@ -310,20 +312,21 @@ const structuredCloneOps = once(() => {
       case SC_REGEXP:
         return new RegExpCtor(record.source, record.flags);
       case SC_ARRAY_BUFFER: {
+        const ta = typedArrays();
         const length = record.bytes.length;
         const buffer =
           record.maxByteLength === undefined
-            ? new ArrayBufferCtor(length)
-            : new ArrayBufferCtor(length, { maxByteLength: record.maxByteLength });
-        ReflectApply(TypedArrayPrototypeSet, new Uint8ArrayCtor(buffer), [record.bytes, 0]);
+            ? new ta.ArrayBuffer(length)
+            : new ta.ArrayBuffer(length, { maxByteLength: record.maxByteLength });
+        ReflectApply(ta.typedArraySet, new ta.Uint8Array(buffer), [record.bytes, 0]);
         return buffer;
       }
       case SC_TRANSFERRED:
         return record.value;
       case SC_VIEW: {
         const buffer = structuredDeserialize(record.buffer, memory);
-        const Ctor =
-          record.kind === "DataView" ? DataViewCtor : TypedArrayConstructors[record.kind];
+        const ta = typedArrays();
+        const Ctor = record.kind === "DataView" ? ta.DataView : ta.constructors[record.kind];
         return new Ctor(buffer, record.byteOffset, record.length);
       }
       case SC_MAP:

@@ -16,7 +16,7 @@ const cryptoClass = once(() => {
     getRandomValues(array) {
       this.#brand;
       requireArguments(arguments.length, 1, "Crypto.getRandomValues");
-      const kind = ReflectApply(TypedArrayPrototypeGetToStringTag, array, []);
+      const kind = typedArrayKind(array);
       switch (kind) {
         case "Int8Array":
         case "Uint8Array":
@@ -29,7 +29,7 @@ const cryptoClass = once(() => {
         case "BigUint64Array":
           break;
         default:
-          if (!ArrayBufferIsView(array)) {
+          if (!isArrayBufferView(array)) {
             throw new TypeErrorCtor(
               "Crypto.getRandomValues: parameter 1 is not of type 'ArrayBufferView'",
             );

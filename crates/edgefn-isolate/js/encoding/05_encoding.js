@@ -174,7 +174,7 @@ const encodingClasses = once(() => {
       requireArguments(arguments.length, 2, "TextEncoder.encodeInto");
       source = toUSVString(source);
       if (
-        ReflectApply(TypedArrayPrototypeGetToStringTag, destination, []) !==
+        typedArrayKind(destination) !==
         "Uint8Array"
       ) {
         throw new TypeErrorCtor(
@@ -212,7 +212,7 @@ const encodingClasses = once(() => {
       const decoder = this.#d;
       let bytes;
       if (input === undefined) {
-        bytes = new Uint8ArrayCtor(0);
+        bytes = newUint8Array(0);
       } else {
         bytes = bufferSourceView(input);
         if (bytes === null) {
@@ -257,7 +257,7 @@ function btoa(data) {
   requireArguments(arguments.length, 1, "btoa");
   const s = toDOMString(data);
   const length = s.length;
-  const out = new Uint8ArrayCtor(MathFloor((length + 2) / 3) * 4);
+  const out = newUint8Array(MathFloor((length + 2) / 3) * 4);
   let o = 0;
   for (let i = 0; i < length; i += 3) {
     const a = s.charCodeAt(i);
@@ -294,7 +294,7 @@ function atob(data) {
   if (length % 4 === 1) {
     throw invalidCharacter("atob: the string to be decoded is not correctly encoded");
   }
-  const out = new Uint8ArrayCtor(MathFloor((length * 3) / 4));
+  const out = newUint8Array(MathFloor((length * 3) / 4));
   let o = 0;
   let buffer = 0;
   let bits = 0;

@@ -26,7 +26,7 @@ function encodeAndEnqueueChunk(state, controller, chunk) {
 function encodeAndFlush(state, controller) {
   if (state.pendingHighSurrogate === null) return;
   state.pendingHighSurrogate = null;
-  transformStreamDefaultControllerEnqueue(controller, new Uint8ArrayCtor([0xef, 0xbf, 0xbd]));
+  transformStreamDefaultControllerEnqueue(controller, newUint8Array([0xef, 0xbf, 0xbd]));
 }
 
 // Encoding: "decode and enqueue a chunk"
@@ -43,7 +43,7 @@ function decodeAndEnqueueChunk(decoder, controller, chunk) {
 
 // Encoding: "flush and enqueue"
 function decodeFlushAndEnqueue(decoder, controller) {
-  const text = decoderDecode(decoder, new Uint8ArrayCtor(0), false);
+  const text = decoderDecode(decoder, newUint8Array(0), false);
   if (text !== "") transformStreamDefaultControllerEnqueue(controller, text);
 }
 

@@ -98,7 +98,7 @@ function fetch(input, init = undefined) {
     } else {
       promiseThen(
         request.arrayBuffer(),
-        (buffer) => start(new Uint8ArrayCtor(buffer)),
+        (buffer) => start(newUint8Array(buffer)),
         reject,
       );
     }

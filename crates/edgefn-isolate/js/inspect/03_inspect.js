@@ -291,9 +291,9 @@ function inspectObject(ctx, obj, level, indent) {
     return inspectJoin(entries, simple ? "" : prefix, "[", "]", indent, true, numeric);
   }
 
-  const typedKind = ReflectApply(TypedArrayPrototypeGetToStringTag, obj, []);
+  const typedKind = typedArrayKind(obj);
   if (typedKind !== undefined) {
-    const length = ReflectApply(TypedArrayPrototypeGetLength, obj, []);
+    const length = ReflectApply(typedArrays().typedArrayLength, obj, []);
     const prefix = `${typedKind}(${length}) `;
     if (level > ctx.depth) return `[${typedKind}]`;
     const n = MathMin(length, inspectMaxArrayItems);
@@ -309,11 +309,11 @@ function inspectObject(ctx, obj, level, indent) {
   }
 
   if (isArrayBuffer(obj)) {
-    const u8 = new Uint8ArrayCtor(obj);
+    const u8 = newUint8Array(obj);
     return `ArrayBuffer { [Uint8Contents]: ${inspectBytes(u8, inspectMaxBufferBytes)}, byteLength: ${u8.length} }`;
   }
 
-  if (ArrayBufferIsView(obj)) {
+  if (isArrayBufferView(obj)) {
     const u8 = bufferSourceView(obj);
     return `DataView { byteLength: ${u8.length}, byteOffset: ${u8.byteOffset}, buffer: ArrayBuffer { [Uint8Contents]: ${inspectBytes(u8, inspectMaxBufferBytes)} } }`;
   }

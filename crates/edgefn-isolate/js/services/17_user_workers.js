@@ -106,7 +106,7 @@ const userWorkerClass = once(() => {
           body = state.source;
           state.used = true;
         } else {
-          body = new Uint8ArrayCtor(await request.arrayBuffer());
+          body = newUint8Array(await request.arrayBuffer());
         }
       }
       const key = this.#key;

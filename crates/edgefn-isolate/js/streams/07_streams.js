@@ -715,7 +715,7 @@ function readAllBytesLoop(request) {
 }
 
 function readAllBytesChunkSteps(chunk) {
-  if (ReflectApply(TypedArrayPrototypeGetToStringTag, chunk, []) !== "Uint8Array") {
+  if (typedArrayKind(chunk) !== "Uint8Array") {
     this.deferred.reject(new TypeErrorCtor("body stream chunks must be Uint8Array objects"));
     return;
   }

@@ -45,27 +45,29 @@ const byteStreamOps = once(() => {
 
   // [buffer, byteOffset, byteLength, typed array kind or undefined (DataView)]
   function arrayBufferViewParts(view) {
-    const kind = ReflectApply(TypedArrayPrototypeGetToStringTag, view, []);
+    const ta = typedArrays();
+    const kind = ReflectApply(ta.typedArrayKind, view, []);
     if (kind !== undefined) {
       return [
-        ReflectApply(TypedArrayPrototypeGetBuffer, view, []),
-        ReflectApply(TypedArrayPrototypeGetByteOffset, view, []),
-        ReflectApply(TypedArrayPrototypeGetByteLength, view, []),
+        ReflectApply(ta.typedArrayBuffer, view, []),
+        ReflectApply(ta.typedArrayByteOffset, view, []),
+        ReflectApply(ta.typedArrayByteLength, view, []),
         kind,
       ];
     }
     return [
-      ReflectApply(DataViewPrototypeGetBuffer, view, []),
-      ReflectApply(DataViewPrototypeGetByteOffset, view, []),
-      ReflectApply(DataViewPrototypeGetByteLength, view, []),
+      ReflectApply(ta.dataViewBuffer, view, []),
+      ReflectApply(ta.dataViewByteOffset, view, []),
+      ReflectApply(ta.dataViewByteLength, view, []),
       undefined,
     ];
   }
 
   // Copies `count` bytes between ArrayBuffers (Streams §8.3 CopyDataBlockBytes).
   function copyBufferBytes(dest, destOffset, src, srcOffset, count) {
-    ReflectApply(TypedArrayPrototypeSet, new Uint8ArrayCtor(dest, destOffset, count), [
-      new Uint8ArrayCtor(src, srcOffset, count),
+    const ta = typedArrays();
+    ReflectApply(ta.typedArraySet, new ta.Uint8Array(dest, destOffset, count), [
+      new ta.Uint8Array(src, srcOffset, count),
       0,
     ]);
   }
@@ -73,7 +75,7 @@ const byteStreamOps = once(() => {
   // Streams §8.3 CloneAsUint8Array
   function cloneAsUint8Array(view) {
     const parts = arrayBufferViewParts(view);
-    return copyBytes(new Uint8ArrayCtor(parts[0], parts[1], parts[2]));
+    return copyBytes(newUint8Array(parts[0], parts[1], parts[2]));
   }
 
   // ---------------------------------------------------------------------------
@@ -238,7 +240,7 @@ const byteStreamOps = once(() => {
         if (listQueueSize(controller.pendingPullIntos) > 0) {
           readableByteStreamControllerShiftPendingPullInto(controller);
         }
-        const view = new Uint8ArrayCtor(transferredBuffer, byteOffset, byteLength);
+        const view = newUint8Array(transferredBuffer, byteOffset, byteLength);
         readableStreamFulfillReadRequest(stream, view, false);
       }
     } else if (readableStreamHasBYOBReader(stream)) {
@@ -282,7 +284,7 @@ const byteStreamOps = once(() => {
     let clone;
     try {
       const end = byteOffset + byteLength;
-      clone = ReflectApply(ArrayBufferPrototypeSlice, buffer, [byteOffset, end]);
+      clone = ReflectApply(typedArrays().arrayBufferSlice, buffer, [byteOffset, end]);
     } catch (error) {
       readableByteStreamControllerError(controller, error);
       throw error;
@@ -348,7 +350,7 @@ const byteStreamOps = once(() => {
     const entry = listQueueShift(controller.queue);
     controller.queueTotalSize -= entry.byteLength;
     readableByteStreamControllerHandleQueueDrain(controller);
-    readRequest.chunkSteps(new Uint8ArrayCtor(entry.buffer, entry.byteOffset, entry.byteLength));
+    readRequest.chunkSteps(newUint8Array(entry.buffer, entry.byteOffset, entry.byteLength));
   }
 
   // Streams §4.9.5 ReadableByteStreamControllerGetBYOBRequest: the record
@@ -356,7 +358,7 @@ const byteStreamOps = once(() => {
   function readableByteStreamControllerGetBYOBRequest(controller) {
     if (controller.byobRequest === null && listQueueSize(controller.pendingPullIntos) > 0) {
       const first = listQueuePeek(controller.pendingPullIntos);
-      const view = new Uint8ArrayCtor(
+      const view = newUint8Array(
         first.buffer,
         first.byteOffset + first.bytesFilled,
         first.byteLength - first.bytesFilled,
@@ -419,9 +421,10 @@ const byteStreamOps = once(() => {
     const stream = controller.stream;
     const [viewBuffer, byteOffset, byteLength, kind] = arrayBufferViewParts(view);
     let elementSize = 1;
-    let viewConstructor = DataViewCtor;
+    const ta = typedArrays();
+    let viewConstructor = ta.DataView;
     if (kind !== undefined) {
-      viewConstructor = TypedArrayConstructors[kind];
+      viewConstructor = ta.constructors[kind];
       elementSize = viewConstructor.BYTES_PER_ELEMENT;
     }
     let buffer;
@@ -602,7 +605,7 @@ const byteStreamOps = once(() => {
     if (chunkSize !== undefined) {
       let buffer;
       try {
-        buffer = new ArrayBufferCtor(chunkSize);
+        buffer = new (typedArrays().ArrayBuffer)(chunkSize);
       } catch (error) {
         readRequest.errorSteps(error);
         return;
@@ -615,7 +618,7 @@ const byteStreamOps = once(() => {
         bytesFilled: 0,
         minimumFill: 1,
         elementSize: 1,
-        viewConstructor: Uint8ArrayCtor,
+        viewConstructor: typedArrays().Uint8Array,
         readerType: "default",
       });
     }
@@ -898,7 +901,7 @@ const byteStreamOps = once(() => {
       throw new TypeErrorCtor("ReadableStreamBYOBReader.read: min must be greater than 0");
     }
     const limit =
-      kind === undefined ? byteLength : ReflectApply(TypedArrayPrototypeGetLength, view, []);
+      kind === undefined ? byteLength : ReflectApply(typedArrays().typedArrayLength, view, []);
     if (min > limit) {
       throw new RangeErrorCtor("ReadableStreamBYOBReader.read: min is larger than the view");
     }
@@ -945,7 +948,7 @@ const byteStreamOps = once(() => {
       enqueue(chunk) {
         const controller = this.#c;
         requireArguments(arguments.length, 1, "ReadableByteStreamController.enqueue");
-        if (!ArrayBufferIsView(chunk)) {
+        if (!isArrayBufferView(chunk)) {
           throw new TypeErrorCtor(
             "ReadableByteStreamController.enqueue: parameter 1 is not of type 'ArrayBufferView'",
           );
@@ -1003,7 +1006,7 @@ const byteStreamOps = once(() => {
       respondWithNewView(view) {
         requireArguments(arguments.length, 1, "ReadableStreamBYOBRequest.respondWithNewView");
         const request = this.#r;
-        if (!ArrayBufferIsView(view)) {
+        if (!isArrayBufferView(view)) {
           throw new TypeErrorCtor(
             "ReadableStreamBYOBRequest.respondWithNewView: parameter 1 is not of type 'ArrayBufferView'",
           );
@@ -1056,7 +1059,7 @@ const byteStreamOps = once(() => {
         const reader = this.#r;
         let min;
         try {
-          if (!ArrayBufferIsView(view)) {
+          if (!isArrayBufferView(view)) {
             throw new TypeErrorCtor(
               "ReadableStreamBYOBReader.read: parameter 1 is not of type 'ArrayBufferView'",
             );

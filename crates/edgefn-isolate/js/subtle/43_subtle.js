@@ -90,7 +90,7 @@ function base64UrlDecode(text, context, member = "k") {
     throw subtleError(context, `the JWK "${member}" is missing or not base64url`, "DataError");
   }
   const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
-  const bytes = new Uint8ArrayCtor(binary.length);
+  const bytes = newUint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
@@ -108,7 +108,7 @@ function toArrayBuffer(u8) {
 function subtleConcat(...parts) {
   let length = 0;
   for (const part of parts) length += part.length;
-  const out = new Uint8ArrayCtor(length);
+  const out = newUint8Array(length);
   let offset = 0;
   for (const part of parts) {
     out.set(part, offset);
@@ -213,11 +213,11 @@ function okpOid(name) {
 }
 
 function okpSpki(name, pub) {
-  return subtleConcat(new Uint8ArrayCtor([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, okpOid(name), 0x03, 0x21, 0x00]), pub);
+  return subtleConcat(newUint8Array([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, okpOid(name), 0x03, 0x21, 0x00]), pub);
 }
 
 function okpPkcs8(name, priv) {
-  return subtleConcat(new Uint8ArrayCtor([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, okpOid(name), 0x04, 0x22, 0x04, 0x20]), priv);
+  return subtleConcat(newUint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, okpOid(name), 0x04, 0x22, 0x04, 0x20]), priv);
 }
 
 function okpFromDer(der, template, context) {
@@ -327,7 +327,7 @@ function importAsymmetric(format, keyData, alg, extractable, usages, context) {
       const x = base64UrlDecode(jwk.x, context, "x");
       const y = base64UrlDecode(jwk.y, context, "y");
       if (x.length !== size || y.length !== size) throw fail("the JWK point has the wrong size");
-      const point = subtleConcat(new Uint8ArrayCtor([4]), x, y);
+      const point = subtleConcat(newUint8Array([4]), x, y);
       if (type === "private") {
         const d = base64UrlDecode(jwk.d, context, "d");
         const [priv, pub] = subtleOp("ec-private-raw", curve, [], [d, point], context, "DataError");
@@ -360,7 +360,7 @@ function importAsymmetric(format, keyData, alg, extractable, usages, context) {
         const op = format === "raw" ? "ec-public-raw" : "ec-import-spki";
         material = { pub: subtleOp(op, curve, [], [data], context, "DataError") };
       } else {
-        const pub = format === "raw" ? data : okpFromDer(data, okpSpki(alg.name, new Uint8ArrayCtor(32)), context);
+        const pub = format === "raw" ? data : okpFromDer(data, okpSpki(alg.name, newUint8Array(32)), context);
         if (pub.length !== 32) throw fail("the key must be 32 bytes");
         if (info.okp === "ed") subtleOp("ed-check-public", "", [], [pub], context, "DataError");
         material = { pub };
@@ -371,7 +371,7 @@ function importAsymmetric(format, keyData, alg, extractable, usages, context) {
         const [priv, pub] = subtleOp("ec-import-pkcs8", curve, [], [data], context, "DataError");
         material = { priv, pub };
       } else {
-        const priv = okpFromDer(data, okpPkcs8(alg.name, new Uint8ArrayCtor(32)), context);
+        const priv = okpFromDer(data, okpPkcs8(alg.name, newUint8Array(32)), context);
         material = { priv, pub: subtleOp(`${info.okp}-public`, "", [], [priv], context, "DataError") };
       }
     } else {
@@ -549,7 +549,7 @@ function exportKeyData(format, key, context) {
 }
 
 function exportResult(value) {
-  return value instanceof Uint8ArrayCtor ? toArrayBuffer(value) : value;
+  return typedArrayKind(value) === "Uint8Array" ? toArrayBuffer(value) : value;
 }
 
 // --- generateKey (§14.3.6) ---
@@ -578,7 +578,7 @@ function generateKeyFor(alg, extractable, usages, context) {
       }
       algorithm = { name: alg.name, length: bits };
     }
-    const bytes = new Uint8ArrayCtor(bits / 8);
+    const bytes = newUint8Array(bits / 8);
     host.randomFill(bytes);
     return subtleMakeKey("secret", extractable, algorithm, usages, { raw: bytes });
   }
@@ -616,13 +616,13 @@ function subtleCipherWith(alg, key, material, data, encrypt, context) {
     if (material.type !== (encrypt ? "public" : "private")) {
       throw subtleError(context, `RSA-OAEP ${encrypt ? "encryption needs a public" : "decryption needs a private"} key`, "InvalidAccessError");
     }
-    const label = alg.label === undefined ? new Uint8ArrayCtor(0) : bufferSourceCopy(alg.label, context);
+    const label = alg.label === undefined ? newUint8Array(0) : bufferSourceCopy(alg.label, context);
     return subtleOp(encrypt ? "rsa-oaep-encrypt" : "rsa-oaep-decrypt", material.algorithm.hash.name, [],
       [encrypt ? material.pub : material.priv, label, data], context, "OperationError");
   }
   if (alg.name === "AES-GCM") {
     const iv = bufferSourceCopy(alg.iv, context);
-    const aad = alg.additionalData === undefined ? new Uint8ArrayCtor(0) : bufferSourceCopy(alg.additionalData, context);
+    const aad = alg.additionalData === undefined ? newUint8Array(0) : bufferSourceCopy(alg.additionalData, context);
     const tagLength = alg.tagLength === undefined ? 128 : NumberCtor(alg.tagLength);
     // §27.4 encrypt step 4: the tag length must be one GCM allows.
     if (![32, 64, 96, 104, 112, 120, 128].includes(tagLength)) {
@@ -708,7 +708,7 @@ function subtleDeriveBits(alg, key, length, usage, context) {
       if (iterations > SUBTLE_MAX_PBKDF2_ITERATIONS) {
         throw subtleError(context, `more than ${SUBTLE_MAX_PBKDF2_ITERATIONS} iterations`, "NotSupportedError");
       }
-      if (bytes === 0) return new Uint8ArrayCtor(0);
+      if (bytes === 0) return newUint8Array(0);
       return subtleOp("pbkdf2", hash, [iterations, bytes], [material.raw, salt], context, "OperationError");
     }
     const info = bufferSourceCopy(alg.info, context);
