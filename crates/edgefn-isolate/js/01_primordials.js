@@ -15,6 +15,7 @@ const globalObject = globalThis;
 
 const ReflectApply = Reflect.apply;
 const ReflectOwnKeys = Reflect.ownKeys;
+const ReflectDeleteProperty = Reflect.deleteProperty;
 
 const ObjectCtor = Object;
 const ObjectPrototype = Object.prototype;
@@ -28,6 +29,7 @@ const ObjectGetPrototypeOf = Object.getPrototypeOf;
 const ObjectSetPrototypeOf = Object.setPrototypeOf;
 const ObjectIs = Object.is;
 const ObjectKeys = Object.keys;
+const ObjectIsExtensible = Object.isExtensible;
 const ObjectPrototypeToString = Object.prototype.toString;
 const ObjectPrototypeIsPrototypeOf = Object.prototype.isPrototypeOf;
 
@@ -35,6 +37,8 @@ const FunctionPrototypeToString = Function.prototype.toString;
 
 const ArrayCtor = Array;
 const ArrayIsArray = Array.isArray;
+const ArrayPrototype = Array.prototype;
+const ArrayPrototypeToString = Array.prototype.toString;
 
 const StringCtor = String;
 const StringFromCharCode = String.fromCharCode;

@@ -278,7 +278,7 @@ function lazyInterfaceAccess(name, getValue, value) {
 }
 
 // The data property an exposeLazyInterface() accessor becomes (one function
-// for all of them, not a closure each: there are some fifty).
+// for all of them, not a closure each: there are some seventy).
 function defineInterfaceValue(name, value) {
   try {
     ObjectDefineProperty(globalObject, name, {
@@ -304,7 +304,7 @@ let dateAccessor;
 
 function date() {
   if (dateBuiltins === undefined) {
-    const before = ObjectGetOwnPropertyDescriptor(globalObject, "Date");
+    const before = ownDescriptor(globalObject, "Date");
     try {
       const DateCtor = host.addDate();
       dateBuiltins = {
@@ -356,9 +356,9 @@ dateAccessor = ObjectGetOwnPropertyDescriptor(globalObject, "Date").get;
 // with a string body needs none of them): typedArrays() adds them on first
 // use, by the tenant (the globals below), by the layer, or by the host before
 // it hands out bytes (its `typedArrays` hook), and returns the engine's own
-// constructors, read from the prototypes of new instances by
-// host.addTypedArrays(), with the accessors the layer calls. No value of these
-// kinds exists before, so a brand check answers without adding them.
+// constructors (host.addTypedArrays() reads them from the engine's class
+// prototypes), with the accessors the layer calls. Until it succeeded, no
+// value of these kinds exists, so a brand check answers without adding them.
 const typedArrayGlobalNames = [
   "ArrayBuffer",
   "SharedArrayBuffer",
@@ -380,24 +380,57 @@ const typedArrayGlobalNames = [
 let typedArrayBuiltins;
 let typedArrayAccessors;
 
+// An own property's descriptor (undefined if none) with no prototype, so that
+// reading it or defining it back sees none of Object.prototype's properties.
+function ownDescriptor(object, name) {
+  const descriptor = ObjectGetOwnPropertyDescriptor(object, name);
+  if (descriptor !== undefined) ObjectSetPrototypeOf(descriptor, null);
+  return descriptor;
+}
+
+const typedArraysFrozenMessage =
+  "the typed arrays cannot be added: the global object was frozen or sealed, or one of their names made non-configurable, before their first use";
+
 function typedArrays() {
   if (typedArrayBuiltins === undefined) {
     const names = typedArrayGlobalNames;
+    // The descriptors as they were, read without Object.prototype.
     const before = [];
     for (let i = 0; i < names.length; i++) {
-      before[i] = ObjectGetOwnPropertyDescriptor(globalObject, names[i]);
+      before[i] = ownDescriptor(globalObject, names[i]);
     }
+    const toString = ownDescriptor(ArrayPrototype, "toString");
+    const toStringIsData = toString !== undefined && "value" in toString;
+    let builtins;
     try {
-      // Each constructor by its global name (no Atomics: it has no instances).
+      // The engine defines the globals and reads Array.prototype.toString,
+      // and aborts the process when the global object has an `Atomics`
+      // already: none of the names may be there, and no tenant code may run
+      // (a getter), while it adds them (the host checks it too).
+      if (!ObjectIsExtensible(globalObject)) throw new TypeErrorCtor(typedArraysFrozenMessage);
+      for (let i = 0; i < names.length; i++) {
+        if (before[i] !== undefined && !ReflectDeleteProperty(globalObject, names[i])) {
+          throw new TypeErrorCtor(typedArraysFrozenMessage);
+        }
+      }
+      if (!toStringIsData) {
+        ObjectDefineProperty(ArrayPrototype, "toString", {
+          value: ArrayPrototypeToString,
+          writable: true,
+          enumerable: false,
+          configurable: true,
+        });
+      }
+      // Each constructor by its global name (null prototype); Atomics, which
+      // has no instances, from the global the engine just defined.
       const globals = host.addTypedArrays();
-      const atomics = ObjectGetOwnPropertyDescriptor(globalObject, "Atomics");
-      if (atomics !== undefined && "value" in atomics) globals.Atomics = atomics.value;
+      globals.Atomics = ObjectGetOwnPropertyDescriptor(globalObject, "Atomics").value;
       const arrayBuffer = globals.ArrayBuffer;
       const dataView = globals.DataView;
       const typedArray = ObjectGetPrototypeOf(globals.Uint8Array.prototype);
       const constructors = { __proto__: null };
       for (let i = 2; i < 14; i++) constructors[names[i]] = globals[names[i]];
-      typedArrayBuiltins = {
+      builtins = {
         __proto__: null,
         globals,
         ArrayBuffer: arrayBuffer,
@@ -428,19 +461,31 @@ function typedArrays() {
         typedArraySet: typedArray.set,
       };
     } finally {
-      // The engine defined the globals (also when it then ran out of memory):
-      // what the tenant put in one first, or its deletion, stays.
+      if (!toStringIsData) {
+        try {
+          if (toString === undefined) ReflectDeleteProperty(ArrayPrototype, "toString");
+          else ObjectDefineProperty(ArrayPrototype, "toString", toString);
+        } catch {
+          // Array.prototype was frozen: its toString stayed as it was.
+        }
+      }
+      // What the tenant put in a global first, or its deletion, stays; the
+      // layer's accessor gives way to the engine's value, unless the engine
+      // failed (out of memory), when it stays for the next try.
       for (let i = 0; i < names.length; i++) {
         const previous = before[i];
-        if (previous !== undefined && previous.get === typedArrayAccessors[i]) continue;
+        if (builtins !== undefined && previous !== undefined && previous.get === typedArrayAccessors[i]) {
+          continue;
+        }
         try {
-          if (previous === undefined) delete globalObject[names[i]];
+          if (previous === undefined) ReflectDeleteProperty(globalObject, names[i]);
           else ObjectDefineProperty(globalObject, names[i], previous);
         } catch {
-          // The global object was frozen: the engine could not define it either.
+          // The global object was frozen before: the names were not deleted.
         }
       }
     }
+    typedArrayBuiltins = builtins;
   }
   return typedArrayBuiltins;
 }

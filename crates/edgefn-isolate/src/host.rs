@@ -56,30 +56,88 @@ const TYPED_ARRAY_CLASSES: [&str; 15] = [
     "DataView",
 ];
 
-/// Adds ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView and Atomics to the context
-/// and returns their constructors by global name, read from the engine's new prototypes, which
-/// no code has seen yet (the globals may hold what the tenant put there).
-fn add_typed_arrays<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
-    // The engine defines the global `Atomics` as a property it makes on first read, and aborts
-    // the process if the global object has one already (the layer's accessor, or the tenant's,
-    // which the layer puts back afterwards).
-    let globals = ctx.globals();
-    let _ = globals.remove("Atomics");
-    if globals.contains_key("Atomics")? {
-        return Err(Exception::throw_type(
-            ctx,
-            "the typed arrays cannot be added: the global object was frozen before their first use",
-        ));
-    }
+/// What `object` has as its own property `name`: nothing (`None`), a data property
+/// (`Some(true)`) or an accessor (`Some(false)`), found without running any code (`object` is
+/// not a Proxy).
+fn own_property<'js>(
+    ctx: &Ctx<'js>,
+    object: &Object<'js>,
+    name: &str,
+) -> rquickjs::Result<Option<bool>> {
     let raw = ctx.as_raw().as_ptr();
-    // SAFETY: `ctx` is this context, entered.
-    if unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(raw) } < 0 {
-        return Err(rquickjs::Error::Exception);
+    let mut descriptor = rquickjs::qjs::JSPropertyDescriptor {
+        flags: 0,
+        value: rquickjs::qjs::JS_UNDEFINED,
+        getter: rquickjs::qjs::JS_UNDEFINED,
+        setter: rquickjs::qjs::JS_UNDEFINED,
+    };
+    // SAFETY: `ctx` is entered and `object` is a live value of it; the atom is freed after the
+    // lookup, and so are the descriptor's three values, owned when the property is found.
+    unsafe {
+        let atom = rquickjs::qjs::JS_NewAtomLen(raw, name.as_ptr().cast(), name.len() as _);
+        if atom == rquickjs::qjs::JS_ATOM_NULL {
+            return Err(rquickjs::Error::Exception);
+        }
+        let found = rquickjs::qjs::JS_GetOwnProperty(raw, &mut descriptor, object.as_raw(), atom);
+        rquickjs::qjs::JS_FreeAtom(raw, atom);
+        match found {
+            0 => Ok(None),
+            1.. => {
+                rquickjs::qjs::JS_FreeValue(raw, descriptor.value);
+                rquickjs::qjs::JS_FreeValue(raw, descriptor.getter);
+                rquickjs::qjs::JS_FreeValue(raw, descriptor.setter);
+                Ok(Some(
+                    descriptor.flags & rquickjs::qjs::JS_PROP_GETSET as i32 == 0,
+                ))
+            }
+            _ => Err(rquickjs::Error::Exception),
+        }
+    }
+}
+
+/// Adds ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView and Atomics to the context,
+/// once, and returns their constructors by global name (in an object without prototype), read
+/// from the engine's class prototypes.
+///
+/// The engine defines the globals, reads `Array.prototype.toString` and `globalThis.Uint8Array`
+/// as it goes, and aborts the process when the global object already has an own `Atomics` (or a
+/// tenant's `Uint8Array` has the base64 methods it adds). So it is called only when the global
+/// object is extensible and has none of the names, and `Array.prototype.toString` is an own data
+/// property: then no tenant code runs meanwhile. The layer's `typedArrays()` makes it so, and
+/// puts everything back after.
+fn add_typed_arrays<'js>(ctx: &Ctx<'js>, inner: &Inner) -> rquickjs::Result<Object<'js>> {
+    let raw = ctx.as_raw().as_ptr();
+    if !inner.typed_arrays_added.get() {
+        let globals = ctx.globals();
+        let array_prototype = rquickjs::Array::new(ctx.clone())?
+            .as_object()
+            .get_prototype()
+            .ok_or_else(|| Exception::throw_internal(ctx, "an Array without a prototype"))?;
+        // SAFETY: `ctx` is entered; the global object is not a Proxy, so no code runs.
+        let extensible = unsafe { rquickjs::qjs::JS_IsExtensible(raw, globals.as_raw()) } > 0;
+        let mut ready = extensible && own_property(ctx, &globals, "Atomics")?.is_none();
+        for name in TYPED_ARRAY_CLASSES {
+            ready = ready && own_property(ctx, &globals, name)?.is_none();
+        }
+        ready = ready && own_property(ctx, &array_prototype, "toString")? == Some(true);
+        if !ready {
+            return Err(Exception::throw_internal(
+                ctx,
+                "the typed arrays can only be added to a global object that has none of their \
+                 names, with Array.prototype.toString a data property",
+            ));
+        }
+        // SAFETY: `ctx` is this context, entered.
+        if unsafe { rquickjs::qjs::JS_AddIntrinsicTypedArrays(raw) } < 0 {
+            return Err(rquickjs::Error::Exception);
+        }
+        inner.typed_arrays_added.set(true);
     }
     let buffer = rquickjs::ArrayBuffer::new(ctx.clone(), Vec::<u8>::new())?;
     // SAFETY: `buffer` is a live value of this context.
     let first = unsafe { rquickjs::qjs::JS_GetClassID(buffer.as_value().as_raw()) };
     let constructors = Object::new(ctx.clone())?;
+    constructors.set_prototype(None)?;
     for (class_id, name) in (first..).zip(TYPED_ARRAY_CLASSES) {
         // SAFETY: as above; `JS_GetClassProto` returns an owned value (null for a class the
         // context has no prototype of).
@@ -217,9 +275,7 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
     set(
         "addTypedArrays",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
-            let constructors = add_typed_arrays(&ctx)?;
-            live_inner(&ctx, &w)?.typed_arrays_added.set(true);
-            Ok::<_, rquickjs::Error>(constructors)
+            add_typed_arrays(&ctx, &*live_inner(&ctx, &w)?)
         })?,
     )?;
 

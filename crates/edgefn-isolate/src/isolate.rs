@@ -134,8 +134,10 @@ pub(crate) struct Inner {
     pub(crate) time_origin_unix_ms: Cell<f64>,
     meter: Rc<Meter>,
     stopped: Cell<Option<Stop>>,
-    /// Whether the context has the typed arrays yet (see [`Inner::typed_arrays`]).
+    /// Whether the engine added the typed arrays to the context (see `addTypedArrays` in
+    /// host.rs), and whether the layer has them too (see [`Inner::typed_arrays`]).
     pub(crate) typed_arrays_added: Cell<bool>,
+    typed_arrays_ready: Cell<bool>,
     /// Promises given to `waitUntil` that have not settled yet.
     pub(crate) background: Cell<usize>,
     pub(crate) background_settled: tokio::sync::Notify,
@@ -429,6 +431,7 @@ impl Building {
             meter,
             stopped: Cell::new(None),
             typed_arrays_added: Cell::new(false),
+            typed_arrays_ready: Cell::new(false),
             background: Cell::new(0),
             background_settled: tokio::sync::Notify::new(),
             inbox: RefCell::new(None),
@@ -845,7 +848,7 @@ impl Inner {
     /// the layer, which keeps what the tenant put in their globals: the host calls it before it
     /// makes a `Uint8Array`.
     pub(crate) fn typed_arrays(&self, ctx: &Ctx<'_>) -> rquickjs::Result<()> {
-        if !self.typed_arrays_added.get() {
+        if !self.typed_arrays_ready.get() {
             let add = self
                 .hooks
                 .borrow()
@@ -858,6 +861,7 @@ impl Inner {
                     )
                 })?;
             add.restore(ctx)?.call::<_, Value>(())?;
+            self.typed_arrays_ready.set(true);
         }
         Ok(())
     }
@@ -1061,7 +1065,16 @@ impl Inner {
             let complete = self.hook(|h| &h.complete).restore(&ctx)?;
             let value = match chunk {
                 Some(bytes) => {
-                    self.typed_arrays(&ctx)?;
+                    if let Err(error) = self.typed_arrays(&ctx) {
+                        // The read fails with why (say, the tenant froze the global object).
+                        let message = match CaughtError::from_error(&ctx, error) {
+                            CaughtError::Exception(exception) => exception.message(),
+                            other => Some(other.to_string()),
+                        };
+                        let message =
+                            message.unwrap_or_else(|| "the body could not be read".into());
+                        return complete.call((op_id, Value::new_undefined(ctx.clone()), message));
+                    }
                     rquickjs::TypedArray::<u8>::new(ctx.clone(), bytes.to_vec())?.into_value()
                 }
                 None => Value::new_null(ctx.clone()),
@@ -1258,16 +1271,20 @@ mod tests {
                 let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
                 let isolate = Isolate::prepare("edgefn", fetch).await.expect("an isolate");
                 assert!(!has_typed_arrays(&isolate));
+                isolate
+                    .inner
+                    .enter(|ctx| isolate.inner.typed_arrays(&ctx))
+                    .expect("the isolate runs")
+                    .expect("the typed arrays are added");
+                assert!(has_typed_arrays(&isolate));
                 let kind: String = isolate
                     .inner
                     .enter(|ctx| {
-                        isolate.inner.typed_arrays(&ctx)?;
                         ctx.eval::<String, _>("Object.prototype.toString.call(new Int8Array(1))")
                     })
                     .expect("the isolate runs")
                     .expect("an Int8Array");
                 assert_eq!(kind, "[object Int8Array]");
-                assert!(has_typed_arrays(&isolate));
             })
             .await;
     }

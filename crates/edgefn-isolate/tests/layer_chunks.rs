@@ -20,6 +20,19 @@ fn serve(source: &str) -> (Isolate, OutgoingResponse, Vec<String>) {
 
 /// [`serve`] with `count` GETs, one after the other.
 fn serve_n(source: &str, count: usize) -> (Isolate, Vec<OutgoingResponse>, Vec<String>) {
+    serve_requests(source, count, None)
+}
+
+/// [`serve`] with a POST of `body`.
+fn serve_post(source: &str, body: &'static [u8]) -> OutgoingResponse {
+    serve_requests(source, 1, Some(body)).1.remove(0)
+}
+
+fn serve_requests(
+    source: &str,
+    count: usize,
+    body: Option<&'static [u8]>,
+) -> (Isolate, Vec<OutgoingResponse>, Vec<String>) {
     let folder = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(folder.path().join("index.js"), source).expect("a writable folder");
     let lines = Rc::new(RefCell::new(Vec::new()));
@@ -52,10 +65,18 @@ fn serve_n(source: &str, count: usize) -> (Isolate, Vec<OutgoingResponse>, Vec<S
         for _ in 0..count {
             let response = isolate
                 .dispatch(IncomingRequest {
-                    method: http::Method::GET,
+                    method: if body.is_some() {
+                        http::Method::POST
+                    } else {
+                        http::Method::GET
+                    },
                     url: "http://localhost/".into(),
                     headers: http::HeaderMap::new(),
-                    body: None,
+                    body: body.map(|bytes| {
+                        Box::pin(futures_util::stream::iter([Ok(bytes::Bytes::from_static(
+                            bytes,
+                        ))])) as edgefn_isolate::BodyStream
+                    }),
                     remote_addr: None,
                     client: None,
                 })
@@ -226,10 +247,13 @@ fn a_tenant_value_for_a_typed_array_global_stays_when_the_host_adds_them() {
     );
 }
 
-/// A tenant that froze the global object before the first use of a typed array gets an error
-/// from that use (the engine cannot define them any more), and the process goes on.
+/// A tenant that froze the global object, or made one of the typed arrays' names
+/// non-configurable, before their first use gets an error from that use (the engine could not
+/// define them), also when it reads a request body, and the process goes on.
 #[test]
 fn typed_arrays_after_the_global_object_was_frozen_are_an_error() {
+    let frozen = "the typed arrays cannot be added: the global object was frozen or sealed, or one \
+                  of their names made non-configurable, before their first use";
     let (_, response, _) = serve(
         "export default { async fetch() {
            Object.freeze(globalThis);
@@ -239,9 +263,52 @@ fn typed_arrays_after_the_global_object_was_frozen_are_an_error() {
            return new Response(errors.join('|'));
          } };",
     );
-    let frozen = "the typed arrays cannot be added: the global object was frozen before their \
-                  first use";
     assert_eq!(body(&response), format!("{frozen}|{frozen}"));
+    // A Uint8Array of the tenant's with the methods the engine adds to its own.
+    let (_, response, _) = serve(
+        "Object.defineProperty(globalThis, 'Uint8Array', { value: { fromBase64: 1 }, configurable: false });
+         export default { async fetch() {
+           try { new TextEncoder().encode('x'); } catch (e) { return new Response(e.message); }
+           return new Response('encoded');
+         } };",
+    );
+    assert_eq!(body(&response), frozen);
+    let response = serve_post(
+        "export default { async fetch(request) {
+           Object.seal(globalThis);
+           try { await request.text(); } catch (e) { return new Response(e.message); }
+           return new Response('read');
+         } };",
+        b"a body",
+    );
+    assert_eq!(body(&response), frozen);
+}
+
+/// No tenant code runs while the engine adds the typed arrays: a getter on
+/// `Array.prototype.toString` (which the engine reads) or a Proxy behind the global object that
+/// defines `Atomics` meanwhile would make the engine abort the process.
+#[test]
+fn tenant_code_cannot_run_while_the_typed_arrays_are_added() {
+    let (_, response, _) = serve(
+        "let calls = 0;
+         Object.defineProperty(Array.prototype, 'toString', {
+           configurable: true,
+           get() { calls++; globalThis.Atomics = 0; return Object.prototype.toString; },
+         });
+         Object.prototype.Atomics = 'inherited';
+         Object.setPrototypeOf(globalThis, new Proxy(Object.getPrototypeOf(globalThis), {
+           has(target, key) { calls++; globalThis.Atomics = 0; return Reflect.has(target, key); },
+         }));
+         export default { fetch() {
+           const bytes = new TextEncoder().encode('xy');
+           const toString = Object.getOwnPropertyDescriptor(Array.prototype, 'toString');
+           return new Response([
+             bytes.length, calls, typeof toString.get, typeof Atomics.add,
+             new Uint8Array([1, 2]).toString(),
+           ].join());
+         } };",
+    );
+    assert_eq!(body(&response), "2,0,function,function,1,2");
 }
 
 #[test]
