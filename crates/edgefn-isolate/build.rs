@@ -30,7 +30,7 @@ use layer_names::{declarations, identifiers, lets, move_chunk_only_declarations,
 /// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
 /// depends on ([`CHUNK_DEPENDENCIES`]); a name of any other chunk it reaches through the core's
 /// stub.
-const CHUNKS: [(&str, &str); 14] = [
+const CHUNKS: [(&str, &str); 15] = [
     ("streams", "streams"),
     ("clone", "clone"),
     ("fetch", "fetch"),
@@ -45,6 +45,7 @@ const CHUNKS: [(&str, &str); 14] = [
     ("services", "services"),
     ("subtle", "subtle"),
     ("urlpattern", "urlpattern"),
+    ("buffers", "buffers"),
 ];
 
 /// Chunks that use the names of another chunk directly: (chunk, the chunk it uses). Loading

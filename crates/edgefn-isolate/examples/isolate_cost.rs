@@ -218,6 +218,7 @@ fn main() {
             ("clone", "structuredClone({ a: [1] })"),
             ("subtle", "crypto.subtle"),
             ("urlpattern", "new URLPattern({ pathname: '/a' })"),
+            ("buffers", "new Uint8Array(1)"),
         ] {
             let folder = tempfile::tempdir().expect("a temporary folder");
             std::fs::write(

@@ -13,6 +13,8 @@
 // - clone (js/clone): structuredClone;
 // - subtle (js/subtle): crypto.subtle, SubtleCrypto and CryptoKey;
 // - urlpattern (js/urlpattern): URLPattern;
+// - buffers (js/buffers): what adds the typed arrays to the context, on their
+//   first use (typedArrays() in 02_util.js);
 // - inspect (js/inspect): how console.log and uncaught errors print a value
 //   that is not a string, and console.table;
 // - timing (js/timing): Performance, the performance entry buffer and User

@@ -103,8 +103,8 @@ fn own_property<'js>(
 /// as it goes, and aborts the process when the global object already has an own `Atomics` (or a
 /// tenant's `Uint8Array` has the base64 methods it adds). So it is called only when the global
 /// object is extensible and has none of the names, and `Array.prototype.toString` is an own data
-/// property: then no tenant code runs meanwhile. The layer's `typedArrays()` makes it so, and
-/// puts everything back after.
+/// property: then no tenant code runs meanwhile. The layer makes it so, and puts everything back
+/// after (`addTypedArrayBuiltins` in js/buffers).
 fn add_typed_arrays<'js>(ctx: &Ctx<'js>, inner: &Inner) -> rquickjs::Result<Object<'js>> {
     let raw = ctx.as_raw().as_ptr();
     if !inner.typed_arrays_added.get() {

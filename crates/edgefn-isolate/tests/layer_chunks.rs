@@ -417,22 +417,22 @@ fn a_streamed_response_loads_only_the_streams_chunk() {
              start(c) { c.enqueue(new Uint8Array([1])); c.close(); } })) };",
     );
     assert!(matches!(response.body, ResponseBody::Stream(_)));
-    assert_eq!(isolate.layer_chunks(), ["streams"]);
+    assert_eq!(isolate.layer_chunks(), ["streams", "buffers"]);
 }
 
 #[test]
 fn each_global_loads_only_the_chunks_it_needs() {
     let cases = [
-        ("btoa(atob('aGk='))", "aGk=", &["encoding"][..]),
+        ("btoa(atob('aGk='))", "aGk=", &["encoding", "buffers"][..]),
         (
             "new TextDecoder().decode(new TextEncoder().encode('é'))",
             "é",
-            &["encoding"],
+            &["encoding", "buffers"],
         ),
         (
             "typeof crypto.randomUUID() + crypto.getRandomValues(new Uint8Array(2)).length",
             "string2",
-            &["crypto"],
+            &["crypto", "buffers"],
         ),
         (
             "typeof performance.now() + (performance instanceof EventTarget)",
@@ -457,12 +457,12 @@ fn each_global_loads_only_the_chunks_it_needs() {
         (
             "new Response(new ReadableStream({ start(c) { c.enqueue(new Uint8Array([104, 105])); c.close(); } })).text()",
             "hi",
-            &["streams"],
+            &["streams", "buffers"],
         ),
         (
             "new Blob(['ab']).size + ReadableStream.name + typeof TransformStream",
             "2ReadableStreamfunction",
-            &["streams", "extension"],
+            &["streams", "extension", "buffers"],
         ),
         (
             "structuredClone({ a: [1, new Date(0)] }).a[1].getTime()",
@@ -472,7 +472,7 @@ fn each_global_loads_only_the_chunks_it_needs() {
         (
             "structuredClone(new Blob(['xy'])).size",
             "2",
-            &["streams", "extension", "clone"],
+            &["streams", "extension", "buffers", "clone"],
         ),
         (
             "typeof WritableStream + typeof CountQueuingStrategy",
@@ -498,7 +498,7 @@ fn each_global_loads_only_the_chunks_it_needs() {
         (
             "crypto.subtle.digest('SHA-256', new Uint8Array(1)).then((d) => d.byteLength + CryptoKey.name)",
             "32CryptoKey",
-            &["crypto", "subtle"],
+            &["crypto", "subtle", "buffers"],
         ),
         (
             "new URLPattern({ pathname: '/a/:id' }).exec('http://h/a/7').pathname.groups.id",
