@@ -34,7 +34,5 @@ function inspectConstructorName(obj) {
   return "";
 }
 
-exposeLazyInterface("console", () => layerChunk("console").consoleNamespace());
-
 const consoleWrite = forwardToChunk("console", "consoleWrite");
 const formatLogArgs = forwardToChunk("console", "formatLogArgs");

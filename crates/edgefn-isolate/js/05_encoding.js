@@ -38,7 +38,5 @@ function btoa(data) {
 const decoderDecode = forwardToChunk("encoding", "decoderDecode");
 const decoderFromLabel = forwardToChunk("encoding", "decoderFromLabel");
 
-exposeLazyInterface("TextEncoder", () => encoding().encodingClasses().TextEncoder);
-exposeLazyInterface("TextDecoder", () => encoding().encodingClasses().TextDecoder);
 exposeOperation("atob", atob);
 exposeOperation("btoa", btoa);

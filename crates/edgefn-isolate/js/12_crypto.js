@@ -3,5 +3,4 @@
 // The global `crypto` and `Crypto` (W3C Web Cryptography §10), made by the
 // chunk js/crypto on first use.
 
-exposeLazyInterface("Crypto", () => layerChunk("crypto").cryptoClass());
 exposeReplaceable("crypto", () => layerChunk("crypto").cryptoInstance());

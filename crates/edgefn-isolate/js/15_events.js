@@ -3,8 +3,9 @@
 // DOM §2 events and HTML's error events are the chunk js/events, loaded on
 // first use: Event, CustomEvent, EventTarget, ErrorEvent,
 // PromiseRejectionEvent, AbortSignal and AbortController, and the global
-// object as an event target. This part of the core installs the global
-// names, and answers the runtime's own dispatches (an error or a rejection
+// object as an event target. This part of the core installs Event and
+// EventTarget (the chunk's 99_interfaces.js names the others, AbortSignal is
+// in 18_abort.js), and answers the runtime's own dispatches (an error or a rejection
 // nobody caught, `beforeunload`) without loading the chunk: before it is
 // loaded, nothing can be listening.
 
@@ -38,10 +39,7 @@ const fireEvent = forwardToChunk("events", "fireEvent");
 const internalsOf = forwardToChunk("events", "internalsOf");
 
 exposeLazyInterface("Event", eventClass);
-exposeLazyInterface("CustomEvent", () => events().customEventClass());
 exposeLazyInterface("EventTarget", eventTargetClass);
-exposeLazyInterface("ErrorEvent", () => events().errorEventClass());
-exposeLazyInterface("PromiseRejectionEvent", () => events().promiseRejectionEventClass());
 
 // The global object is an event target (HTML §7.2: WindowOrWorkerGlobalScope).
 exposeOperation("addEventListener", function addEventListener(type, callback, options) {

@@ -192,4 +192,3 @@ function abortSignalWrapper(signal) {
 }
 
 exposeLazyInterface("AbortSignal", abortSignalClass);
-exposeLazyInterface("AbortController", () => layerChunk("events").abortControllerClass());
