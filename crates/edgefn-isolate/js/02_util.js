@@ -393,6 +393,8 @@ function ownDescriptor(object, name) {
 function typedArrays() {
   if (typedArrayBuiltins === undefined) {
     typedArrayBuiltins = layerChunk("buffers").addTypedArrayBuiltins();
+    // Needed once: the chunk's code is let go.
+    delete loadedChunks.buffers;
   }
   return typedArrayBuiltins;
 }
@@ -419,7 +421,7 @@ function newUint8Array(source, byteOffset, length) {
 // The kind of a typed array ("Uint8Array", ...), undefined for any other value.
 function typedArrayKind(value) {
   if (!typedArraysAdded()) return undefined;
-  return ReflectApply(typedArrayBuiltins.typedArrayKind, value, []);
+  return ReflectApply(typedArrayBuiltins.typedArrayGetKind, value, []);
 }
 
 // ArrayBuffer.isView
@@ -430,7 +432,7 @@ function isArrayBufferView(value) {
 function isArrayBuffer(value) {
   if (typedArrayBuiltins === undefined) return false;
   try {
-    ReflectApply(typedArrayBuiltins.arrayBufferByteLength, value, []);
+    ReflectApply(typedArrayBuiltins.arrayBufferGetByteLength, value, []);
     return true;
   } catch {
     return false;
@@ -438,7 +440,7 @@ function isArrayBuffer(value) {
 }
 
 function typedArrayByteLength(view) {
-  return ReflectApply(typedArrays().typedArrayByteLength, view, []);
+  return ReflectApply(typedArrays().typedArrayGetByteLength, view, []);
 }
 
 // A Uint8Array over the bytes of an ArrayBuffer or ArrayBufferView (no
@@ -448,21 +450,21 @@ function bufferSourceView(value) {
     return null;
   }
   const ta = typedArrayBuiltins;
-  const kind = ReflectApply(ta.typedArrayKind, value, []);
+  const kind = ReflectApply(ta.typedArrayGetKind, value, []);
   if (kind !== undefined) {
     if (kind === "Uint8Array") return value;
     return new ta.Uint8Array(
-      ReflectApply(ta.typedArrayBuffer, value, []),
-      ReflectApply(ta.typedArrayByteOffset, value, []),
-      ReflectApply(ta.typedArrayByteLength, value, []),
+      ReflectApply(ta.typedArrayGetBuffer, value, []),
+      ReflectApply(ta.typedArrayGetByteOffset, value, []),
+      ReflectApply(ta.typedArrayGetByteLength, value, []),
     );
   }
   if (ta.isView(value)) {
     // DataView
     return new ta.Uint8Array(
-      ReflectApply(ta.dataViewBuffer, value, []),
-      ReflectApply(ta.dataViewByteOffset, value, []),
-      ReflectApply(ta.dataViewByteLength, value, []),
+      ReflectApply(ta.dataViewGetBuffer, value, []),
+      ReflectApply(ta.dataViewGetByteOffset, value, []),
+      ReflectApply(ta.dataViewGetByteLength, value, []),
     );
   }
   if (isArrayBuffer(value)) return new ta.Uint8Array(value);
@@ -482,7 +484,7 @@ function concatBytes(chunks, count, total) {
   for (let i = 0; i < count; i++) {
     const chunk = chunks[i];
     ReflectApply(ta.typedArraySet, out, [chunk, offset]);
-    offset += ReflectApply(ta.typedArrayByteLength, chunk, []);
+    offset += ReflectApply(ta.typedArrayGetByteLength, chunk, []);
   }
   return out;
 }
@@ -490,24 +492,24 @@ function concatBytes(chunks, count, total) {
 // The ArrayBuffer behind `u8` if the view covers it exactly, else a copy.
 function bytesToArrayBuffer(u8) {
   const ta = typedArrays();
-  const buffer = ReflectApply(ta.typedArrayBuffer, u8, []);
+  const buffer = ReflectApply(ta.typedArrayGetBuffer, u8, []);
   if (
-    ReflectApply(ta.typedArrayByteOffset, u8, []) === 0 &&
-    ReflectApply(ta.typedArrayByteLength, u8, []) ===
-      ReflectApply(ta.arrayBufferByteLength, buffer, [])
+    ReflectApply(ta.typedArrayGetByteOffset, u8, []) === 0 &&
+    ReflectApply(ta.typedArrayGetByteLength, u8, []) ===
+      ReflectApply(ta.arrayBufferGetByteLength, buffer, [])
   ) {
     return buffer;
   }
-  return ReflectApply(ta.typedArrayBuffer, copyBytes(u8), []);
+  return ReflectApply(ta.typedArrayGetBuffer, copyBytes(u8), []);
 }
 
 // ECMA-262 IsDetachedBuffer
 function isDetachedBuffer(buffer) {
-  return ReflectApply(typedArrays().arrayBufferDetached, buffer, []);
+  return ReflectApply(typedArrays().arrayBufferGetDetached, buffer, []);
 }
 
 function arrayBufferByteLength(buffer) {
-  return ReflectApply(typedArrays().arrayBufferByteLength, buffer, []);
+  return ReflectApply(typedArrays().arrayBufferGetByteLength, buffer, []);
 }
 
 // Streams §8.3 TransferArrayBuffer: a new ArrayBuffer with the contents;

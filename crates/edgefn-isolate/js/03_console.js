@@ -1,7 +1,7 @@
 // 03_console.js
 //
-// The global `console`, made by the chunk js/console on first use, and the
-// constructor names that it, inspect() and error messages print.
+// The constructor names that `console` (the chunk js/console, loaded on first
+// use), inspect() and error messages print.
 
 // The name of the constructor an object was made by, as inspect() and error
 // messages print it: "" when unknown, null for a null prototype.

@@ -1,14 +1,14 @@
 // 05_encoding.js
 //
-// The UTF-8 decoding bodies use, and the globals of the chunk js/encoding
-// (TextEncoder, TextDecoder, atob and btoa), which is loaded on first use.
+// The UTF-8 decoding bodies use, and atob and btoa, whose work is in the chunk
+// js/encoding (loaded on first use, with TextEncoder and TextDecoder).
 
 // A Uint8Array view of u8[start, end) (no copy, no species lookup).
 function u8View(u8, start, end) {
   const ta = typedArrays();
   return new ta.Uint8Array(
-    ReflectApply(ta.typedArrayBuffer, u8, []),
-    ReflectApply(ta.typedArrayByteOffset, u8, []) + start,
+    ReflectApply(ta.typedArrayGetBuffer, u8, []),
+    ReflectApply(ta.typedArrayGetByteOffset, u8, []) + start,
     end - start,
   );
 }

@@ -269,8 +269,8 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
 
     // addTypedArrays() -> { ArrayBuffer, ..., DataView }: adds the typed arrays to the context,
     // which starts without them (17.6 KB and 55 names in every isolate that never uses them).
-    // The layer calls it once (typedArrays() in js/02_util.js), also for the host (see
-    // `Inner::typed_arrays`).
+    // The layer calls it once (`addTypedArrayBuiltins` in js/buffers, on the first use of
+    // typedArrays() in js/02_util.js), also for the host (see `Inner::typed_arrays`).
     let w = weak.clone();
     set(
         "addTypedArrays",

@@ -57,25 +57,25 @@ function addTypedArrayBuiltins() {
       // Typed array constructors by [[TypedArrayName]] (structuredClone, BYOB reads).
       constructors,
       isView: arrayBuffer.isView,
-      arrayBufferByteLength: getterOf(arrayBuffer.prototype, "byteLength"),
+      arrayBufferGetByteLength: getterOf(arrayBuffer.prototype, "byteLength"),
       arrayBufferSlice: arrayBuffer.prototype.slice,
       // ES2024 transfer / detached / resizable: the streams' TransferArrayBuffer
       // and structuredClone's transfer.
       arrayBufferTransfer: arrayBuffer.prototype.transfer,
-      arrayBufferDetached: getterOf(arrayBuffer.prototype, "detached"),
-      arrayBufferResizable: getterOf(arrayBuffer.prototype, "resizable"),
-      arrayBufferMaxByteLength: getterOf(arrayBuffer.prototype, "maxByteLength"),
-      sharedArrayBufferByteLength: getterOf(globals.SharedArrayBuffer.prototype, "byteLength"),
-      dataViewBuffer: getterOf(dataView.prototype, "buffer"),
-      dataViewByteOffset: getterOf(dataView.prototype, "byteOffset"),
-      dataViewByteLength: getterOf(dataView.prototype, "byteLength"),
-      typedArrayBuffer: getterOf(typedArray, "buffer"),
-      typedArrayByteOffset: getterOf(typedArray, "byteOffset"),
-      typedArrayByteLength: getterOf(typedArray, "byteLength"),
-      typedArrayLength: getterOf(typedArray, "length"),
+      arrayBufferGetDetached: getterOf(arrayBuffer.prototype, "detached"),
+      arrayBufferGetResizable: getterOf(arrayBuffer.prototype, "resizable"),
+      arrayBufferGetMaxByteLength: getterOf(arrayBuffer.prototype, "maxByteLength"),
+      sharedArrayBufferGetByteLength: getterOf(globals.SharedArrayBuffer.prototype, "byteLength"),
+      dataViewGetBuffer: getterOf(dataView.prototype, "buffer"),
+      dataViewGetByteOffset: getterOf(dataView.prototype, "byteOffset"),
+      dataViewGetByteLength: getterOf(dataView.prototype, "byteLength"),
+      typedArrayGetBuffer: getterOf(typedArray, "buffer"),
+      typedArrayGetByteOffset: getterOf(typedArray, "byteOffset"),
+      typedArrayGetByteLength: getterOf(typedArray, "byteLength"),
+      typedArrayGetLength: getterOf(typedArray, "length"),
       // The typed array's kind ("Uint8Array", ...) or undefined for any
       // other value: a forgery-proof brand check.
-      typedArrayKind: getterOf(typedArray, SymbolToStringTag),
+      typedArrayGetKind: getterOf(typedArray, SymbolToStringTag),
       typedArraySet: typedArray.set,
     };
   } finally {

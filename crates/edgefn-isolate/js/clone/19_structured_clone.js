@@ -74,7 +74,7 @@ const structuredCloneOps = once(() => {
     if (hasSlot(WeakRefPrototypeDeref, value)) return true;
     if (
       typedArraysAdded() &&
-      hasSlot(typedArrays().sharedArrayBufferByteLength, value)
+      hasSlot(typedArrays().sharedArrayBufferGetByteLength, value)
     ) {
       return true;
     }
@@ -181,12 +181,12 @@ const structuredCloneOps = once(() => {
       throw dataCloneError("a detached ArrayBuffer could not be cloned");
     }
     const ta = typedArrays();
-    const resizable = ReflectApply(ta.arrayBufferResizable, buffer, []);
+    const resizable = ReflectApply(ta.arrayBufferGetResizable, buffer, []);
     return {
       t: SC_ARRAY_BUFFER,
       bytes: new ta.Uint8Array(ReflectApply(ta.arrayBufferSlice, buffer, [0])),
       maxByteLength: resizable
-        ? ReflectApply(ta.arrayBufferMaxByteLength, buffer, [])
+        ? ReflectApply(ta.arrayBufferGetMaxByteLength, buffer, [])
         : undefined,
     };
   }
@@ -237,18 +237,18 @@ const structuredCloneOps = once(() => {
 
   function serializeView(view, record, memory) {
     const ta = typedArrays();
-    const kind = ReflectApply(ta.typedArrayKind, view, []);
+    const kind = ReflectApply(ta.typedArrayGetKind, view, []);
     let buffer;
     if (kind === undefined) {
-      buffer = ReflectApply(ta.dataViewBuffer, view, []);
+      buffer = ReflectApply(ta.dataViewGetBuffer, view, []);
       record.kind = "DataView";
-      record.byteOffset = ReflectApply(ta.dataViewByteOffset, view, []);
-      record.length = ReflectApply(ta.dataViewByteLength, view, []);
+      record.byteOffset = ReflectApply(ta.dataViewGetByteOffset, view, []);
+      record.length = ReflectApply(ta.dataViewGetByteLength, view, []);
     } else {
-      buffer = ReflectApply(ta.typedArrayBuffer, view, []);
+      buffer = ReflectApply(ta.typedArrayGetBuffer, view, []);
       record.kind = kind;
-      record.byteOffset = ReflectApply(ta.typedArrayByteOffset, view, []);
-      record.length = ReflectApply(ta.typedArrayLength, view, []);
+      record.byteOffset = ReflectApply(ta.typedArrayGetByteOffset, view, []);
+      record.length = ReflectApply(ta.typedArrayGetLength, view, []);
     }
     if (isDetachedBuffer(buffer)) {
       throw dataCloneError("a view of a detached ArrayBuffer could not be cloned");

@@ -3,7 +3,7 @@
 // The `console` namespace (WHATWG Console Standard). Output goes to
 // host.log(level, text) with the text fully formatted here; a value that is
 // not a string is printed by inspect(), in the chunk js/inspect. A chunk
-// loaded on first use; the core's 03_console.js installs the global.
+// loaded on first use; the global is named in 99_interfaces.js.
 
 // console.log argument: strings are printed as they are.
 function inspectArg(value) {

@@ -2,7 +2,8 @@
 //
 // Crypto (W3C Web Cryptography §10): getRandomValues and randomUUID on the
 // host CSPRNG; crypto.subtle is in 43_subtle.js.
-// A chunk loaded on first use; the core's 12_crypto.js installs the globals.
+// A chunk loaded on first use; the core's 12_crypto.js installs `crypto`,
+// and 99_interfaces.js names `Crypto`.
 
 const cryptoClass = once(() => {
   class Crypto {

@@ -4,7 +4,8 @@
 // UTF-8 codec itself is on the host; TextEncoderStream and TextDecoderStream
 // are in 28_encoding_streams.js) and atob / btoa (HTML §8.3 with Infra's
 // forgiving-base64): the chunk "encoding", loaded on first use; the core's
-// 05_encoding.js installs the globals.
+// 05_encoding.js installs atob and btoa, and 99_interfaces.js names the
+// classes.
 
 // Latin-1 string from bytes, in slices small enough for Function#apply.
 function bytesToLatin1(u8, length) {

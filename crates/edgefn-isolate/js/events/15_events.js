@@ -9,8 +9,9 @@
 // `rejectionhandled` when one of those gets a handler later; the host also
 // dispatches `beforeunload` on it.
 //
-// A chunk loaded on first use: the core's 15_events.js installs the global
-// names and answers for it until then.
+// A chunk loaded on first use: the core's 15_events.js installs Event and
+// EventTarget (99_interfaces.js names the others) and answers for it until
+// then.
 
 const eventInternals = new WeakMapCtor(); // Event -> its record
 // EventTarget -> Map(type -> listener[]), or null while it has none. Being

@@ -293,7 +293,7 @@ function inspectObject(ctx, obj, level, indent) {
 
   const typedKind = typedArrayKind(obj);
   if (typedKind !== undefined) {
-    const length = ReflectApply(typedArrays().typedArrayLength, obj, []);
+    const length = ReflectApply(typedArrays().typedArrayGetLength, obj, []);
     const prefix = `${typedKind}(${length}) `;
     if (level > ctx.depth) return `[${typedKind}]`;
     const n = MathMin(length, inspectMaxArrayItems);

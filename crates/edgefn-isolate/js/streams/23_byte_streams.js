@@ -46,19 +46,19 @@ const byteStreamOps = once(() => {
   // [buffer, byteOffset, byteLength, typed array kind or undefined (DataView)]
   function arrayBufferViewParts(view) {
     const ta = typedArrays();
-    const kind = ReflectApply(ta.typedArrayKind, view, []);
+    const kind = ReflectApply(ta.typedArrayGetKind, view, []);
     if (kind !== undefined) {
       return [
-        ReflectApply(ta.typedArrayBuffer, view, []),
-        ReflectApply(ta.typedArrayByteOffset, view, []),
-        ReflectApply(ta.typedArrayByteLength, view, []),
+        ReflectApply(ta.typedArrayGetBuffer, view, []),
+        ReflectApply(ta.typedArrayGetByteOffset, view, []),
+        ReflectApply(ta.typedArrayGetByteLength, view, []),
         kind,
       ];
     }
     return [
-      ReflectApply(ta.dataViewBuffer, view, []),
-      ReflectApply(ta.dataViewByteOffset, view, []),
-      ReflectApply(ta.dataViewByteLength, view, []),
+      ReflectApply(ta.dataViewGetBuffer, view, []),
+      ReflectApply(ta.dataViewGetByteOffset, view, []),
+      ReflectApply(ta.dataViewGetByteLength, view, []),
       undefined,
     ];
   }
@@ -901,7 +901,7 @@ const byteStreamOps = once(() => {
       throw new TypeErrorCtor("ReadableStreamBYOBReader.read: min must be greater than 0");
     }
     const limit =
-      kind === undefined ? byteLength : ReflectApply(typedArrays().typedArrayLength, view, []);
+      kind === undefined ? byteLength : ReflectApply(typedArrays().typedArrayGetLength, view, []);
     if (min > limit) {
       throw new RangeErrorCtor("ReadableStreamBYOBReader.read: min is larger than the view");
     }

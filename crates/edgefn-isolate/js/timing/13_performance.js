@@ -8,7 +8,8 @@
 // clock. There are no other entry types (no resource or navigation timing),
 // and no PerformanceObserver. With the entries and User Timing
 // (13_user_timing.js), the chunk js/timing, loaded on first use; the core's
-// 13_performance.js installs the globals.
+// 13_performance.js installs `performance`, and 99_interfaces.js names the
+// classes.
 
 const performanceClass = once(() => {
   const EventTarget = eventTargetClass();
