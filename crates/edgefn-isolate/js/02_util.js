@@ -317,12 +317,7 @@ function date() {
       // The engine defined the global `Date` (also when it then ran out of
       // memory): what the tenant put there first, or its deletion, stays.
       if (before === undefined || before.get !== dateAccessor) {
-        try {
-          if (before === undefined) delete globalObject.Date;
-          else ObjectDefineProperty(globalObject, "Date", before);
-        } catch {
-          // The global object was frozen: the engine could not define it either.
-        }
+        restoreProperty(globalObject, "Date", before);
       }
     }
   }
@@ -359,7 +354,8 @@ dateAccessor = ObjectGetOwnPropertyDescriptor(globalObject, "Date").get;
 // constructors with the accessors the layer calls (made by the chunk
 // js/buffers, so that the code which adds them is not in every isolate).
 // Until it succeeded, no value of these kinds exists, so a brand check answers
-// without adding them.
+// without adding them. The names with a class of their own come in the order
+// of the engine's class ids, as host.addTypedArrays() checks; then Atomics.
 const typedArrayGlobalNames = [
   "ArrayBuffer",
   "SharedArrayBuffer",
@@ -381,6 +377,18 @@ const typedArrayGlobalNames = [
 let typedArrayBuiltins;
 // The layer's accessors of those globals, by position.
 const typedArrayAccessors = [];
+
+// Puts back the property `name` of `object` as `previous` (from ownDescriptor())
+// describes it, or deletes it if there was none; nothing when the object was
+// frozen meanwhile.
+function restoreProperty(object, name, previous) {
+  try {
+    if (previous === undefined) ReflectDeleteProperty(object, name);
+    else ObjectDefineProperty(object, name, previous);
+  } catch {
+    // Not configurable: it stayed as it was.
+  }
+}
 
 // An own property's descriptor (undefined if none) with no prototype, so that
 // reading it or defining it back sees none of Object.prototype's properties.

@@ -35,27 +35,6 @@ pub(crate) fn date_prototype<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Option<Obj
     Ok(date.as_object().and_then(Object::get_prototype))
 }
 
-/// The global names of the built-ins `JS_AddIntrinsicTypedArrays` adds with a class of their
-/// own, in the order of the engine's class ids (from `JS_CLASS_ARRAY_BUFFER` on; Atomics is the
-/// one without).
-const TYPED_ARRAY_CLASSES: [&str; 15] = [
-    "ArrayBuffer",
-    "SharedArrayBuffer",
-    "Uint8ClampedArray",
-    "Int8Array",
-    "Uint8Array",
-    "Int16Array",
-    "Uint16Array",
-    "Int32Array",
-    "Uint32Array",
-    "BigInt64Array",
-    "BigUint64Array",
-    "Float16Array",
-    "Float32Array",
-    "Float64Array",
-    "DataView",
-];
-
 /// What `object` has as its own property `name`: nothing (`None`), a data property
 /// (`Some(true)`) or an accessor (`Some(false)`), found without running any code (`object` is
 /// not a Proxy).
@@ -97,7 +76,9 @@ fn own_property<'js>(
 
 /// Adds ArrayBuffer, SharedArrayBuffer, the typed arrays, DataView and Atomics to the context,
 /// once, and returns their constructors by global name (in an object without prototype), read
-/// from the engine's class prototypes.
+/// from the engine's class prototypes. `names` are their global names as the layer lists them:
+/// those with a class of their own in the order of the engine's class ids (from
+/// `JS_CLASS_ARRAY_BUFFER` on), checked against the constructors' names, then `Atomics`.
 ///
 /// The engine defines the globals, reads `Array.prototype.toString` and `globalThis.Uint8Array`
 /// as it goes, and aborts the process when the global object already has an own `Atomics` (or a
@@ -105,7 +86,17 @@ fn own_property<'js>(
 /// object is extensible and has none of the names, and `Array.prototype.toString` is an own data
 /// property: then no tenant code runs meanwhile. The layer makes it so, and puts everything back
 /// after (`addTypedArrayBuiltins` in js/buffers).
-fn add_typed_arrays<'js>(ctx: &Ctx<'js>, inner: &Inner) -> rquickjs::Result<Object<'js>> {
+fn add_typed_arrays<'js>(
+    ctx: &Ctx<'js>,
+    inner: &Inner,
+    names: &[String],
+) -> rquickjs::Result<Object<'js>> {
+    let Some((atomics, classes)) = names.split_last().filter(|(last, _)| *last == "Atomics") else {
+        return Err(Exception::throw_internal(
+            ctx,
+            "the typed arrays' names end with Atomics",
+        ));
+    };
     let raw = ctx.as_raw().as_ptr();
     if !inner.typed_arrays_added.get() {
         let globals = ctx.globals();
@@ -115,8 +106,8 @@ fn add_typed_arrays<'js>(ctx: &Ctx<'js>, inner: &Inner) -> rquickjs::Result<Obje
             .ok_or_else(|| Exception::throw_internal(ctx, "an Array without a prototype"))?;
         // SAFETY: `ctx` is entered; the global object is not a Proxy, so no code runs.
         let extensible = unsafe { rquickjs::qjs::JS_IsExtensible(raw, globals.as_raw()) } > 0;
-        let mut ready = extensible && own_property(ctx, &globals, "Atomics")?.is_none();
-        for name in TYPED_ARRAY_CLASSES {
+        let mut ready = extensible;
+        for name in classes.iter().chain([atomics]) {
             ready = ready && own_property(ctx, &globals, name)?.is_none();
         }
         ready = ready && own_property(ctx, &array_prototype, "toString")? == Some(true);
@@ -138,7 +129,7 @@ fn add_typed_arrays<'js>(ctx: &Ctx<'js>, inner: &Inner) -> rquickjs::Result<Obje
     let first = unsafe { rquickjs::qjs::JS_GetClassID(buffer.as_value().as_raw()) };
     let constructors = Object::new(ctx.clone())?;
     constructors.set_prototype(None)?;
-    for (class_id, name) in (first..).zip(TYPED_ARRAY_CLASSES) {
+    for (class_id, name) in (first..).zip(classes) {
         // SAFETY: as above; `JS_GetClassProto` returns an owned value (null for a class the
         // context has no prototype of).
         let proto =
@@ -148,7 +139,7 @@ fn add_typed_arrays<'js>(ctx: &Ctx<'js>, inner: &Inner) -> rquickjs::Result<Obje
             None => None,
         };
         match constructor {
-            Some(constructor) if constructor.get::<_, String>("name")? == name => {
+            Some(constructor) if constructor.get::<_, String>("name")? == *name => {
                 constructors.set(name, constructor)?;
             }
             _ => {
@@ -267,15 +258,15 @@ pub(crate) fn install<'js>(ctx: &Ctx<'js>, weak: Weak<Inner>) -> rquickjs::Resul
         )?,
     )?;
 
-    // addTypedArrays() -> { ArrayBuffer, ..., DataView }: adds the typed arrays to the context,
+    // addTypedArrays(names) -> { ArrayBuffer, ..., DataView }: adds the typed arrays to the context,
     // which starts without them (17.6 KB and 55 names in every isolate that never uses them).
     // The layer calls it once (`addTypedArrayBuiltins` in js/buffers, on the first use of
     // typedArrays() in js/02_util.js), also for the host (see `Inner::typed_arrays`).
     let w = weak.clone();
     set(
         "addTypedArrays",
-        Function::new(ctx.clone(), move |ctx: Ctx<'js>| {
-            add_typed_arrays(&ctx, &*live_inner(&ctx, &w)?)
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, names: Vec<String>| {
+            add_typed_arrays(&ctx, &*live_inner(&ctx, &w)?, &names)
         })?,
     )?;
 

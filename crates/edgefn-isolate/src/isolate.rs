@@ -1249,6 +1249,12 @@ mod tests {
             .expect("the isolate runs")
     }
 
+    /// A prepared isolate (the Web layer loaded, no function).
+    async fn prepared_isolate() -> Isolate {
+        let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
+        Isolate::prepare("edgefn", fetch).await.expect("an isolate")
+    }
+
     /// Whether the engine has an ArrayBuffer prototype in the isolate's context (one made
     /// without is an object with none).
     fn has_typed_arrays(isolate: &Isolate) -> bool {
@@ -1268,8 +1274,7 @@ mod tests {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
-                let isolate = Isolate::prepare("edgefn", fetch).await.expect("an isolate");
+                let isolate = prepared_isolate().await;
                 assert!(!has_typed_arrays(&isolate));
                 isolate
                     .inner
@@ -1295,8 +1300,7 @@ mod tests {
         let local = tokio::task::LocalSet::new();
         local
             .run_until(async {
-                let fetch = FetchClient::new(Vec::new().into(), "edgefn".into());
-                let isolate = Isolate::prepare("edgefn", fetch).await.expect("an isolate");
+                let isolate = prepared_isolate().await;
                 assert!(!has_date(&isolate));
                 let now: f64 = isolate
                     .inner

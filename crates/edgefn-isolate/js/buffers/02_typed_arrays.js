@@ -41,12 +41,13 @@ function addTypedArrayBuiltins() {
     }
     // Each constructor by its global name (null prototype); Atomics, which
     // has no instances, from the global the engine just defined.
-    const globals = host.addTypedArrays();
+    const globals = host.addTypedArrays(names);
     globals.Atomics = ObjectGetOwnPropertyDescriptor(globalObject, "Atomics").value;
     const arrayBuffer = globals.ArrayBuffer;
     const dataView = globals.DataView;
     const typedArray = ObjectGetPrototypeOf(globals.Uint8Array.prototype);
     const constructors = { __proto__: null };
+    // The typed arrays: the names between SharedArrayBuffer and DataView.
     for (let i = 2; i < 14; i++) constructors[names[i]] = globals[names[i]];
     builtins = {
       __proto__: null,
@@ -79,27 +80,14 @@ function addTypedArrayBuiltins() {
       typedArraySet: typedArray.set,
     };
   } finally {
-    if (!toStringIsData) {
-      try {
-        if (toString === undefined) ReflectDeleteProperty(ArrayPrototype, "toString");
-        else ObjectDefineProperty(ArrayPrototype, "toString", toString);
-      } catch {
-        // Array.prototype was frozen: its toString stayed as it was.
-      }
-    }
+    if (!toStringIsData) restoreProperty(ArrayPrototype, "toString", toString);
     // What the tenant put in a global first, or its deletion, stays; the
     // layer's accessor gives way to the engine's value, unless the engine
     // failed (out of memory), when it stays for the next try.
     for (let i = 0; i < names.length; i++) {
       const previous = before[i];
-      if (builtins !== undefined && previous !== undefined && previous.get === typedArrayAccessors[i]) {
-        continue;
-      }
-      try {
-        if (previous === undefined) ReflectDeleteProperty(globalObject, names[i]);
-        else ObjectDefineProperty(globalObject, names[i], previous);
-      } catch {
-        // The global object was frozen before: the names were not deleted.
+      if (builtins === undefined || previous === undefined || previous.get !== typedArrayAccessors[i]) {
+        restoreProperty(globalObject, names[i], previous);
       }
     }
   }
