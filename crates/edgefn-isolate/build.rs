@@ -30,7 +30,7 @@ use layer_names::{declarations, identifiers, lets, move_chunk_only_declarations,
 /// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
 /// depends on ([`CHUNK_DEPENDENCIES`]); a name of any other chunk it reaches through the core's
 /// stub.
-const CHUNKS: [(&str, &str); 15] = [
+const CHUNKS: [(&str, &str); 16] = [
     ("streams", "streams"),
     ("clone", "clone"),
     ("fetch", "fetch"),
@@ -46,6 +46,7 @@ const CHUNKS: [(&str, &str); 15] = [
     ("subtle", "subtle"),
     ("urlpattern", "urlpattern"),
     ("buffers", "buffers"),
+    ("shapes", "shapes"),
 ];
 
 /// Chunks that use the names of another chunk directly: (chunk, the chunk it uses). Loading

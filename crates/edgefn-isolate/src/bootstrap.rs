@@ -1,7 +1,7 @@
 //! The Web platform layer (`js/*.js`, and the chunks loaded on first use: `js/streams`,
 //! `js/ext`, `js/clone`, `js/inspect`, `js/timing`, `js/url`, `js/services`, `js/events`,
-//! `js/crypto`, `js/encoding`, `js/console`, `js/fetch`, `js/subtle`, `js/urlpattern` and
-//! `js/buffers`),
+//! `js/crypto`, `js/encoding`, `js/console`, `js/fetch`, `js/subtle`, `js/urlpattern`,
+//! `js/buffers` and `js/shapes`),
 //! compiled to QuickJS bytecode once per process, with its local names shortened first (see
 //! [`mangle`]; about 15 ms of start-up, 8 KiB of every isolate).
 //!

@@ -410,6 +410,78 @@ fn a_request_signal_and_an_abort_controller_load_the_events_chunk() {
     assert_eq!(isolate.layer_chunks(), vec!["events".to_owned()]);
 }
 
+/// The names of the fields of the layer's records for a request (its context, the request's
+/// and the response's records, a headers record, a body, Deno.serve's `info.remoteAddr`).
+const RECORD_FIELDS: &str = "'requestId', 'responded', 'finished', 'finishError', 'completed', \
+    'inOnError', 'method', 'url', 'h', 'headers', 'body', 'redirect', 'signal', 'list', 'guard', \
+    'sorted', 'kind', 'source', 'stream', 'used', 'type', 'status', 'statusText', 'transport', \
+    'hostname', 'port'";
+
+/// An isolate that has served 16 requests loads the shapes chunk, once, which keeps the shapes
+/// of the objects a request makes; the requests before and after it are answered alike. The
+/// objects that keep the shapes are made without running tenant code: a setter the tenant put
+/// on `Object.prototype` under each name of a record's field is never called.
+#[test]
+fn an_isolate_keeps_the_shapes_of_a_requests_objects_after_sixteen_requests() {
+    let watch = format!(
+        "const calls = [];
+         for (const name of [{RECORD_FIELDS}]) {{
+           Object.defineProperty(Object.prototype, name, {{
+             set(value) {{ calls.push(name); }}, configurable: true,
+           }});
+         }}
+         let served = 0;"
+    );
+    let exported = format!(
+        "{watch}
+         export default {{ fetch(request, env, ctx) {{
+           ctx.waitUntil(Promise.resolve());
+           return new Response(`${{++served}} ${{request.method}} ${{request.url}} \
+             ${{calls.join() || 'no setter called'}}`, {{ headers: {{ 'x-served': String(served) }} }});
+         }} }};"
+    );
+    let (isolate, responses, lines) = serve_n(&exported, 15);
+    assert!(
+        isolate.layer_chunks().is_empty(),
+        "{:?}",
+        isolate.layer_chunks()
+    );
+    assert_eq!(responses.len(), 15);
+    assert!(lines.is_empty(), "{lines:?}");
+
+    let (isolate, responses, lines) = serve_n(&exported, 40);
+    assert_eq!(isolate.layer_chunks(), ["shapes"]);
+    assert!(lines.is_empty(), "{lines:?}");
+    for (index, response) in responses.iter().enumerate() {
+        let served = index + 1;
+        assert_eq!(
+            body(response),
+            format!("{served} GET http://localhost/ no setter called")
+        );
+        assert_eq!(response.headers["x-served"], served.to_string().as_str());
+        assert_eq!(response.headers["content-type"], "text/plain;charset=UTF-8");
+    }
+
+    let served = format!(
+        "{watch}
+         Deno.serve(async (request, info) => {{
+           const {{ transport, hostname, port }} = info.remoteAddr;
+           return new Response(`${{++served}} ${{transport}} ${{hostname}}:${{port}} \
+             ${{calls.join() || 'no setter called'}}`, {{ status: 201 }});
+         }});"
+    );
+    let (isolate, responses, lines) = serve_n(&served, 40);
+    assert_eq!(isolate.layer_chunks(), ["shapes"]);
+    assert!(lines.is_empty(), "{lines:?}");
+    for (index, response) in responses.iter().enumerate() {
+        assert_eq!(response.status, 201);
+        assert_eq!(
+            body(response),
+            format!("{} tcp :0 no setter called", index + 1)
+        );
+    }
+}
+
 #[test]
 fn a_streamed_response_loads_only_the_streams_chunk() {
     let (isolate, response, _) = serve(
