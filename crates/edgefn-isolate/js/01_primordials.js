@@ -43,6 +43,16 @@ const ArrayPrototypeToString = Array.prototype.toString;
 const StringCtor = String;
 const StringFromCharCode = String.fromCharCode;
 const StringPrototypeToWellFormed = String.prototype.toWellFormed;
+// callFunction(f, thisArg, ...args) is f.call(thisArg, ...args) with the
+// engine's own call: where the arguments are known, it saves ReflectApply's
+// argument array (and the engine's copy of it) on a hot path.
+const FunctionPrototypeCall = Function.prototype.call;
+const callFunction = FunctionPrototypeCall.bind(FunctionPrototypeCall);
+// toWellFormed as a function of the string, the same way.
+const stringToWellFormed =
+  StringPrototypeToWellFormed === undefined
+    ? undefined
+    : FunctionPrototypeCall.bind(StringPrototypeToWellFormed);
 
 const NumberCtor = Number;
 const NumberIsFinite = Number.isFinite;

@@ -76,10 +76,7 @@ function wellFormedFallback(s) {
 // Web IDL USVString: ToString, then lone surrogates become U+FFFD.
 function toUSVString(value) {
   const s = typeof value === "string" ? value : `${value}`;
-  if (StringPrototypeToWellFormed !== undefined) {
-    return ReflectApply(StringPrototypeToWellFormed, s, []);
-  }
-  return wellFormedFallback(s);
+  return stringToWellFormed === undefined ? wellFormedFallback(s) : stringToWellFormed(s);
 }
 
 // Web IDL DOMString.

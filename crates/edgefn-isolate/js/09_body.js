@@ -164,10 +164,13 @@ function cloneBody(body) {
   return bodyFromStream(branches[1]);
 }
 
+// The Content-Type of a body extracted from a string.
+const TEXT_PLAIN_UTF8 = "text/plain;charset=UTF-8";
+
 // Fetch §5.1 "extract a body". Returns [BodyState, contentType or null].
 function extractBody(init) {
   if (typeof init === "string") {
-    return [newBodyState(BODY_STRING, toUSVString(init)), "text/plain;charset=UTF-8"];
+    return [newBodyState(BODY_STRING, toUSVString(init)), TEXT_PLAIN_UTF8];
   }
   if (typeof init === "object" && init !== null) {
     if (isReadableStream(init)) {
@@ -197,7 +200,7 @@ function extractBody(init) {
     }
     // Other objects are USVStrings.
   }
-  return [newBodyState(BODY_STRING, toUSVString(init)), "text/plain;charset=UTF-8"];
+  return [newBodyState(BODY_STRING, toUSVString(init)), TEXT_PLAIN_UTF8];
 }
 
 // Fetch §5.3 "consume body" to bytes (Uint8Array we own) or, for

@@ -27,6 +27,12 @@ let isResponse = (value) => false;
 let responseInternals;
 let responseBodyOf; // (response) -> BodyState | null
 
+// A Response's record of type "default", as its constructor and static
+// methods make it: `h` is a headers record, `body` a BodyState or null.
+function newResponseRecord(status, statusText, h, body) {
+  return { type: "default", status, statusText, h, headers: null, body };
+}
+
 const responseClass = once(() => {
   headersClass(); // Response uses the Headers internals
   class Response {
@@ -39,21 +45,31 @@ const responseClass = once(() => {
         this.#r = init;
         return;
       }
-      this.#r = {
-        type: "default",
-        status: 200,
-        statusText: "",
-        h: newHeadersRecord([], "response"),
-        headers: null,
-        body: null,
-      };
-      // Step 4: extract the body first.
-      const bodyWithType = body === null || body === undefined ? null : extractBody(body);
-      this.#initialize(toDictionary(init, "Response"), bodyWithType);
+      // Step 4: extract the body first (a string, most handlers' answer,
+      // without extractBody()'s pair).
+      if (typeof body === "string") {
+        const text = newBodyState(BODY_STRING, toUSVString(body));
+        if (init === undefined) {
+          this.#r = newResponseRecord(
+            200,
+            "",
+            newHeadersRecord(["content-type", TEXT_PLAIN_UTF8], "response"),
+            text,
+          );
+        } else {
+          this.#initialize(toDictionary(init, "Response"), text, TEXT_PLAIN_UTF8);
+        }
+      } else if (body === null || body === undefined) {
+        this.#initialize(toDictionary(init, "Response"), null, null);
+      } else {
+        const extracted = extractBody(body);
+        this.#initialize(toDictionary(init, "Response"), extracted[0], extracted[1]);
+      }
     }
 
-    // Fetch §5.5 "initialize a response"
-    #initialize(init, bodyWithType) {
+    // Fetch §5.5 "initialize a response", with the extracted body and its
+    // content type (or null); makes the response's record.
+    #initialize(init, body, contentType) {
       let status = 200;
       let statusText = "";
       let headersInit;
@@ -72,20 +88,19 @@ const responseClass = once(() => {
       if (statusText !== "" && !reasonPhraseRe.test(statusText)) {
         throw new TypeErrorCtor("Response: the statusText is not a valid reason phrase");
       }
-      this.#r.status = status;
-      this.#r.statusText = statusText;
-      if (headersInit !== undefined) headersRecordFill(this.#r.h, headersInit);
-      if (bodyWithType !== null) {
+      const h = newHeadersRecord([], "response");
+      if (headersInit !== undefined) headersRecordFill(h, headersInit);
+      if (body !== null) {
         if (isNullBodyStatus(status)) {
           throw new TypeErrorCtor(
             `Response with null body status (${status}) cannot have body`,
           );
         }
-        this.#r.body = bodyWithType[0];
-        if (bodyWithType[1] !== null && !headersRecordContains(this.#r.h, "content-type")) {
-          headersRecordAppendTrusted(this.#r.h, "content-type", bodyWithType[1]);
+        if (contentType !== null && !headersRecordContains(h, "content-type")) {
+          headersRecordAppendTrusted(h, "content-type", contentType);
         }
       }
+      this.#r = newResponseRecord(status, statusText, h, body);
     }
 
     // Fetch §5.5 static error()
@@ -116,14 +131,15 @@ const responseClass = once(() => {
           `Response.redirect: invalid redirect status ${status} (must be 301, 302, 303, 307 or 308)`,
         );
       }
-      return new Response(kInternal, {
-        type: "default",
-        status,
-        statusText: "",
-        h: newHeadersRecord(["location", components[URL_HREF]], "immutable"),
-        headers: null,
-        body: null,
-      });
+      return new Response(
+        kInternal,
+        newResponseRecord(
+          status,
+          "",
+          newHeadersRecord(["location", components[URL_HREF]], "immutable"),
+          null,
+        ),
+      );
     }
 
     // Fetch §5.5 static json(data, init)
@@ -133,18 +149,12 @@ const responseClass = once(() => {
       if (text === undefined) {
         throw new TypeErrorCtor("Response.json: the data is not JSON serializable");
       }
-      const response = new Response(kInternal, {
-        type: "default",
-        status: 200,
-        statusText: "",
-        h: newHeadersRecord([], "response"),
-        headers: null,
-        body: null,
-      });
-      response.#initialize(toDictionary(init, "Response.json"), [
+      const response = new Response(kInternal, null);
+      response.#initialize(
+        toDictionary(init, "Response.json"),
         newBodyState(BODY_STRING, text),
         "application/json",
-      ]);
+      );
       return response;
     }
 
@@ -196,7 +206,7 @@ const responseClass = once(() => {
     }
 
     static {
-      isResponse = (value) => isObjectLike(value) && #r in value;
+      isResponse = (value) => typeof value === "object" && value !== null && #r in value;
       responseInternals = (response) => response.#r;
       responseBodyOf = (response) => response.#r.body;
     }

@@ -352,21 +352,25 @@ function serveIncoming(requestId, record, remoteHost, remotePort) {
     try {
       if (handlerMode === HANDLER_EXPORT) {
         const ExecutionContext = executionContextClass();
-        result = ReflectApply(exportedFetch, exportedThis, [
+        result = callFunction(
+          exportedFetch,
+          exportedThis,
           request,
           exportedEnvObject(),
           new ExecutionContext(kInternal, ctx),
-        ]);
+        );
       } else if (handlerMode === HANDLER_SERVE && serveHandler !== null) {
         const ServeHandlerInfo = serveHandlerInfoClass();
-        result = ReflectApply(serveHandler, undefined, [
+        result = callFunction(
+          serveHandler,
+          undefined,
           request,
           new ServeHandlerInfo(ctx, {
             transport: "tcp",
             hostname: remoteHost,
             port: remotePort,
           }),
-        ]);
+        );
       } else {
         respondError(ctx, "UncaughtException", "Error: no request handler is registered", undefined);
         return;

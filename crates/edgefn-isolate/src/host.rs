@@ -735,15 +735,19 @@ fn install_responses<'js>(
         Function::new(
             ctx.clone(),
             |name: rquickjs::String<'js>, value: rquickjs::String<'js>| {
-                // A string that is not valid UTF-16 (a lone surrogate) has a code point above
-                // U+00FF, so it is no ByteString either.
-                let Ok(name) = name.to_string() else {
+                // Read in place (no Rust copy: this runs for every header a function sets). A
+                // string that is not valid UTF-16 (a lone surrogate, which the engine's UTF-8
+                // keeps) has a code point above U+00FF, so it is no ByteString either.
+                let (Ok(name), Ok(value)) = (name.to_cstring(), value.to_cstring()) else {
                     return HEADER_BAD_NAME;
                 };
-                let Ok(value) = value.to_string() else {
+                let Ok(name) = std::str::from_utf8(name.as_ref()) else {
+                    return HEADER_BAD_NAME;
+                };
+                let Ok(value) = std::str::from_utf8(value.as_ref()) else {
                     return HEADER_BAD_VALUE;
                 };
-                header_check(&name, &value)
+                header_check(name, value)
             },
         )?,
     )?;
@@ -777,7 +781,7 @@ fn install_responses<'js>(
                 let body = if body.is_null() || body.is_undefined() {
                     ResponseBody::Empty
                 } else if let Some(text) = body.as_string() {
-                    ResponseBody::Full(Bytes::from(text.to_string()?))
+                    ResponseBody::Full(utf8_bytes(text.clone())?)
                 } else if body.as_bool() == Some(true) {
                     let (sender, rx) = mpsc::channel(STREAM_CHANNEL_CHUNKS);
                     let mut state = inner.state.borrow_mut();
@@ -967,14 +971,19 @@ pub(crate) fn header_map(flat: &[String]) -> Result<http::HeaderMap, String> {
         let name = http::HeaderName::from_bytes(pair[0].as_bytes())
             .map_err(|_| format!("invalid header name {:?}", pair[0]))?;
         let raw = pair.get(1).map_or("", String::as_str);
-        // Isomorphic encode (WHATWG Infra): each code point below 256 is one byte.
-        let bytes: Vec<u8> = raw
-            .chars()
-            .map(|c| u8::try_from(u32::from(c)))
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("header {name} has a character above U+00FF"))?;
-        let value = http::HeaderValue::from_bytes(&bytes)
-            .map_err(|_| format!("invalid value for header {name}"))?;
+        // Isomorphic encode (WHATWG Infra): each code point below 256 is one byte; ASCII, the
+        // usual value, is already those bytes.
+        let value = if raw.is_ascii() {
+            http::HeaderValue::from_str(raw)
+        } else {
+            let bytes: Vec<u8> = raw
+                .chars()
+                .map(|c| u8::try_from(u32::from(c)))
+                .collect::<Result<_, _>>()
+                .map_err(|_| format!("header {name} has a character above U+00FF"))?;
+            http::HeaderValue::from_bytes(&bytes)
+        }
+        .map_err(|_| format!("invalid value for header {name}"))?;
         headers.append(name, value);
     }
     Ok(headers)
@@ -998,6 +1007,15 @@ fn or_null<'js, T: rquickjs::IntoJs<'js>>(
 pub(crate) fn live_inner(ctx: &Ctx<'_>, weak: &Weak<Inner>) -> rquickjs::Result<Rc<Inner>> {
     weak.upgrade()
         .ok_or_else(|| Exception::throw_type(ctx, "the isolate is gone"))
+}
+
+/// The UTF-8 bytes of a string, copied once (not through a Rust `String`); a string with a lone
+/// surrogate is an error, as in `rquickjs::String::to_string`.
+fn utf8_bytes(text: rquickjs::String<'_>) -> rquickjs::Result<Bytes> {
+    let text = text.to_cstring()?;
+    let bytes: &[u8] = text.as_ref();
+    std::str::from_utf8(bytes)?;
+    Ok(Bytes::copy_from_slice(bytes))
 }
 
 pub(crate) fn copy_bytes<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Bytes> {
