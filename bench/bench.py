@@ -9,7 +9,8 @@
 
 Scenarios: hello (warm throughput and latency), cold (new-tenant cold start), density (RSS per
 warm tenant at 1,000 and 10,000 functions), json (a 10 KB JSON round trip), cpu (a CPU-bound
-kernel), noisy (a healthy function next to a CPU burner).
+kernel), instructions (instructions per warm request in-process, counted by callgrind: exact,
+unlike the timings), noisy (a healthy function next to a CPU burner).
 
 Knobs (environment): DURATION (wrk, default 10s), CONNECTIONS (default 32), N (cold-start
 tenants, default 1000), DENSITY (tenant counts, default "1000 10000"), WORKERD_MAX_TENANTS
@@ -48,8 +49,8 @@ GAP_MS = float(os.environ.get("GAP_MS", "0"))
 PACE_MS = float(os.environ.get("PACE_MS", "5"))
 PORT = 19000
 COMPATIBILITY_DATE = "2025-01-01"
-SCENARIOS = ["hello", "cold", "density", "json", "cpu", "noisy"]
-DEFAULT = ["hello", "cold", "density", "json", "cpu"]
+SCENARIOS = ["hello", "cold", "density", "json", "cpu", "instructions", "noisy"]
+DEFAULT = ["hello", "cold", "density", "json", "cpu", "instructions"]
 
 
 def log(message):
@@ -386,8 +387,8 @@ def throughput(binary, function, script=None, no_hop=None):
     return results
 
 
-def json_body_script(work):
-    """A wrk script POSTing a ~10 KB JSON document."""
+def json_body():
+    """The ~10 KB JSON document of the json scenario."""
     items = []
     size, i = 0, 0
     while size < 10_000:
@@ -395,7 +396,12 @@ def json_body_script(work):
                       "quantity": i % 7 + 1, "tags": ["a", "b", "c"]})
         size = len(json.dumps({"items": items}))
         i += 1
-    body = json.dumps({"items": items})
+    return json.dumps({"items": items})
+
+
+def json_body_script(work):
+    """A wrk script POSTing a ~10 KB JSON document."""
+    body = json_body()
     script = work / "json.lua"
     script.write_text(
         'wrk.method = "POST"\n'
@@ -417,6 +423,61 @@ def throughput_table(title, results, note):
             f"{r['p99'] / r['p50']:.1f} | {r['rps'] / results['deno']['rps']:.2f}x | "
             f"{r['rps'] / results['workerd']['rps']:.2f}x |")
     return lines
+
+
+# (name, handler module or None for `new Response(text)`, POST the JSON document?, the two
+# request counts whose difference is measured)
+INSTRUCTION_CASES = [
+    ("`bench/functions/hello`", FUNCTIONS / "hello" / "index.js", False, (1000, 3000)),
+    ("`new Response(text)`", None, False, (1000, 3000)),
+    ("`bench/functions/json`", FUNCTIONS / "json" / "index.js", True, (40, 120)),
+]
+
+
+def instructions(work):
+    """Instructions per warm request in-process (engine, Web layer and isolate; no HTTP), as
+    callgrind counts them: exact and repeatable, whatever else the machine is doing. The
+    request_cost example of this checkout runs under valgrind at two request counts; the
+    difference in instructions over the difference in requests leaves start-up out."""
+    if shutil.which("valgrind") is None:
+        log("installing valgrind from Debian")
+        sudo = [] if os.geteuid() == 0 else ["sudo"]
+        subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True)
+        subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "valgrind"], check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "edgefn-isolate", "--example",
+                    "request_cost"], cwd=ROOT, check=True)
+    example = ROOT / "target" / "release" / "examples" / "request_cost"
+    body = work / "json-body.json"
+    body.write_text(json_body())
+    rows = []
+    for name, handler, post, counts in INSTRUCTION_CASES:
+        env = dict(os.environ)
+        env.pop("HANDLER", None)
+        env.pop("BODY", None)
+        if handler is not None:
+            env["HANDLER"] = str(handler)
+        if post:
+            env["BODY"] = str(body)
+        refs = []
+        for count in counts:
+            env["N"] = str(count)
+            run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                                  str(example)], env=env, capture_output=True, text=True,
+                                 check=True)
+            counted = re.search(r"refs:\s+([\d,]+)", run.stderr).group(1)
+            refs.append(int(counted.replace(",", "")))
+            heap = int(re.search(r"heap (\d+) bytes", run.stdout).group(1))
+        per_request = (refs[1] - refs[0]) / (counts[1] - counts[0])
+        rows.append(f"| {name} | {per_request / 1000:,.1f}k | {heap / 1024:.0f} |")
+    return ["## 6. Instructions per request", "",
+            "In-process, no HTTP: one isolate of this checkout's `edgefn-isolate` serves one "
+            "request after another (`cargo run --release -p edgefn-isolate --example "
+            "request_cost`), under `valgrind --tool=callgrind`; the instructions of "
+            f"{INSTRUCTION_CASES[0][3][1]} requests less those of {INSTRUCTION_CASES[0][3][0]} "
+            "(json: 120 less 40), per request. Unlike the timings above, this figure does not "
+            "depend on what else the machine is doing. The heap is the isolate's after the "
+            "last request.", "",
+            "| handler | instructions per request | heap KiB |", "|---|---:|---:|"] + rows
 
 
 def noisy(binary, no_hop):
@@ -588,6 +649,10 @@ def main():
             "`bench/functions/cpu`: a sieve counting the primes below 100,000 on every request. "
             "QuickJS interprets; V8 (deno, workerd) compiles to machine code, so edgefn is "
             "expected to lose this one by a wide margin.") + [""]
+
+    if "instructions" in chosen:
+        log("scenario instructions")
+        out += instructions(work) + [""]
 
     if "noisy" in chosen:
         log("scenario noisy")
