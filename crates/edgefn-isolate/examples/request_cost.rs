@@ -5,7 +5,7 @@
 //!
 //! Under `valgrind --tool=callgrind` the difference between two runs with different `N` is the
 //! engine's and the isolate's instructions per request, a figure that does not depend on what
-//! else the machine is doing (`bench/instructions` runs it so).
+//! else the machine is doing (`bench/run instructions` runs it so).
 //!
 //! ```sh
 //! cargo run --release -p edgefn-isolate --example request_cost

@@ -78,6 +78,9 @@ function requestCompletedPromise(ctx) {
 const serveHandlerInfoClass = once(() => {
   class ServeHandlerInfo {
     #ctx;
+    // A field, so that it is defined: assigned, it would run a setter the
+    // tenant put on Object.prototype.
+    remoteAddr;
 
     constructor(ctx, remoteAddr) {
       this.#ctx = ctx;
@@ -332,8 +335,9 @@ function dispatch(requestId, method, url, headersFlat, bodyId, remoteHost, remot
         handlerMode === HANDLER_SERVE,
         responseInternals,
       );
-    } catch (error) {
-      reportException(error);
+    } catch {
+      // Only the speed of the next requests depends on it, and the only
+      // failure is the isolate's memory limit, which the meter enforces.
     }
     // Its code is used once.
     delete loadedChunks.shapes;

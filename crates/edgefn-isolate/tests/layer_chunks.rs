@@ -411,16 +411,18 @@ fn a_request_signal_and_an_abort_controller_load_the_events_chunk() {
 }
 
 /// The names of the fields of the layer's records for a request (its context, the request's
-/// and the response's records, a headers record, a body, Deno.serve's `info.remoteAddr`).
+/// and the response's records, a headers record, a body, Deno.serve's `info` and its
+/// `remoteAddr`).
 const RECORD_FIELDS: &str = "'requestId', 'responded', 'finished', 'finishError', 'completed', \
     'inOnError', 'method', 'url', 'h', 'headers', 'body', 'redirect', 'signal', 'list', 'guard', \
-    'sorted', 'kind', 'source', 'stream', 'used', 'type', 'status', 'statusText', 'transport', \
-    'hostname', 'port'";
+    'sorted', 'kind', 'source', 'stream', 'used', 'type', 'status', 'statusText', 'remoteAddr', \
+    'transport', 'hostname', 'port'";
 
 /// An isolate that has served 16 requests loads the shapes chunk, once, which keeps the shapes
 /// of the objects a request makes; the requests before and after it are answered alike. The
-/// objects that keep the shapes are made without running tenant code: a setter the tenant put
-/// on `Object.prototype` under each name of a record's field is never called.
+/// objects that keep the shapes are made, and stored, without running tenant code: a setter the
+/// tenant put on `Object.prototype` under each name of a record's field, or on `Array.prototype`
+/// under the indexes only the layer's list of those objects reaches, is never called.
 #[test]
 fn an_isolate_keeps_the_shapes_of_a_requests_objects_after_sixteen_requests() {
     let watch = format!(
@@ -428,6 +430,11 @@ fn an_isolate_keeps_the_shapes_of_a_requests_objects_after_sixteen_requests() {
          for (const name of [{RECORD_FIELDS}]) {{
            Object.defineProperty(Object.prototype, name, {{
              set(value) {{ calls.push(name); }}, configurable: true,
+           }});
+         }}
+         for (let index = 10; index < 64; index++) {{
+           Object.defineProperty(Array.prototype, index, {{
+             set(value) {{ calls.push(`[${{index}}]`); }}, configurable: true,
            }});
          }}
          let served = 0;"

@@ -43,13 +43,16 @@ function keepShapesOf(keepers, object) {
 }
 
 // The objects that keep the shapes of a request's objects, for the core to
-// hold for the isolate's life: `serve` for a Deno.serve handler, whose
-// second argument differs; `internalsOf` gives a Response's record. Each
-// object is made here as a request makes it (the records by the same
-// functions; an instance of a class with one private field has the shape
-// every instance has).
-function keepRequestShapes(serve, internalsOf) {
-  const keepers = [];
+// hold for the isolate's life, in an array without a prototype (so that
+// storing them runs no setter a tenant put on an index): `serve` when the
+// function answers through a serve handler, whose second argument differs;
+// `recordOfResponse` gives a Response's record. Each object is made here as
+// a request makes it (the records by the same functions; an instance of a
+// class with one private field has the shape every instance has, and an
+// object with the class's prototype and nothing else the shape an instance
+// starts from).
+function keepRequestShapes(serve, recordOfResponse) {
+  const keepers = ObjectSetPrototypeOf([], null);
   const ctx = newRequestContext(0);
   keepShapesOf(keepers, ctx);
   const record = newIncomingRecord("GET", "http://localhost/", [], -1);
@@ -59,17 +62,21 @@ function keepRequestShapes(serve, internalsOf) {
   keepShapesOf(keepers, record.h);
   keepShapesOf(keepers, newBodyState(BODY_HOST, 0));
   const Request = requestClass();
+  keepers[keepers.length] = ObjectCreate(Request.prototype);
   keepers[keepers.length] = new Request(kInternal, null);
   const Response = responseClass();
+  keepers[keepers.length] = ObjectCreate(Response.prototype);
   keepers[keepers.length] = new Response(kInternal, null);
-  keepShapesOf(keepers, internalsOf(new Response("")));
+  keepShapesOf(keepers, recordOfResponse(new Response("")));
   if (serve) {
     const ServeHandlerInfo = serveHandlerInfoClass();
+    keepers[keepers.length] = ObjectCreate(ServeHandlerInfo.prototype);
     keepers[keepers.length] = new ServeHandlerInfo(ctx, null);
     // info.remoteAddr, as the core makes it.
     keepShapesOf(keepers, { transport: "tcp", hostname: "", port: 0 });
   } else {
     const ExecutionContext = executionContextClass();
+    keepers[keepers.length] = ObjectCreate(ExecutionContext.prototype);
     keepers[keepers.length] = new ExecutionContext(kInternal, undefined);
   }
   return keepers;
