@@ -321,7 +321,7 @@ const executionContextClass = once(() => {
 
 // An isolate that has served 16 requests keeps the shapes of the objects
 // every request makes (the shapes chunk, js/shapes), so that the next ones do
-// not make them again: 9 KiB of that isolate for a tenth of a hello-world
+// not make them again: 11 KiB of that isolate for a tenth of a hello-world
 // request's instructions. The objects that keep them, once made:
 let requestShapeKeepers = null;
 let requestsDispatched = 0;

@@ -91,6 +91,17 @@ fn serve_requests(
     (isolate, responses, lines)
 }
 
+/// How many shapes the engine holds for the isolate (from its heap report).
+fn shape_count(isolate: &Isolate) -> usize {
+    let report = isolate.heap_report();
+    let (_, after) = report.split_once("shapes ").expect("a shape count");
+    after
+        .split_whitespace()
+        .next()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no shape count in {report}"))
+}
+
 fn body(response: &OutgoingResponse) -> String {
     match &response.body {
         ResponseBody::Full(bytes) => String::from_utf8_lossy(bytes).into_owned(),
@@ -455,10 +466,17 @@ fn an_isolate_keeps_the_shapes_of_a_requests_objects_after_sixteen_requests() {
     );
     assert_eq!(responses.len(), 15);
     assert!(lines.is_empty(), "{lines:?}");
+    let shapes_before = shape_count(&isolate);
 
     let (isolate, responses, lines) = serve_n(&exported, 40);
     assert_eq!(isolate.layer_chunks(), ["shapes"]);
     assert!(lines.is_empty(), "{lines:?}");
+    // The shapes of a request's objects outlive it (some thirty of them).
+    let shapes_after = shape_count(&isolate);
+    assert!(
+        shapes_after >= shapes_before + 20,
+        "{shapes_before} shapes after 15 requests, {shapes_after} after 40"
+    );
     for (index, response) in responses.iter().enumerate() {
         let served = index + 1;
         assert_eq!(
