@@ -1,8 +1,7 @@
 //! What one isolate costs, measured in-process: a bare QuickJS runtime and context, an isolate
 //! with the Web layer loaded (`Isolate::prepare`), giving it a hello-world function
 //! (`Isolate::assign` and `boot`), and its first and second request (dispatch to the answer),
-//! each over `COUNT` isolates kept alive (default 200), then `10 × COUNT` more requests to one
-//! of them (a hot isolate, which keeps the shapes of a request's objects). Then the boot of a large module (about
+//! each over `COUNT` isolates kept alive (default 200). Then the boot of a large module (about
 //! 200 KiB of JavaScript), compiled from source, and from the module cache's memory and disk
 //! tiers; and the first request of a function that uses a chunk of the Web layer (which loads
 //! it), with the heap after it.
@@ -163,18 +162,6 @@ fn main() {
         report("first request", &mut first_times, Some(heap));
         report("second request", &mut second_times, Some(heap));
         println!("{}", isolates[0].heap_report());
-        println!("layer chunks loaded: {:?}", isolates[0].layer_chunks());
-        // A hot isolate: from its 16th request on, it keeps the shapes of a request's objects
-        // (the shapes chunk), which the heap after them includes.
-        let mut hot_times = Vec::with_capacity(count * 10);
-        for _ in 0..count * 10 {
-            hot_times.push(request(&isolates[0]).await);
-        }
-        report(
-            &format!("requests 3 to {} of one", count * 10 + 2),
-            &mut hot_times,
-            Some(isolates[0].memory_used_bytes()),
-        );
         println!("layer chunks loaded: {:?}", isolates[0].layer_chunks());
         drop(isolates);
 

@@ -33,6 +33,12 @@ function newResponseRecord(status, statusText, h, body) {
   return { type: "default", status, statusText, h, headers: null, body };
 }
 
+// A response's headers record when init gives no headers: the body's
+// content type (or null) is the only one.
+function responseHeaders(contentType) {
+  return newHeadersRecord(contentType === null ? [] : ["content-type", contentType], "response");
+}
+
 const responseClass = once(() => {
   headersClass(); // Response uses the Headers internals
   class Response {
@@ -47,24 +53,22 @@ const responseClass = once(() => {
       }
       // Step 4: extract the body first (a string, most handlers' answer,
       // without extractBody()'s pair).
+      let state = null;
+      let contentType = null;
       if (typeof body === "string") {
-        const text = newBodyState(BODY_STRING, toUSVString(body));
-        if (init === undefined) {
-          this.#r = newResponseRecord(
-            200,
-            "",
-            newHeadersRecord(["content-type", TEXT_PLAIN_UTF8], "response"),
-            text,
-          );
-        } else {
-          this.#initialize(toDictionary(init, "Response"), text, TEXT_PLAIN_UTF8);
-        }
-      } else if (body === null || body === undefined) {
-        this.#initialize(toDictionary(init, "Response"), null, null);
-      } else {
+        state = newBodyState(BODY_STRING, toUSVString(body));
+        contentType = TEXT_PLAIN_UTF8;
+      } else if (body !== null && body !== undefined) {
         const extracted = extractBody(body);
-        this.#initialize(toDictionary(init, "Response"), extracted[0], extracted[1]);
+        state = extracted[0];
+        contentType = extracted[1];
       }
+      if (init === undefined) {
+        // No init, most handlers' case: what initialize makes of none.
+        this.#r = newResponseRecord(200, "", responseHeaders(contentType), state);
+        return;
+      }
+      this.#initialize(toDictionary(init, "Response"), state, contentType);
     }
 
     // Fetch §5.5 "initialize a response", with the extracted body and its
@@ -88,17 +92,18 @@ const responseClass = once(() => {
       if (statusText !== "" && !reasonPhraseRe.test(statusText)) {
         throw new TypeErrorCtor("Response: the statusText is not a valid reason phrase");
       }
-      const h = newHeadersRecord([], "response");
-      if (headersInit !== undefined) headersRecordFill(h, headersInit);
-      if (body !== null) {
-        if (isNullBodyStatus(status)) {
-          throw new TypeErrorCtor(
-            `Response with null body status (${status}) cannot have body`,
-          );
-        }
+      let h;
+      if (headersInit === undefined) {
+        h = responseHeaders(contentType);
+      } else {
+        h = newHeadersRecord([], "response");
+        headersRecordFill(h, headersInit);
         if (contentType !== null && !headersRecordContains(h, "content-type")) {
           headersRecordAppendTrusted(h, "content-type", contentType);
         }
+      }
+      if (body !== null && isNullBodyStatus(status)) {
+        throw new TypeErrorCtor(`Response with null body status (${status}) cannot have body`);
       }
       this.#r = newResponseRecord(status, statusText, h, body);
     }
