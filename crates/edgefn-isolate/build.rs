@@ -24,7 +24,10 @@ use std::path::{Path, PathBuf};
 
 #[path = "build/layer_names.rs"]
 mod layer_names;
-use layer_names::{declarations, identifiers, lets, move_chunk_only_declarations, references};
+use layer_names::{
+    declarations, identifiers, inline_integer_constants, lets, move_chunk_only_declarations,
+    references,
+};
 
 /// The chunks loaded on first use: (folder under `js/`, chunk name). Each is a script
 /// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
@@ -69,6 +72,7 @@ fn main() {
         .iter()
         .map(|(folder, chunk)| (*chunk, read_dir(&js_dir.join(folder))))
         .collect();
+    inline_integer_constants(&mut core, &mut chunks).unwrap_or_else(|error| panic!("{error}"));
     move_chunk_only_declarations(&mut core, &mut chunks, &CHUNK_DEPENDENCIES)
         .unwrap_or_else(|error| panic!("{error}"));
     let core_names: BTreeSet<&str> = core.iter().flat_map(|(_, t)| declarations(t)).collect();

@@ -109,6 +109,89 @@ pub(crate) fn move_chunk_only_declarations(
     }
 }
 
+/// Writes the value of each integer constant of the core (`const NAME = 12;` at the start of a
+/// line, the name in capitals, a comment after it allowed) where the core and the chunks use
+/// it, and leaves its declaration, which nothing refers to any more. A function that used such
+/// a name held a reference to the variable of `init` for its life, in every isolate: the
+/// layer's records are arrays indexed by such constants (see `newRequestContext()` in
+/// `js/99_internal.js`). A property access (`.NAME`) is not a use, and a string or a comment
+/// that names a constant gets its value too. Fails if a chunk declares a name the core's
+/// constants have.
+pub(crate) fn inline_integer_constants(
+    core: &mut [(String, String)],
+    chunks: &mut [(&str, Vec<(String, String)>)],
+) -> Result<(), String> {
+    let mut constants: BTreeMap<String, String> = BTreeMap::new();
+    for line in core.iter().flat_map(|(_, text)| text.lines()) {
+        if let Some((name, value)) = integer_constant(line) {
+            // A negative value in parentheses: `a-NAME` must not become a decrement.
+            let value = if value.starts_with('-') {
+                format!("({value})")
+            } else {
+                value.to_owned()
+            };
+            constants.insert(name.to_owned(), value);
+        }
+    }
+    for (chunk, files) in chunks.iter() {
+        let declared = files.iter().flat_map(|(_, text)| declarations(text));
+        if let Some(name) = declared
+            .into_iter()
+            .find(|name| constants.contains_key(*name))
+        {
+            return Err(format!(
+                "the chunk {chunk} declares {name}, an integer constant of the core"
+            ));
+        }
+    }
+    let files = core
+        .iter_mut()
+        .chain(chunks.iter_mut().flat_map(|(_, files)| files.iter_mut()));
+    for (_, text) in files {
+        let mut inlined = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            if integer_constant(line).is_some() {
+                inlined.push_str(line);
+                continue;
+            }
+            let mut copied = 0;
+            for word in references(line) {
+                if let Some(value) = constants.get(word) {
+                    let start = word.as_ptr() as usize - line.as_ptr() as usize;
+                    inlined.push_str(&line[copied..start]);
+                    inlined.push_str(value);
+                    copied = start + word.len();
+                }
+            }
+            inlined.push_str(&line[copied..]);
+        }
+        *text = inlined;
+    }
+    Ok(())
+}
+
+/// The name and the value of the integer constant `line` declares, if it declares one as
+/// [`inline_integer_constants`] takes it.
+fn integer_constant(line: &str) -> Option<(&str, &str)> {
+    let ("const ", name) = declared(line)? else {
+        return None;
+    };
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
+        return None;
+    }
+    let rest = line["const ".len() + name.len()..].strip_prefix(" = ")?;
+    let (value, after) = rest.split_once(';')?;
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    let after = after.trim();
+    (!digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && (after.is_empty() || after.starts_with("//")))
+    .then_some((name, value))
+}
+
 /// The functions and chunk stubs declared at the top level of a core file that
 /// [`move_chunk_only_declarations`] may move: each name with the span of its text (the
 /// comment right above it included), in the order of the file. Fails if a span declares
@@ -228,6 +311,40 @@ mod tests {
         move_chunk_only_declarations(&mut core, &mut chunks, &[("two", "one")])
             .expect("the files are formatted as the scan expects");
         (core, chunks)
+    }
+
+    #[test]
+    fn the_cores_integer_constants_are_written_as_their_values_where_they_are_used() {
+        let mut core = vec![file(
+            "01_a.js",
+            "const A_B = 3; // the third\n\
+             const NEG = -1;\n\
+             const NAME = \"x\";\n\
+             const lower = 2;\n\
+             const SUM = 1 + 2;\n\
+             function f(r) {\n  r[A_B] = r.A_B - NEG + lower + SUM;\n  return r[A_B]-NEG;\n}\n",
+        )];
+        let mut chunks = vec![(
+            "one",
+            vec![file("10_b.js", "function g(r) {\n  return r[A_B];\n}\n")],
+        )];
+        inline_integer_constants(&mut core, &mut chunks).expect("no chunk declares A_B or NEG");
+        assert_eq!(
+            core[0].1,
+            "const A_B = 3; // the third\n\
+             const NEG = -1;\n\
+             const NAME = \"x\";\n\
+             const lower = 2;\n\
+             const SUM = 1 + 2;\n\
+             function f(r) {\n  r[3] = r.A_B - (-1) + lower + SUM;\n  return r[3]-(-1);\n}\n"
+        );
+        assert_eq!(chunks[0].1[0].1, "function g(r) {\n  return r[3];\n}\n");
+
+        let mut shadowing = vec![("two", vec![file("10_c.js", "const NEG = 1;\n")])];
+        assert_eq!(
+            inline_integer_constants(&mut core, &mut shadowing),
+            Err("the chunk two declares NEG, an integer constant of the core".to_owned())
+        );
     }
 
     #[test]

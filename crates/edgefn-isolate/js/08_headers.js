@@ -54,9 +54,9 @@ function headerNameFrom(name, context) {
 // Fetch §5.2 "sort and combine" of a headers record (cached until the
 // list changes).
 function headersSortAndCombine(h) {
-  let sorted = h.sorted;
+  let sorted = h[H_SORTED];
   if (sorted !== null) return sorted;
-  const list = h.list;
+  const list = h[H_LIST];
   const n = list.length / 2;
   const indices = new ArrayCtor(n);
   for (let i = 0; i < n; i++) indices[i] = i;
@@ -73,12 +73,12 @@ function headersSortAndCombine(h) {
       sorted[sorted.length] = [name, value];
     }
   }
-  h.sorted = sorted;
+  h[H_SORTED] = sorted;
   return sorted;
 }
 
 function headersCheckMutable(h) {
-  if (h.guard === "immutable") {
+  if (h[H_GUARD] === "immutable") {
     throw new TypeErrorCtor("Headers are immutable");
   }
 }
@@ -110,20 +110,26 @@ function headerPairFrom(name, value, context) {
 function headersRecordAppend(h, name, value, context) {
   headerPairFrom(name, value, context);
   headersCheckMutable(h);
-  const list = h.list;
+  const list = h[H_LIST];
   list[list.length] = headerPairName;
   list[list.length] = headerPairValue;
-  h.sorted = null;
+  h[H_SORTED] = null;
 }
 
 // A headers record, the state behind a Headers object: Request and Response
-// keep one and make their Headers object only when `.headers` is read.
+// keep one and make their Headers object only when `.headers` is read. An
+// array indexed by these constants, as the other per-request records are
+// (see newRequestContext() in 99_internal.js).
+const H_LIST = 0; // [name, value, name, value, ...], names lowercase
+const H_GUARD = 1; // "none", "request", "response" or "immutable"
+const H_SORTED = 2; // the sorted and combined list, made when iterated, or null
+
 function newHeadersRecord(list, guard) {
-  return { list, guard, sorted: null };
+  return [list, guard, null];
 }
 
 function headersRecordContains(h, lower) {
-  const list = h.list;
+  const list = h[H_LIST];
   for (let i = 0; i < list.length; i += 2) {
     if (list[i] === lower) return true;
   }
@@ -132,18 +138,18 @@ function headersRecordContains(h, lower) {
 
 // Appends a pair the layer made itself (already lowercase and valid).
 function headersRecordAppendTrusted(h, lower, value) {
-  const list = h.list;
+  const list = h[H_LIST];
   list[list.length] = lower;
   list[list.length] = value;
-  h.sorted = null;
+  h[H_SORTED] = null;
 }
 
 // A copy of a headers record (Request and Response clone()).
 function headersRecordClone(h) {
-  const list = h.list;
+  const list = h[H_LIST];
   const copy = [];
   for (let i = 0; i < list.length; i++) copy[i] = list[i];
-  return newHeadersRecord(copy, h.guard);
+  return newHeadersRecord(copy, h[H_GUARD]);
 }
 
 // Internal helpers, set up in the class body when the class is created
@@ -155,7 +161,7 @@ let isHeaders = (value) => false;
 const headersClass = once(() => {
 
   class Headers {
-    #h; // { list, guard, sorted }
+    #h; // its record, from newHeadersRecord()
 
     // Fetch §5.2 constructor(init)
     constructor(init = undefined) {
@@ -174,10 +180,10 @@ const headersClass = once(() => {
       if (#h in init) {
         // Fast path for our own Headers (equivalent to iterating it).
         headersCheckMutable(h);
-        const other = init.#h.list;
-        const list = h.list;
+        const other = init.#h[H_LIST];
+        const list = h[H_LIST];
         for (let i = 0; i < other.length; i++) list[list.length] = other[i];
-        h.sorted = null;
+        h[H_SORTED] = null;
         return;
       }
       const method = init[SymbolIterator];
@@ -217,7 +223,7 @@ const headersClass = once(() => {
       requireArguments(arguments.length, 1, "Headers.delete");
       const lower = headerNameFrom(name, "Headers.delete");
       headersCheckMutable(h);
-      const list = h.list;
+      const list = h[H_LIST];
       let j = 0;
       for (let i = 0; i < list.length; i += 2) {
         if (list[i] !== lower) {
@@ -227,12 +233,12 @@ const headersClass = once(() => {
       }
       if (j !== list.length) {
         list.length = j;
-        h.sorted = null;
+        h[H_SORTED] = null;
       }
     }
 
     get(name) {
-      const list = this.#h.list;
+      const list = this.#h[H_LIST];
       requireArguments(arguments.length, 1, "Headers.get");
       const lower = headerNameFrom(name, "Headers.get");
       let result = null;
@@ -245,7 +251,7 @@ const headersClass = once(() => {
     }
 
     getSetCookie() {
-      const list = this.#h.list;
+      const list = this.#h[H_LIST];
       const out = [];
       for (let i = 0; i < list.length; i += 2) {
         if (list[i] === "set-cookie") out[out.length] = list[i + 1];
@@ -254,7 +260,7 @@ const headersClass = once(() => {
     }
 
     has(name) {
-      const list = this.#h.list;
+      const list = this.#h[H_LIST];
       requireArguments(arguments.length, 1, "Headers.has");
       const lower = headerNameFrom(name, "Headers.has");
       for (let i = 0; i < list.length; i += 2) {
@@ -271,7 +277,7 @@ const headersClass = once(() => {
       const normalized = headerPairValue;
       headersCheckMutable(h);
       // Fetch §2.2 header list "set": replace the first, remove the others.
-      const list = h.list;
+      const list = h[H_LIST];
       let found = false;
       let j = 0;
       for (let i = 0; i < list.length; i += 2) {
@@ -290,7 +296,7 @@ const headersClass = once(() => {
         list[list.length] = lower;
         list[list.length] = normalized;
       }
-      h.sorted = null;
+      h[H_SORTED] = null;
     }
 
     forEach(callback, thisArg = undefined) {

@@ -13,18 +13,20 @@ const BODY_BYTES = 2; // source: Uint8Array we own (a private copy)
 const BODY_HOST = 3; // source: host body id (incoming request)
 const BODY_STREAM = 4; // stream only
 
+// A body's state: an array indexed by these constants, as the other
+// per-request records are (see newRequestContext() in 99_internal.js).
+const B_KIND = 0; // BODY_STRING, BODY_BYTES, BODY_HOST or BODY_STREAM
+const B_SOURCE = 1; // as its kind says
+const B_STREAM = 2; // StreamState once created, or undefined
+const B_USED = 3; // consumed without a stream
+
 function newBodyState(kind, source) {
-  return {
-    kind,
-    source,
-    stream: undefined, // StreamState once created
-    used: false, // consumed without a stream
-  };
+  return [kind, source, undefined, false];
 }
 
 function bodyFromStream(stream) {
   const body = newBodyState(BODY_STREAM, undefined);
-  body.stream = stream;
+  body[B_STREAM] = stream;
   return body;
 }
 
@@ -113,39 +115,39 @@ function readHostBodyAll(bodyId) {
 
 // The body's stream (StreamState), created on first use.
 function bodyStreamState(body) {
-  let stream = body.stream;
+  let stream = body[B_STREAM];
   if (stream !== undefined) return stream;
-  if (body.used) {
+  if (body[B_USED]) {
     // Consumed through the direct path: a disturbed, closed stream.
     stream = byteStreamOps().createReadableByteStreamState(resolvedUndefined, resolvedUndefined);
     readableStreamClose(stream);
     stream.disturbed = true;
-  } else if (body.kind === BODY_HOST) {
-    stream = createHostBodyStreamState(body.source);
+  } else if (body[B_KIND] === BODY_HOST) {
+    stream = createHostBodyStreamState(body[B_SOURCE]);
   } else {
     // Fetch §5.1 extract a body: a byte stream with the bytes (our own
     // copy, which the stream may detach).
     stream = byteStreamOps().createSingleChunkStreamState(
-      body.kind === BODY_STRING ? host.utf8Encode(body.source) : body.source,
+      body[B_KIND] === BODY_STRING ? host.utf8Encode(body[B_SOURCE]) : body[B_SOURCE],
     );
   }
-  body.kind = BODY_STREAM;
-  body.source = undefined;
-  body.stream = stream;
+  body[B_KIND] = BODY_STREAM;
+  body[B_SOURCE] = undefined;
+  body[B_STREAM] = stream;
   return stream;
 }
 
 function bodyIsUsed(body) {
-  return body !== null && (body.used || (body.stream !== undefined && body.stream.disturbed));
+  return body !== null && (body[B_USED] || (body[B_STREAM] !== undefined && body[B_STREAM].disturbed));
 }
 
 // Fetch §5.3 "unusable": disturbed or locked.
 function bodyIsUnusable(body) {
   return (
     body !== null &&
-    (body.used ||
-      (body.stream !== undefined &&
-        (body.stream.disturbed || body.stream.reader !== undefined)))
+    (body[B_USED] ||
+      (body[B_STREAM] !== undefined &&
+        (body[B_STREAM].disturbed || body[B_STREAM].reader !== undefined)))
   );
 }
 
@@ -153,14 +155,14 @@ function bodyIsUnusable(body) {
 // without creating a stream.
 function cloneBody(body) {
   if (body === null) return null;
-  if (body.stream === undefined && !body.used) {
-    if (body.kind === BODY_STRING) return newBodyState(BODY_STRING, body.source);
-    if (body.kind === BODY_BYTES) {
-      return newBodyState(BODY_BYTES, copyBytes(body.source));
+  if (body[B_STREAM] === undefined && !body[B_USED]) {
+    if (body[B_KIND] === BODY_STRING) return newBodyState(BODY_STRING, body[B_SOURCE]);
+    if (body[B_KIND] === BODY_BYTES) {
+      return newBodyState(BODY_BYTES, copyBytes(body[B_SOURCE]));
     }
   }
   const branches = readableStreamTee(bodyStreamState(body), true);
-  body.stream = branches[0];
+  body[B_STREAM] = branches[0];
   return bodyFromStream(branches[1]);
 }
 
@@ -207,17 +209,17 @@ function extractBody(init) {
 // wantText, directly to a string when the source is one.
 function consumeBodyRaw(body, wantText) {
   if (body === null) return promiseResolve(wantText ? "" : newUint8Array(0));
-  if (body.stream === undefined) {
-    body.used = true;
-    const source = body.source;
-    body.source = undefined;
-    if (body.kind === BODY_STRING) {
+  if (body[B_STREAM] === undefined) {
+    body[B_USED] = true;
+    const source = body[B_SOURCE];
+    body[B_SOURCE] = undefined;
+    if (body[B_KIND] === BODY_STRING) {
       return promiseResolve(wantText ? source : host.utf8Encode(source));
     }
-    if (body.kind === BODY_BYTES) return promiseResolve(source);
+    if (body[B_KIND] === BODY_BYTES) return promiseResolve(source);
     return readHostBodyAll(source);
   }
-  return readableStreamReadAllBytes(body.stream);
+  return readableStreamReadAllBytes(body[B_STREAM]);
 }
 
 const BODY_TEXT = 0;
@@ -277,7 +279,7 @@ const readableStreamPreviewClass = once(() => {
 
 function bodyInspectPreview(body) {
   if (body === null) return null;
-  if (body.stream !== undefined) return readableStreamWrapper(body.stream);
+  if (body[B_STREAM] !== undefined) return readableStreamWrapper(body[B_STREAM]);
   const ReadableStreamPreview = readableStreamPreviewClass();
   return new ReadableStreamPreview(false);
 }

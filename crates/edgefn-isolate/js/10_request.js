@@ -35,23 +35,25 @@ let isRequest = (value) => false;
 let requestBodyOf; // (request) -> BodyState | null
 let requestInternals; // (request) -> its record from newRequestRecord()
 
-// A request's internal state (one private record keeps construction cheap).
+// A request's internal state (one private record keeps construction cheap):
+// an array indexed by these constants, as the other per-request records are
+// (see newRequestContext() in 99_internal.js).
+const RQ_METHOD = 0;
+const RQ_URL = 1;
+const RQ_H = 2; // the headers record
+const RQ_HEADERS = 3; // its Headers object, made when `request.headers` is first read
+const RQ_BODY = 4; // BodyState | null
+const RQ_REDIRECT = 5;
+const RQ_SIGNAL = 6; // AbortSignal state, or undefined: a new one is created on access
+
 function newRequestRecord(method, url, h, body, redirect, signal) {
-  return {
-    method,
-    url,
-    h, // the headers record
-    headers: null, // its Headers object, made when `request.headers` is first read
-    body, // BodyState | null
-    redirect,
-    signal, // AbortSignal state, or undefined: a new one is created on access
-  };
+  return [method, url, h, null, body, redirect, signal];
 }
 
 // The request's signal state, created on first use.
 function requestSignalState(record) {
-  if (record.signal === undefined) record.signal = newAbortSignalState();
-  return record.signal;
+  if (record[RQ_SIGNAL] === undefined) record[RQ_SIGNAL] = newAbortSignalState();
+  return record[RQ_SIGNAL];
 }
 
 const requestClass = once(() => {
@@ -75,9 +77,9 @@ const requestClass = once(() => {
       if (isObjectLike(input) && #r in input) {
         // Step 6: input is a Request.
         inputRecord = input.#r;
-        method = inputRecord.method;
-        url = inputRecord.url;
-        redirect = inputRecord.redirect;
+        method = inputRecord[RQ_METHOD];
+        url = inputRecord[RQ_URL];
+        redirect = inputRecord[RQ_REDIRECT];
         signal = requestSignalState(inputRecord);
       } else {
         // Step 5: parse the URL (no base URL here).
@@ -125,14 +127,14 @@ const requestClass = once(() => {
         h = newHeadersRecord([], "request");
         headersRecordFill(h, initHeaders);
       } else if (inputRecord !== null) {
-        h = headersRecordClone(inputRecord.h);
-        h.guard = "request";
+        h = headersRecordClone(inputRecord[RQ_H]);
+        h[H_GUARD] = "request";
       } else {
         h = newHeadersRecord([], "request");
       }
 
       // Step 34: GET/HEAD cannot have a body.
-      const inputBody = inputRecord === null ? null : inputRecord.body;
+      const inputBody = inputRecord === null ? null : inputRecord[RQ_BODY];
       const hasInitBody = initBodyValue !== undefined && initBodyValue !== null;
       if ((hasInitBody || inputBody !== null) && (method === "GET" || method === "HEAD")) {
         throw new TypeErrorCtor("Request with GET/HEAD method cannot have body.");
@@ -153,7 +155,7 @@ const requestClass = once(() => {
           throw new TypeErrorCtor("Request: the input request's body has already been used");
         }
         const stream = bodyStreamState(inputBody);
-        inputBody.used = true;
+        inputBody[B_USED] = true;
         body = bodyFromStream(stream);
       }
       // Step 29: this's signal follows the input's or init's signal.
@@ -165,17 +167,17 @@ const requestClass = once(() => {
     }
 
     get method() {
-      return this.#r.method;
+      return this.#r[RQ_METHOD];
     }
 
     get url() {
-      return this.#r.url;
+      return this.#r[RQ_URL];
     }
 
     get headers() {
       const r = this.#r;
-      if (r.headers === null) r.headers = headersFromRecord(r.h);
-      return r.headers;
+      if (r[RQ_HEADERS] === null) r[RQ_HEADERS] = headersFromRecord(r[RQ_H]);
+      return r[RQ_HEADERS];
     }
 
     get destination() {
@@ -209,7 +211,7 @@ const requestClass = once(() => {
     }
 
     get redirect() {
-      return this.#r.redirect;
+      return this.#r[RQ_REDIRECT];
     }
 
     get integrity() {
@@ -244,17 +246,17 @@ const requestClass = once(() => {
     // Fetch §5.4 clone()
     clone() {
       const r = this.#r;
-      if (bodyIsUnusable(r.body)) {
+      if (bodyIsUnusable(r[RQ_BODY])) {
         throw new TypeErrorCtor("Request.clone: the body has already been used");
       }
       return new Request(
         kInternal,
         newRequestRecord(
-          r.method,
-          r.url,
-          headersRecordClone(r.h),
-          cloneBody(r.body),
-          r.redirect,
+          r[RQ_METHOD],
+          r[RQ_URL],
+          headersRecordClone(r[RQ_H]),
+          cloneBody(r[RQ_BODY]),
+          r[RQ_REDIRECT],
           // Fetch §5.4 clone(): a dependent signal of this request's signal.
           createDependentAbortSignal([requestSignalState(r)]),
         ),
@@ -263,14 +265,14 @@ const requestClass = once(() => {
 
     static {
       isRequest = (value) => isObjectLike(value) && #r in value;
-      requestBodyOf = (request) => request.#r.body;
+      requestBodyOf = (request) => request.#r[RQ_BODY];
       requestInternals = (request) => request.#r;
     }
   }
   installBodyMixin(
     Request,
     (request) => requestBodyOf(request),
-    (request) => requestInternals(request).h.list,
+    (request) => requestInternals(request)[RQ_H][H_LIST],
   );
   configureInterface(Request);
 

@@ -21,16 +21,24 @@ function toUnsignedShort(value) {
 }
 
 let isResponse = (value) => false;
-// (response) -> its record { type, status, statusText, h, headers, body }: `h`
-// is the headers record, `headers` its Headers object once `response.headers`
-// was read (null until then).
-let responseInternals;
+let responseInternals; // (response) -> its record
 let responseBodyOf; // (response) -> BodyState | null
 
+// A Response's record: an array indexed by these constants, as the other
+// per-request records are (see newRequestContext() in 99_internal.js).
+const R_TYPE = 0; // "default", "basic" (from fetch()) or "error"
+const R_STATUS = 1;
+const R_STATUS_TEXT = 2;
+const R_H = 3; // the headers record
+const R_HEADERS = 4; // its Headers object, made when `response.headers` is first read
+const R_BODY = 5; // BodyState | null
+const R_URL = 6; // the URL fetch() got it from, or ""
+const R_REDIRECTED = 7; // fetch() followed a redirect
+
 // A Response's record of type "default", as its constructor and static
-// methods make it: `h` is a headers record, `body` a BodyState or null.
+// methods make it.
 function newResponseRecord(status, statusText, h, body) {
-  return { type: "default", status, statusText, h, headers: null, body };
+  return ["default", status, statusText, h, null, body, "", false];
 }
 
 // A response's headers record when init gives no headers: the body's
@@ -42,12 +50,12 @@ function responseHeaders(contentType) {
 const responseClass = once(() => {
   headersClass(); // Response uses the Headers internals
   class Response {
-    #r; // { type, status, statusText, h, headers, body }
+    #r; // its record, from newResponseRecord()
 
     // Fetch §5.5 constructor(body, init)
     constructor(body = null, init = undefined) {
       if (body === kInternal) {
-        // Internal: init is the record { type, status, statusText, h, headers, body }
+        // Internal: init is the record
         this.#r = init;
         return;
       }
@@ -110,14 +118,16 @@ const responseClass = once(() => {
 
     // Fetch §5.5 static error()
     static error() {
-      return new Response(kInternal, {
-        type: "error",
-        status: 0,
-        statusText: "",
-        h: newHeadersRecord([], "immutable"),
-        headers: null,
-        body: null,
-      });
+      return new Response(kInternal, [
+        "error",
+        0,
+        "",
+        newHeadersRecord([], "immutable"),
+        null,
+        null,
+        "",
+        false,
+      ]);
     }
 
     // Fetch §5.5 static redirect(url, status)
@@ -164,62 +174,65 @@ const responseClass = once(() => {
     }
 
     get type() {
-      return this.#r.type;
+      return this.#r[R_TYPE];
     }
 
     // Fetch §5.5: the response's URL list is empty unless it came from fetch().
     get url() {
-      return this.#r.url ?? "";
+      return this.#r[R_URL];
     }
 
     get redirected() {
-      return this.#r.redirected === true;
+      return this.#r[R_REDIRECTED];
     }
 
     get status() {
-      return this.#r.status;
+      return this.#r[R_STATUS];
     }
 
     get ok() {
-      return this.#r.status >= 200 && this.#r.status <= 299;
+      return this.#r[R_STATUS] >= 200 && this.#r[R_STATUS] <= 299;
     }
 
     get statusText() {
-      return this.#r.statusText;
+      return this.#r[R_STATUS_TEXT];
     }
 
     get headers() {
       const r = this.#r;
-      if (r.headers === null) r.headers = headersFromRecord(r.h);
-      return r.headers;
+      if (r[R_HEADERS] === null) r[R_HEADERS] = headersFromRecord(r[R_H]);
+      return r[R_HEADERS];
     }
 
     // Fetch §5.5 clone()
     clone() {
-      const body = this.#r.body;
+      const r = this.#r;
+      const body = r[R_BODY];
       if (bodyIsUnusable(body)) {
         throw new TypeErrorCtor("Response.clone: the body has already been used");
       }
-      return new Response(kInternal, {
-        type: this.#r.type,
-        status: this.#r.status,
-        statusText: this.#r.statusText,
-        h: headersRecordClone(this.#r.h),
-        headers: null,
-        body: cloneBody(body),
-      });
+      return new Response(kInternal, [
+        r[R_TYPE],
+        r[R_STATUS],
+        r[R_STATUS_TEXT],
+        headersRecordClone(r[R_H]),
+        null,
+        cloneBody(body),
+        r[R_URL],
+        r[R_REDIRECTED],
+      ]);
     }
 
     static {
       isResponse = (value) => typeof value === "object" && value !== null && #r in value;
       responseInternals = (response) => response.#r;
-      responseBodyOf = (response) => response.#r.body;
+      responseBodyOf = (response) => response.#r[R_BODY];
     }
   }
   installBodyMixin(
     Response,
     (response) => responseBodyOf(response),
-    (response) => responseInternals(response).h.list,
+    (response) => responseInternals(response)[R_H][H_LIST],
   );
   configureInterface(Response);
 

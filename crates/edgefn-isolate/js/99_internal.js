@@ -35,39 +35,41 @@ function resolveHandler(namespace) {
   return "no request handler: call Deno.serve(handler) or export default { fetch(request) { ... } }";
 }
 
-// Per-request state.
+// Per-request state: an array indexed by these constants, as the layer's
+// other per-request records are (an array literal costs the engine about a
+// third of an object literal with the same fields; see ARCHITECTURE.md).
+const CTX_REQUEST_ID = 0;
+const CTX_RESPONDED = 1; // host.respond / host.respondError was called
+const CTX_FINISHED = 2; // the response was fully handed over, or failed
+const CTX_FINISH_ERROR = 3;
+const CTX_COMPLETED = 4; // Deno.serve info.completed deferred, created on access
+const CTX_IN_ON_ERROR = 5;
+
 function newRequestContext(requestId) {
-  return {
-    requestId,
-    responded: false, // host.respond / host.respondError was called
-    finished: false, // the response was fully handed over, or failed
-    finishError: undefined,
-    completed: null, // Deno.serve info.completed deferred, created on access
-    inOnError: false,
-  };
+  return [requestId, false, false, undefined, null, false];
 }
 
 // The response was fully handed over to the host (error undefined) or
 // failed: settles Deno.serve's info.completed.
 function finishRequest(ctx, error) {
-  if (ctx.finished) return;
-  ctx.finished = true;
-  ctx.finishError = error;
-  const completed = ctx.completed;
+  if (ctx[CTX_FINISHED]) return;
+  ctx[CTX_FINISHED] = true;
+  ctx[CTX_FINISH_ERROR] = error;
+  const completed = ctx[CTX_COMPLETED];
   if (completed === null) return;
   if (error === undefined) completed.resolve(undefined);
   else completed.reject(error);
 }
 
 function requestCompletedPromise(ctx) {
-  let completed = ctx.completed;
+  let completed = ctx[CTX_COMPLETED];
   if (completed === null) {
     completed = createDeferred();
     markPromiseHandled(completed.promise);
-    ctx.completed = completed;
-    if (ctx.finished) {
-      if (ctx.finishError === undefined) completed.resolve(undefined);
-      else completed.reject(ctx.finishError);
+    ctx[CTX_COMPLETED] = completed;
+    if (ctx[CTX_FINISHED]) {
+      if (ctx[CTX_FINISH_ERROR] === undefined) completed.resolve(undefined);
+      else completed.reject(ctx[CTX_FINISH_ERROR]);
     }
   }
   return completed.promise;
@@ -126,10 +128,10 @@ function describeNonResponse(value) {
 }
 
 function respondError(ctx, kind, message, stack) {
-  if (ctx.responded) return;
-  ctx.responded = true;
+  if (ctx[CTX_RESPONDED]) return;
+  ctx[CTX_RESPONDED] = true;
   try {
-    host.respondError(ctx.requestId, kind, message, stack);
+    host.respondError(ctx[CTX_REQUEST_ID], kind, message, stack);
   } catch (error) {
     reportException(error);
   }
@@ -137,7 +139,7 @@ function respondError(ctx, kind, message, stack) {
 }
 
 function respondUncaught(ctx, error) {
-  if (ctx.responded) {
+  if (ctx[CTX_RESPONDED]) {
     reportException(error);
     return;
   }
@@ -163,13 +165,13 @@ function respondInvalid(ctx, value) {
 
 // The handler (or onError) threw or rejected.
 function handleHandlerError(ctx, error) {
-  if (ctx.responded) {
+  if (ctx[CTX_RESPONDED]) {
     reportException(error);
     return;
   }
-  if (!ctx.inOnError && handlerMode === HANDLER_SERVE && serveOnError !== null) {
+  if (!ctx[CTX_IN_ON_ERROR] && handlerMode === HANDLER_SERVE && serveOnError !== null) {
     // Deno.serve({ onError }): its Response is sent instead.
-    ctx.inOnError = true;
+    ctx[CTX_IN_ON_ERROR] = true;
     let result;
     try {
       result = ReflectApply(serveOnError, undefined, [error]);
@@ -213,9 +215,9 @@ function handleHandlerResult(ctx, result) {
 }
 
 function sendResponse(ctx, response) {
-  if (ctx.responded) return;
+  if (ctx[CTX_RESPONDED]) return;
   const r = responseInternals(response);
-  if (r.type === "error") {
+  if (r[R_TYPE] === "error") {
     respondError(
       ctx,
       "InvalidResponse",
@@ -223,7 +225,7 @@ function sendResponse(ctx, response) {
     );
     return;
   }
-  const body = r.body;
+  const body = r[R_BODY];
   let payload = null;
   let stream;
   if (body !== null) {
@@ -235,22 +237,22 @@ function sendResponse(ctx, response) {
       );
       return;
     }
-    if (body.stream === undefined && body.kind !== BODY_HOST) {
+    if (body[B_STREAM] === undefined && body[B_KIND] !== BODY_HOST) {
       // String or bytes: sent in one piece.
-      payload = body.source;
-      body.used = true;
-      body.source = undefined;
+      payload = body[B_SOURCE];
+      body[B_USED] = true;
+      body[B_SOURCE] = undefined;
     } else {
       stream = bodyStreamState(body);
     }
   }
 
   if (stream === undefined) {
-    ctx.responded = true;
+    ctx[CTX_RESPONDED] = true;
     try {
-      host.respond(ctx.requestId, r.status, r.statusText, r.h.list, payload);
+      host.respond(ctx[CTX_REQUEST_ID], r[R_STATUS], r[R_STATUS_TEXT], r[R_H][H_LIST], payload);
     } catch (error) {
-      ctx.responded = false;
+      ctx[CTX_RESPONDED] = false;
       respondUncaught(ctx, error);
       return;
     }
@@ -261,11 +263,11 @@ function sendResponse(ctx, response) {
   // Streaming body: lock the stream, send the head, then pump.
   const reader = acquireReadableStreamDefaultReader(stream);
   let streamId;
-  ctx.responded = true;
+  ctx[CTX_RESPONDED] = true;
   try {
-    streamId = host.respond(ctx.requestId, r.status, r.statusText, r.h.list, true);
+    streamId = host.respond(ctx[CTX_REQUEST_ID], r[R_STATUS], r[R_STATUS_TEXT], r[R_H][H_LIST], true);
   } catch (error) {
-    ctx.responded = false;
+    ctx[CTX_RESPONDED] = false;
     readableStreamDefaultReaderRelease(reader);
     respondUncaught(ctx, error);
     return;
@@ -331,10 +333,7 @@ let requestsDispatched = 0;
 function dispatch(requestId, method, url, headersFlat, bodyId, remoteHost, remotePort) {
   if (++requestsDispatched === 16) {
     try {
-      requestShapeKeepers = layerChunk("shapes").keepRequestShapes(
-        handlerMode === HANDLER_SERVE,
-        responseInternals,
-      );
+      requestShapeKeepers = layerChunk("shapes").keepRequestShapes(handlerMode === HANDLER_SERVE);
     } catch {
       // Only the speed of the next requests depends on it, and the only
       // failure is the isolate's memory limit, which the meter enforces.

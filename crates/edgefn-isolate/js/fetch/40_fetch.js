@@ -24,7 +24,7 @@ function fetch(input, init = undefined) {
       reject(signal.reason);
       return;
     }
-    const headers = r.h.list;
+    const headers = r[RQ_H][H_LIST];
 
     // `body`: null, a host body id, bytes, or true with the `reader` of a stream to pump (the
     // host uploads from a host stream with the fetch's id).
@@ -54,20 +54,20 @@ function fetch(input, init = undefined) {
         }
         const Response = responseClass();
         resolve(
-          new Response(kInternal, {
-            type: "basic",
-            status: head[0],
-            statusText: head[1],
-            h: newHeadersRecord(head[2], "immutable"),
-            headers: null,
-            body: head[3] === -1 ? null : newBodyState(BODY_HOST, head[3]),
-            url: head[4],
-            redirected: head[5],
-          }),
+          new Response(kInternal, [
+            "basic",
+            head[0],
+            head[1],
+            newHeadersRecord(head[2], "immutable"),
+            null,
+            head[3] === -1 ? null : newBodyState(BODY_HOST, head[3]),
+            head[4],
+            head[5],
+          ]),
         );
       });
       try {
-        fetchId = host.fetchStart(r.method, r.url, headers, body, r.redirect, opId);
+        fetchId = host.fetchStart(r[RQ_METHOD], r[RQ_URL], headers, body, r[RQ_REDIRECT], opId);
       } catch (error) {
         forgetHostOp(opId);
         if (reader !== undefined) {
@@ -85,15 +85,15 @@ function fetch(input, init = undefined) {
       }
     };
 
-    const state = r.body;
+    const state = r[RQ_BODY];
     if (state === null) {
       start(null);
     } else if (bodyIsUnusable(state)) {
       reject(new TypeErrorCtor("fetch: the request body has already been used"));
-    } else if (state.kind === BODY_HOST && state.stream === undefined && !state.used) {
-      state.used = true;
-      start(state.source);
-    } else if (state.kind === BODY_STREAM || state.kind === BODY_HOST) {
+    } else if (state[B_KIND] === BODY_HOST && state[B_STREAM] === undefined && !state[B_USED]) {
+      state[B_USED] = true;
+      start(state[B_SOURCE]);
+    } else if (state[B_KIND] === BODY_STREAM || state[B_KIND] === BODY_HOST) {
       start(true, acquireReadableStreamDefaultReader(bodyStreamState(state)));
     } else {
       promiseThen(

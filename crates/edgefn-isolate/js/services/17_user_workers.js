@@ -67,14 +67,15 @@ function userWorkerOptions(options) {
 // A Response over a body held by the host (a user worker's response).
 function createHostResponse(status, statusText, headersFlat, bodyId) {
   const Response = responseClass();
-  return new Response(kInternal, {
-    type: "default",
-    status,
-    statusText,
-    h: newHeadersRecord(headersFlat, "response"),
-    headers: null,
-    body: bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
-  });
+  return new Response(
+    kInternal,
+    newResponseRecord(
+      status,
+      statusText,
+      newHeadersRecord(headersFlat, "response"),
+      bodyId === -1 ? null : newBodyState(BODY_HOST, bodyId),
+    ),
+  );
 }
 
 const userWorkerClass = once(() => {
@@ -94,17 +95,17 @@ const userWorkerClass = once(() => {
       const Request = requestClass();
       const request = isRequest(input) && init === undefined ? input : new Request(input, init);
       const r = requestInternals(request);
-      const headers = r.h.list;
+      const headers = r[RQ_H][H_LIST];
       let body = null;
-      const state = r.body;
+      const state = r[RQ_BODY];
       if (state !== null) {
         if (bodyIsUnusable(state)) {
           throw new TypeErrorCtor("UserWorker.fetch: the request body has already been used");
         }
-        if (state.kind === BODY_HOST && state.stream === undefined && !state.used) {
+        if (state[B_KIND] === BODY_HOST && state[B_STREAM] === undefined && !state[B_USED]) {
           // An untouched incoming body goes to the user worker as it is.
-          body = state.source;
-          state.used = true;
+          body = state[B_SOURCE];
+          state[B_USED] = true;
         } else {
           body = newUint8Array(await request.arrayBuffer());
         }
@@ -116,7 +117,7 @@ const userWorkerClass = once(() => {
           else resolve(value);
         });
         try {
-          host.userWorkerFetch(key, r.method, r.url, headers, body, opId);
+          host.userWorkerFetch(key, r[RQ_METHOD], r[RQ_URL], headers, body, opId);
         } catch (error) {
           forgetHostOp(opId);
           reject(error);
