@@ -67,7 +67,13 @@ const requestClass = once(() => {
         this.#r = init; // a record from newRequestRecord()
         return;
       }
-      requireArguments(arguments.length, 1, "Request");
+      // Web IDL's argument count, told by the value: reading `arguments`
+      // would make every request pay for an object (incoming requests come
+      // through here). `new Request(undefined)` is a TypeError either way,
+      // its URL "undefined" not being absolute.
+      if (input === undefined) {
+        throw new TypeErrorCtor("Request: 1 argument required (a URL or a Request), but it is undefined.");
+      }
       const dict = toDictionary(init, "Request");
       let inputRecord = null;
       let method = "GET";

@@ -14,6 +14,8 @@ function isRedirectStatus(status) {
 
 // Web IDL `unsigned short` conversion.
 function toUnsignedShort(value) {
+  // A status as handlers give it, without the three calls below.
+  if (typeof value === "number" && value > 0 && value <= 65535 && value % 1 === 0) return value;
   const n = NumberCtor(value);
   if (!NumberIsFinite(n)) return 0;
   const t = MathTrunc(n) % 65536;

@@ -13,6 +13,8 @@ test("Request rejects forbidden methods, bodies on GET and relative URLs", () =>
   assertThrows(() => new Request("https://e.com", { method: "CONNECT" }), TypeError);
   assertThrows(() => new Request("https://e.com", { method: "GET", body: "x" }), TypeError);
   assertThrows(() => new Request("/relative"), TypeError);
+  assertThrows(() => new Request(), TypeError);
+  assertThrows(() => new Request(undefined), TypeError);
 });
 
 test("Request body can be read as text, json and arrayBuffer", async () => {
