@@ -33,7 +33,7 @@ use layer_names::{
 /// `edgefn:<name>` (its file name in stack traces) that sees the core and the chunks it
 /// depends on ([`CHUNK_DEPENDENCIES`]); a name of any other chunk it reaches through the core's
 /// stub.
-const CHUNKS: [(&str, &str); 16] = [
+const CHUNKS: [(&str, &str); 17] = [
     ("streams", "streams"),
     ("clone", "clone"),
     ("fetch", "fetch"),
@@ -50,6 +50,7 @@ const CHUNKS: [(&str, &str); 16] = [
     ("urlpattern", "urlpattern"),
     ("buffers", "buffers"),
     ("shapes", "shapes"),
+    ("stacks", "stacks"),
 ];
 
 /// Chunks that use the names of another chunk directly: (chunk, the chunk it uses). Loading

@@ -43,6 +43,7 @@ const ArrayPrototypeToString = Array.prototype.toString;
 const StringCtor = String;
 const StringFromCharCode = String.fromCharCode;
 const StringPrototypeToWellFormed = String.prototype.toWellFormed;
+const StringPrototypeStartsWith = String.prototype.startsWith;
 // callFunction(f, thisArg, ...args) is f.call(thisArg, ...args) with the
 // engine's own call: where the arguments are known, it saves ReflectApply's
 // argument array (and the engine's copy of it) on a hot path.

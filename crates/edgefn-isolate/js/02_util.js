@@ -913,3 +913,48 @@ function completeHostOp(opId, value, error) {
     reportException(e);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Error.prepareStackTrace, V8's API, which QuickJS-NG has: the function set
+// there turns an error's call sites into its `stack`, and a call site's
+// getFunction() gives the frame's function, also a frame of the layer's, which
+// no tenant code may reach (V8 gives undefined for a strict function). So the
+// layer owns the property, as an accessor that cannot be deleted or redefined
+// (the engine reads its own copy of the function, which only the engine's
+// setter, held here, changes). A function the tenant sets gets the call sites
+// of the layer's frames replaced (js/stacks, loaded when a tenant first sets
+// one).
+
+const enginePrepareStackTraceSetter = ObjectGetOwnPropertyDescriptor(
+  ErrorCtor,
+  "prepareStackTrace",
+).set;
+let tenantPrepareStackTrace;
+let prepareStackTraceForTenant = null;
+
+ObjectDefineProperty(ErrorCtor, "prepareStackTrace", {
+  __proto__: null,
+  get: function prepareStackTrace() {
+    return tenantPrepareStackTrace;
+  },
+  set: function prepareStackTrace(value) {
+    if (this === undefined || this === null) {
+      throw new TypeErrorCtor("Error.prepareStackTrace: not an object");
+    }
+    const isFunction = typeof value === "function";
+    if (isFunction && prepareStackTraceForTenant === null) {
+      prepareStackTraceForTenant = layerChunk("stacks").tenantStackTraces(
+        enginePrepareStackTraceSetter,
+        () => tenantPrepareStackTrace,
+      );
+    }
+    tenantPrepareStackTrace = value;
+    callFunction(
+      enginePrepareStackTraceSetter,
+      ErrorCtor,
+      isFunction ? prepareStackTraceForTenant : value,
+    );
+  },
+  enumerable: false,
+  configurable: false,
+});
