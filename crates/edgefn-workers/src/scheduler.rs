@@ -63,7 +63,9 @@ pub(crate) struct Scheduler {
 
 #[derive(Default)]
 struct Books {
-    functions: HashMap<String, FunctionWorkers>,
+    /// By function name: looked up twice a request, so with a hasher cheaper than SipHash
+    /// (the names come from configuration, not from clients).
+    functions: HashMap<String, FunctionWorkers, rustc_hash::FxBuildHasher>,
     next_id: WorkerId,
     total: usize,
     warm_memory: usize,
