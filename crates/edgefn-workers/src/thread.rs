@@ -137,7 +137,8 @@ pub(crate) struct WorkerThread {
     hub: Arc<UserWorkerHub>,
     compute: Arc<rayon::ThreadPool>,
     observer: Option<Arc<dyn PoolObserver>>,
-    slots: RefCell<HashMap<WorkerId, Slot>>,
+    /// By worker id (a counter), looked up on every request: FxHash.
+    slots: RefCell<HashMap<WorkerId, Slot, rustc_hash::FxBuildHasher>>,
     /// Service isolates (the event worker), kept for the thread's lifetime.
     services: RefCell<Vec<Isolate>>,
     /// Isolates with the Web platform loaded and no function yet, for new workers.
@@ -519,7 +520,7 @@ impl ThreadStart {
             hub: self.hub,
             compute: self.compute,
             observer: self.observer,
-            slots: RefCell::new(HashMap::new()),
+            slots: RefCell::new(HashMap::default()),
             services: RefCell::new(Vec::new()),
             prepared: RefCell::new(Vec::new()),
             prepared_target: self.prepared,
