@@ -183,21 +183,30 @@ impl App {
 
     /// The full URL of a request: `http://` + its `Host` (or HTTP/2 authority) + path and query.
     fn full_url(&self, request: &Request<Incoming>) -> Result<String, &'static str> {
+        let local;
         let authority = match request.uri().authority() {
-            Some(authority) => authority.as_str().to_owned(),
+            Some(authority) => authority.as_str(),
             None => match request.headers().get(header::HOST) {
                 Some(host) => {
                     let host = host.to_str().map_err(|_| "the Host header is not valid")?;
+                    // Checked, and used as it is (the authority's text is the header's).
                     http::uri::Authority::from_str(host)
-                        .map_err(|_| "the Host header is not valid")?
-                        .as_str()
-                        .to_owned()
+                        .map_err(|_| "the Host header is not valid")?;
+                    host
                 }
-                None => self.local_addr.to_string(),
+                None => {
+                    local = self.local_addr.to_string();
+                    &local
+                }
             },
         };
         let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
-        Ok(format!("http://{authority}{path}"))
+        // Pushed rather than formatted: this runs for every request.
+        let mut url = String::with_capacity("http://".len() + authority.len() + path.len());
+        url.push_str("http://");
+        url.push_str(authority);
+        url.push_str(path);
+        Ok(url)
     }
 
     /// The server's own endpoints under `/_edgefn/`.
