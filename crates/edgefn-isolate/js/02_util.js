@@ -932,6 +932,24 @@ const enginePrepareStackTraceSetter = ObjectGetOwnPropertyDescriptor(
 let tenantPrepareStackTrace;
 let prepareStackTraceForTenant = null;
 
+// The engine's CallSite.prototype, taken here, before any tenant code runs: a
+// tenant that has a call site may replace its methods, and one that runs
+// before the layer takes it can make the engine's stack trace empty
+// (Error.stackTraceLimit = 0) or read an error's raw `stack` (a getter on
+// Error.prototype). Taken inside the engine's call, and the error dropped.
+const callSitePrototype = (() => {
+  let proto;
+  callFunction(enginePrepareStackTraceSetter, ErrorCtor, (error, sites) => {
+    proto = ObjectGetPrototypeOf(sites[0]);
+  });
+  try {
+    new ErrorCtor();
+  } finally {
+    callFunction(enginePrepareStackTraceSetter, ErrorCtor, undefined);
+  }
+  return proto;
+})();
+
 ObjectDefineProperty(ErrorCtor, "prepareStackTrace", {
   __proto__: null,
   get: function prepareStackTrace() {
@@ -944,7 +962,7 @@ ObjectDefineProperty(ErrorCtor, "prepareStackTrace", {
     const isFunction = typeof value === "function";
     if (isFunction && prepareStackTraceForTenant === null) {
       prepareStackTraceForTenant = layerChunk("stacks").tenantStackTraces(
-        enginePrepareStackTraceSetter,
+        callSitePrototype,
         () => tenantPrepareStackTrace,
       );
     }

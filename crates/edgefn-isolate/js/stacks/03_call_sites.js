@@ -8,13 +8,11 @@
 // chunk loaded when a tenant first sets a function there.
 
 // The function the engine calls instead of the tenant's, `prepare()` giving
-// the tenant's: made once, before the tenant has seen any call site, so that
-// the engine's CallSite methods taken here are its own (a tenant that reaches
-// CallSite.prototype through a call site may replace them).
-function tenantStackTraces(setEnginePrepareStackTrace, prepare) {
-  callFunction(setEnginePrepareStackTrace, ErrorCtor, (error, sites) => sites);
-  const proto = ObjectGetPrototypeOf(new ErrorCtor().stack[0]);
-  callFunction(setEnginePrepareStackTrace, ErrorCtor, undefined);
+// the tenant's: made once, when the tenant first sets a function, before it
+// has seen any call site, so that the methods of the engine's CallSite
+// prototype (`proto`, taken by the core at init) are still the engine's (a
+// tenant that reaches CallSite.prototype through a call site may replace them).
+function tenantStackTraces(proto, prepare) {
   const getFileName = proto.getFileName;
   const getLineNumber = proto.getLineNumber;
   const getColumnNumber = proto.getColumnNumber;

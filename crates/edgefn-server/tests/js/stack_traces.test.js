@@ -36,6 +36,40 @@ function sitesOf(makeError) {
   return sites;
 }
 
+// First, in the file's fresh isolate, before anything set Error.prepareStackTrace: a tenant that
+// empties the engine's stack traces and reads errors' raw stacks beforehand gets no function of
+// the runtime either.
+test("what a tenant sets up before its first prepareStackTrace exposes no runtime function", () => {
+  const stackAccessor = Object.getOwnPropertyDescriptor(Error.prototype, "stack");
+  const limit = Error.stackTraceLimit;
+  const seen = [];
+  Object.defineProperty(Error.prototype, "stack", {
+    get() {
+      const value = stackAccessor.get.call(this);
+      if (Array.isArray(value)) seen.push(...value);
+      return value;
+    },
+    set: stackAccessor.set,
+    configurable: true,
+  });
+  Error.stackTraceLimit = 0;
+  try {
+    Error.prepareStackTrace = (error, sites) => sites;
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+  try {
+    const sites = errorThroughTheLayer().stack;
+    assert(Array.isArray(sites), "the function's result is the stack");
+    assert(sites.some(isLayerSite), "some frames are the runtime's");
+    const all = [...sites, ...seen];
+    assert(all.every((site) => !isLayerSite(site) || site.getFunction() === undefined));
+  } finally {
+    Error.prepareStackTrace = undefined;
+    Object.defineProperty(Error.prototype, "stack", stackAccessor);
+  }
+});
+
 test("the function set makes the stack from the error's call sites", () => {
   let received;
   const error = withPrepare((e, sites) => {
